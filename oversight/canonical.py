@@ -1,0 +1,96 @@
+"""Canonical JSON and digests: the one way oversight turns values into bytes it can hash."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import enum
+import hashlib
+import json
+import os
+import time
+from collections.abc import Mapping
+from pathlib import PurePath
+from typing import Any
+
+_dumps = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+JSONValue = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
+
+MAX_DEPTH = 32
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no whitespace, UTF-8 text: equal values give equal text."""
+    return _dumps(value)
+
+
+def sha256_hex(text: str | bytes) -> str:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()
+
+
+def digest(value: Any) -> str:
+    """SHA-256 of the canonical JSON of an already JSON-safe value."""
+    return hashlib.sha256(_dumps(value).encode("utf-8")).hexdigest()
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def to_jsonable(value: Any, _depth: int = 0) -> JSONValue:
+    """Convert an arbitrary Python value into JSON-safe data with sorted dict keys.
+
+    Agent functions receive paths, bytes, dataclasses, pydantic models and numpy-ish objects; we
+    record a faithful, deterministic rendering of each rather than failing on the agent's call.
+    """
+    if isinstance(value, _SCALARS):
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            return repr(value)
+        return value  # type: ignore[no-any-return]
+    if _depth >= MAX_DEPTH:
+        return f"<truncated at depth {MAX_DEPTH}>"
+    d = _depth + 1
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(value[k], d) for k in sorted(value, key=str)}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v, d) for v in value]
+    if isinstance(value, (set, frozenset)):
+        items = [to_jsonable(v, d) for v in value]
+        return sorted(items, key=_dumps)
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value, d)
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        return {"$bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(dataclasses.asdict(value), d)
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        try:
+            return to_jsonable(dump(mode="json"), d)
+        except Exception:  # noqa: BLE001 - a foreign model's dump failing must not fail the step
+            pass
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        try:
+            return to_jsonable(tolist(), d)
+        except Exception:  # noqa: BLE001
+            pass
+    text = repr(value)
+    return {"$repr": text[:500], "$type": type(value).__qualname__}
+
+
+def new_id() -> str:
+    """A 26-hex-char id that sorts by creation time (ms) and is unique across processes."""
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(7).hex()}"
+
+
+def utc_now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)

@@ -1,0 +1,62 @@
+"""Typed errors a user (or the watched agent) can cause, each naming the bad value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class OversightError(Exception):
+    """Base class for every error raised by oversight."""
+
+
+class UnknownKindError(OversightError, ValueError):
+    def __init__(self, value: object, accepted: Iterable[str]) -> None:
+        self.value = value
+        self.accepted = tuple(accepted)
+        super().__init__(f"unknown step kind {value!r}; accepted kinds: {', '.join(self.accepted)}")
+
+
+class ConfigError(OversightError, ValueError):
+    """A setting, argument or configuration file is invalid."""
+
+
+class MissingExtraError(OversightError, ImportError):
+    """An optional part is used without its extra installed; the message says what to install."""
+
+    def __init__(self, feature: str, extra: str, module: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        self.module = module
+        super().__init__(
+            f"{feature} needs the '{module}' package, which is not installed. "
+            f"Install it with: pip install 'agent-oversight[{extra}]'"
+        )
+
+
+class StoreError(OversightError):
+    """The audit store cannot be opened, read or written."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot be written; consequential steps must not run."""
+
+
+class StoreCorruptError(StoreError):
+    """The store exists but is not a readable oversight store."""
+
+
+class SchemaVersionError(StoreError):
+    """The store was written by a newer (or unknown) schema version."""
+
+
+class TraceFormatError(OversightError, ValueError):
+    """A line of a recorded trace is malformed."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        self.line = line
+        self.problem = problem
+        super().__init__(f"line {line}: {problem}")
+
+
+class SessionError(OversightError, RuntimeError):
+    """A session was used in a way that cannot be recorded faithfully."""

@@ -1,0 +1,116 @@
+"""The one typed record family: everything oversight stores, logs and exports is one of these.
+
+Records are append-only facts. A step that runs produces `step.proposed` (the normalised call, its
+classification and the decision taken before it ran) and later `step.finished` (its outcome). A
+proposal without an outcome is an interrupted step: the agent crashed or was killed mid-call.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from oversight.canonical import new_id, utc_now
+
+Actor = Literal["agent", "human"]
+Decision = Literal["allow", "require_approval", "deny", "halt"]
+StepStatus = Literal["ok", "error", "denied", "halted", "timed_out", "cancelled"]
+SessionStatus = Literal["completed", "failed", "halted"]
+
+DECISIONS: tuple[str, ...] = ("allow", "require_approval", "deny", "halt")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(default_factory=new_id)
+    ts: _dt.datetime = Field(default_factory=utc_now)
+    session_id: str
+
+
+class SessionStarted(_Record):
+    type: Literal["session.started"] = "session.started"
+    agent: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    pid: int
+    host: str
+    policy: str | None = None
+    policy_hash: str | None = None
+    oversight_version: str
+
+
+class SessionEnded(_Record):
+    type: Literal["session.ended"] = "session.ended"
+    status: SessionStatus
+    error: str | None = None
+    steps: int = 0
+
+
+class StepProposed(_Record):
+    """A call the agent is about to make, as classified and decided before it runs."""
+
+    type: Literal["step.proposed"] = "step.proposed"
+    step_id: str
+    parent_id: str | None = None
+    seq: int
+    kind: str
+    name: str
+    actor: Actor = "agent"
+    args: dict[str, Any]
+    args_digest: str
+    reason: str
+    flags: list[str] = Field(default_factory=list)
+    targets: list[str] = Field(default_factory=list)
+    write_ahead: bool = False
+    decision: Decision = "allow"
+    rule: str | None = None
+    policy_hash: str | None = None
+    decision_reason: str | None = None
+
+
+class StepFinished(_Record):
+    type: Literal["step.finished"] = "step.finished"
+    step_id: str
+    seq: int
+    kind: str
+    status: StepStatus
+    started_at: _dt.datetime
+    duration_ms: float
+    result_digest: str | None = None
+    result_summary: str | None = None
+    error: str | None = None
+
+
+Record = Annotated[
+    Union[SessionStarted, SessionEnded, StepProposed, StepFinished],
+    Field(discriminator="type"),
+]
+
+RECORD_ADAPTER: TypeAdapter[Record] = TypeAdapter(Record)
+
+RECORD_TYPES: tuple[str, ...] = (
+    "session.started",
+    "session.ended",
+    "step.proposed",
+    "step.finished",
+)
+
+
+def parse_record(body: str | bytes) -> Record:
+    """Parse a stored or exported record body back into its typed model."""
+    return RECORD_ADAPTER.validate_json(body)
+
+
+def record_body(record: _Record) -> str:
+    """The exact text that is stored and hashed for a record."""
+    return record.model_dump_json()
+
+
+def record_index(record: _Record) -> tuple[str | None, str | None, str | None]:
+    """(step_id, kind, decision): the columns review queries filter on."""
+    step_id = getattr(record, "step_id", None)
+    kind = getattr(record, "kind", None)
+    decision = getattr(record, "decision", None)
+    return step_id, kind, decision

@@ -1,0 +1,86 @@
+"""Every OVERSIGHT_* environment variable, typed and documented in one place.
+
+The watched agent can set environment variables too, which is why touching OVERSIGHT_* from a
+step is classified as `oversight.tamper`; these settings are read once, when a Monitor starts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from oversight.errors import ConfigError
+
+DEFAULT_DIR = ".oversight"
+DEFAULT_DB_FILE = "oversight.db"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    db: str | None = Field(
+        None,
+        description="Store URL or SQLite file path. Default: sqlite at .oversight/oversight.db "
+        "under the working directory.",
+    )
+    policy: str = Field("research-default", description="Policy pack name or path.")
+    log: str = Field(
+        "stderr",
+        description="Where structlog events go: 'stderr', 'stdout', 'structlog' (your own "
+        "structlog configuration), 'none', or a file path (appended, JSON lines).",
+    )
+    log_format: Literal["json", "console"] = Field("json", description="Event rendering.")
+    flush_interval_ms: float = Field(
+        50.0, gt=0, le=60_000, description="How long batched records may wait before a write."
+    )
+    batch_size: int = Field(2000, ge=1, le=1_000_000, description="Records per batched write.")
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL", description="SQLite durability: FULL survives power loss, NORMAL only crashes."
+    )
+    busy_timeout_s: float = Field(
+        30.0, gt=0, description="How long a writer waits for another process's write lock."
+    )
+    classify_config: str | None = Field(
+        None, description="YAML file extending classification patterns."
+    )
+    max_arg_chars: int = Field(
+        65_536, ge=64, description="Longest string argument stored in full; longer ones are cut."
+    )
+    result_summary_chars: int = Field(
+        500, ge=16, le=100_000, description="Length of the stored summary of a step's result."
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read OVERSIGHT_<FIELD> variables; explicit overrides win over the environment."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            raw = env.get(f"OVERSIGHT_{name.upper()}")
+            if raw is not None and raw != "":
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"OVERSIGHT_{str(e['loc'][0]).upper()}={e.get('input')!r}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise ConfigError(f"invalid oversight settings: {problems}") from None
+
+    def store_url(self) -> str:
+        """The SQLAlchemy URL of the store; a bare path means a SQLite file."""
+        return resolve_db_url(self.db)
+
+
+def resolve_db_url(db: str | None) -> str:
+    if db is None or db == "":
+        return f"sqlite:///{Path(DEFAULT_DIR) / DEFAULT_DB_FILE}"
+    if "://" in db:
+        return db
+    return f"sqlite:///{db}"
