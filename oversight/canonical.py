@@ -6,25 +6,38 @@ import dataclasses
 import datetime as _dt
 import enum
 import hashlib
-import json
 import os
 import time
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-_dumps = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
+from pydantic_core import to_json as _to_json
 
 JSONValue = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
 
 MAX_DEPTH = 32
 
 
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no whitespace, UTF-8 text: equal values give equal text."""
-    return _dumps(value)
+def _sorted(value: Any) -> Any:
+    if type(value) is dict:
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if type(value) is list:
+        return [_sorted(v) for v in value]
+    return value
+
+
+def canonical_bytes(value: Any, *, presorted: bool = False) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: equal JSON-safe values give equal bytes.
+
+    `presorted=True` skips the key sort for values built with sorted keys (the normaliser's
+    output), which is the hot path.
+    """
+    return _to_json(value if presorted else _sorted(value))
+
+
+def canonical_json(value: Any, *, presorted: bool = False) -> str:
+    return canonical_bytes(value, presorted=presorted).decode("utf-8")
 
 
 def sha256_hex(text: str | bytes) -> str:
@@ -32,9 +45,9 @@ def sha256_hex(text: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def digest(value: Any) -> str:
+def digest(value: Any, *, presorted: bool = False) -> str:
     """SHA-256 of the canonical JSON of an already JSON-safe value."""
-    return hashlib.sha256(_dumps(value).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_bytes(value, presorted=presorted)).hexdigest()
 
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -59,7 +72,7 @@ def to_jsonable(value: Any, _depth: int = 0) -> JSONValue:
         return [to_jsonable(v, d) for v in value]
     if isinstance(value, (set, frozenset)):
         items = [to_jsonable(v, d) for v in value]
-        return sorted(items, key=_dumps)
+        return sorted(items, key=canonical_bytes)
     if isinstance(value, enum.Enum):
         return to_jsonable(value.value, d)
     if isinstance(value, PurePath):

@@ -60,3 +60,26 @@ class TraceFormatError(OversightError, ValueError):
 
 class SessionError(OversightError, RuntimeError):
     """A session was used in a way that cannot be recorded faithfully."""
+
+
+class CheckpointDenied(OversightError):
+    """The step was refused before it ran; `reason` is what the agent is told."""
+
+    def __init__(self, reason: str, *, step_id: str | None = None, rule: str | None = None) -> None:
+        self.reason = reason
+        self.step_id = step_id
+        self.rule = rule
+        super().__init__(f"step denied by oversight: {reason}" + (f" (rule {rule})" if rule else ""))
+
+
+class CheckpointTimeout(CheckpointDenied):
+    """No reviewer answered before the deadline; deadlines deny."""
+
+
+class SessionHalted(OversightError):
+    """The session was halted; no further step runs until an admin resumes it."""
+
+    def __init__(self, session_id: str, reason: str) -> None:
+        self.session_id = session_id
+        self.reason = reason
+        super().__init__(f"session {session_id!r} is halted: {reason}")

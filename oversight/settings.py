@@ -27,7 +27,11 @@ class Settings(BaseModel):
         description="Store URL or SQLite file path. Default: sqlite at .oversight/oversight.db "
         "under the working directory.",
     )
-    policy: str = Field("research-default", description="Policy pack name or path.")
+    policy: str = Field(
+        "research-default",
+        description="Policy pack name or path. Not enforced yet in this release: every step is "
+        "recorded and allowed, and each record says so.",
+    )
     log: str = Field(
         "stderr",
         description="Where structlog events go: 'stderr', 'stdout', 'structlog' (your own "

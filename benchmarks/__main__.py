@@ -1,0 +1,28 @@
+"""Run every benchmark: `python -m benchmarks [overhead|store|verify ...]`."""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import bench_overhead, bench_store, bench_verify
+
+SUITES = {
+    "overhead": bench_overhead.main,
+    "store": bench_store.main,
+    "verify": bench_verify.main,
+}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(SUITES)
+    unknown = [n for n in names if n not in SUITES]
+    if unknown:
+        print(f"unknown benchmark(s) {unknown}; choose from {list(SUITES)}", file=sys.stderr)
+        return 2
+    for name in names:
+        SUITES[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

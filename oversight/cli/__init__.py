@@ -1,0 +1,54 @@
+"""The `oversight` command line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from oversight.cli.common import err_console
+from oversight.errors import OversightError
+
+app = typer.Typer(
+    name="oversight",
+    help="Review, verify and replay what your AI agents did under oversight.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from oversight.cli import (  # noqa: F401 - each module adds its commands to `app`
+        classify_cmd,
+        demo_cmd,
+        export_cmd,
+        import_cmd,
+        replay_cmd,
+        review_cmd,
+        verify_cmd,
+    )
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: typed oversight errors become one clear line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except OversightError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        from click.exceptions import ClickException
+
+        if isinstance(exc, ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

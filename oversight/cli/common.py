@@ -1,0 +1,45 @@
+"""Shared CLI pieces: consoles, the --db option, opening the store."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from oversight.settings import Settings
+from oversight.store import SQLStore, open_store
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+DbOption = Annotated[
+    Optional[str],  # noqa: UP007 - typer needs Optional here
+    typer.Option(
+        "--db",
+        help="Store URL or SQLite path. Default: $OVERSIGHT_DB, else .oversight/oversight.db.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def store_url(db: str | None) -> str:
+    return Settings.from_env(db=db).store_url()
+
+
+def open_cli_store(db: str | None) -> SQLStore:
+    settings = Settings.from_env(db=db)
+    return open_store(
+        settings.store_url(),
+        sqlite_synchronous=settings.sqlite_synchronous,
+        busy_timeout_s=settings.busy_timeout_s,
+    )
+
+
+def fmt_time(value: object) -> str:
+    import datetime as _dt
+
+    if isinstance(value, _dt.datetime):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return "-" if value is None else str(value)

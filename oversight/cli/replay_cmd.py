@@ -1,0 +1,64 @@
+"""`oversight replay`: classify a recorded trace as oversight would have."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from oversight.classify import Classifier, load_classifier_config
+from oversight.cli import app
+from oversight.cli.common import JsonOption, console, err_console
+from oversight.cli.review_cmd import KIND_STYLE
+from oversight.replay import replay, replay_document
+from oversight.settings import Settings
+
+
+@app.command(name="replay")
+def replay_command(
+    trace: Annotated[Path, typer.Argument(metavar="TRACE.jsonl", help="One tool call per line.")],
+    as_json: JsonOption = False,
+    classify_config: Annotated[
+        Path | None,
+        typer.Option("--classify-config", help="YAML extending classification patterns."),
+    ] = None,
+) -> None:
+    """Replay a JSONL trace through classification; print each step's kind and reason."""
+    settings = Settings.from_env()
+    config_path = str(classify_config) if classify_config else settings.classify_config
+    classifier = Classifier(load_classifier_config(config_path) if config_path else None)
+    total = sum(1 for _ in trace.open("rb")) if trace.is_file() else None
+    with Progress(
+        TextColumn("replaying"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} lines"),
+        console=err_console,
+        transient=True,
+        disable=as_json or not err_console.is_terminal,
+    ) as progress:
+        task = progress.add_task("replay", total=total)
+        steps, sessions = replay(
+            trace,
+            classifier,
+            max_arg_chars=settings.max_arg_chars,
+            progress=lambda line: progress.update(task, completed=line),
+        )
+    if as_json:
+        print(json.dumps(replay_document(steps, sessions), indent=None, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(steps)} steps in {len(sessions)} sessions", title_justify="left")
+    for col in ("#", "session", "tool", "kind", "why"):
+        table.add_column(col, overflow="fold")
+    for step in steps:
+        table.add_row(
+            str(step.index),
+            step.trace.session,
+            step.trace.tool,
+            f"[{KIND_STYLE.get(step.kind, '')}]{step.kind}[/]",
+            step.reason + (f" [{', '.join(step.flags)}]" if step.flags else ""),
+        )
+    console.print(table)

@@ -1,0 +1,16 @@
+"""Context variables: which session and which step the current code runs inside.
+
+contextvars follow threads started with copied contexts and asyncio tasks, so nested steps get
+the right parent in sync and async agents alike.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from oversight.session import Session
+
+current_session: ContextVar[Session | None] = ContextVar("oversight_session", default=None)
+current_step: ContextVar[str | None] = ContextVar("oversight_step", default=None)

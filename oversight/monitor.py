@@ -1,0 +1,247 @@
+"""`Monitor`: the object a team creates once; it owns the store, recorder and pipeline."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar, overload
+
+from opentelemetry.trace import TracerProvider
+
+from oversight.canonical import new_id
+from oversight.classify import Classifier, load_classifier_config
+from oversight.context import current_session
+from oversight.decide import Decider, RecordOnly
+from oversight.decorator import wrap_step
+from oversight.errors import ConfigError
+from oversight.kinds import Kind, parse_kind
+from oversight.pipeline import Pipeline, StepHandle
+from oversight.recorder import Recorder
+from oversight.records import Actor
+from oversight.session import Session
+from oversight.settings import Settings
+from oversight.store import AuditStore, open_store
+from oversight.telemetry import Telemetry
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Monitor:
+    """Intercepts, classifies and durably records every step of an agent.
+
+    `Monitor()` uses `.oversight/oversight.db` (or `OVERSIGHT_DB`); `db=` takes a SQLAlchemy URL
+    or a SQLite path. Close it (or use it as a context manager) to flush; it also flushes at
+    interpreter exit.
+    """
+
+    def __init__(
+        self,
+        db: str | None = None,
+        policy: str | Decider | None = None,
+        *,
+        settings: Settings | None = None,
+        tracer_provider: TracerProvider | None = None,
+        log: str | None = None,
+        classify_config: str | os.PathLike[str] | None = None,
+        store: AuditStore | None = None,
+    ) -> None:
+        base = settings or Settings.from_env()
+        overrides: dict[str, Any] = {}
+        if db is not None:
+            overrides["db"] = str(db)
+        if isinstance(policy, str):
+            overrides["policy"] = policy
+        if log is not None:
+            overrides["log"] = log
+        if classify_config is not None:
+            overrides["classify_config"] = os.fspath(classify_config)
+        self.settings = base.model_copy(update=overrides) if overrides else base
+        self._validate_settings()
+
+        self.policy_name: str | None
+        self.policy_hash: str | None = None
+        if policy is not None and not isinstance(policy, str):
+            self.decider: Decider = policy
+            self.policy_name = type(policy).__name__
+        else:
+            self.decider = RecordOnly()
+            self.policy_name = None
+
+        config = (
+            load_classifier_config(self.settings.classify_config)
+            if self.settings.classify_config
+            else None
+        )
+        self.classifier = Classifier(config)
+        self.store: AuditStore = store or open_store(
+            self.settings.store_url(),
+            sqlite_synchronous=self.settings.sqlite_synchronous,
+            busy_timeout_s=self.settings.busy_timeout_s,
+        )
+        self.telemetry = Telemetry(
+            log=self.settings.log,
+            log_format=self.settings.log_format,
+            tracer_provider=tracer_provider,
+        )
+        self._recorder = Recorder(
+            self.store,
+            consumers=[self.telemetry],
+            flush_interval_s=self.settings.flush_interval_ms / 1000.0,
+            batch_size=self.settings.batch_size,
+            spill_dir=_spill_dir(self.settings.store_url()),
+        )
+        self._pipeline = Pipeline(
+            classifier=self.classifier,
+            decider=self.decider,
+            recorder=self._recorder,
+            max_arg_chars=self.settings.max_arg_chars,
+            result_summary_chars=self.settings.result_summary_chars,
+        )
+        self._implicit: Session | None = None
+        self._closed = False
+        _close_at_exit(self)
+
+    def _validate_settings(self) -> None:
+        if self.settings.classify_config and not Path(self.settings.classify_config).is_file():
+            raise ConfigError(
+                f"classification config {self.settings.classify_config!r} is not a file"
+            )
+
+    # -- public API ---------------------------------------------------------------------------
+    def session(
+        self,
+        session_id: str | None = None,
+        *,
+        agent: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Session:
+        """A session context manager (sync or async) that brackets one run of an agent."""
+        if session_id is not None and (not isinstance(session_id, str) or not session_id.strip()):
+            raise ConfigError(f"session id must be a non-empty string, got {session_id!r}")
+        sid = session_id or f"session-{new_id()}"
+        first_seq = self.store.next_step_seq(sid) if session_id is not None else 1
+        return Session(self, sid, agent=agent, metadata=dict(metadata or {}), first_seq=first_seq)
+
+    @overload
+    def step(self, func: F, /) -> F: ...
+
+    @overload
+    def step(
+        self, func: None = None, /, *, kind: str | Kind | None = None, name: str | None = None
+    ) -> Callable[[F], F]: ...
+
+    def step(
+        self,
+        func: F | None = None,
+        /,
+        *,
+        kind: str | Kind | None = None,
+        name: str | None = None,
+    ) -> F | Callable[[F], F]:
+        """Decorate a sync or async agent function; `kind` is inferred when omitted."""
+        declared = parse_kind(kind) if kind is not None else None
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ConfigError(f"step name must be a non-empty string, got {name!r}")
+
+        def decorate(f: F) -> F:
+            if not callable(f):
+                raise TypeError(f"@monitor.step needs a function, got {type(f).__name__}")
+            return wrap_step(self, f, kind=declared, name=name)
+
+        return decorate(func) if func is not None else decorate
+
+    def check(
+        self,
+        name: str,
+        args: Mapping[str, Any],
+        *,
+        kind: str | Kind | None = None,
+        actor: Actor = "agent",
+        session: Session | None = None,
+    ) -> StepHandle:
+        """Low-level API for adapters: propose a call; run it only if this returns.
+
+        Then report the outcome with `handle.succeed(result)` or `handle.fail(exc)`. Raises
+        CheckpointDenied, SessionHalted or StoreUnavailableError when the call must not run.
+        """
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"step name must be a non-empty string, got {name!r}")
+        if not isinstance(args, Mapping):
+            raise ConfigError(f"step args must be a mapping of names to values, got {args!r}")
+        if actor not in ("agent", "human"):
+            raise ConfigError(f"actor must be 'agent' or 'human', got {actor!r}")
+        declared = parse_kind(kind) if kind is not None else None
+        return self._pipeline.propose(
+            session or self._active_session(), name, args, declared=declared, actor=actor
+        )
+
+    def flush(self) -> None:
+        """Make every record so far durable now."""
+        self._recorder.flush()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        _forget(self)
+        if self._implicit is not None and not self._implicit.ended:
+            self._implicit.end("completed")
+        self._recorder.close()
+        self.store.close()
+
+    def __enter__(self) -> Monitor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ----------------------------------------------------------------------------
+    def _propose(
+        self, name: str, raw_args: Mapping[str, Any], declared: Kind | None
+    ) -> StepHandle:
+        session = current_session.get()
+        if session is None or session.monitor is not self:
+            session = self._active_session()
+        return self._pipeline.propose(session, name, raw_args, declared=declared)
+
+    def _active_session(self) -> Session:
+        session = current_session.get()
+        if session is not None and session.monitor is self:
+            return session
+        if self._implicit is None or self._implicit.ended:
+            self._implicit = Session(
+                self, f"implicit-{new_id()}", agent=None, metadata={"implicit": True}
+            )
+            self._implicit.start()
+        return self._implicit
+
+
+def _spill_dir(url: str) -> Path:
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return Path(url[len("sqlite:///"):]).parent
+    return Path(".oversight")
+
+
+# Open monitors are held here until closed, so queued records are flushed at interpreter exit
+# even when the user never closes the monitor they created.
+_OPEN: set[Monitor] = set()
+_OPEN_LOCK = threading.Lock()
+
+
+def _close_at_exit(monitor: Monitor) -> None:
+    with _OPEN_LOCK:
+        _OPEN.add(monitor)
+
+
+def _forget(monitor: Monitor) -> None:
+    with _OPEN_LOCK:
+        _OPEN.discard(monitor)
+
+
+@atexit.register
+def _close_all() -> None:
+    for monitor in list(_OPEN):
+        monitor.close()

@@ -1,0 +1,205 @@
+"""The recorder: the only way records reach the store and telemetry.
+
+Cheap records are queued and written in batches by one background thread, off the agent's hot
+path. Write-ahead records are written synchronously, after everything queued before them, so a
+consequential step is durable before it runs and the store's order is the order of events.
+Telemetry is fed from committed records only, in commit order, by the background thread.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from oversight.errors import StoreError, StoreUnavailableError
+from oversight.records import Record, record_body
+
+
+class RecordSink(Protocol):
+    """What the recorder writes to: an audit store's append."""
+
+    def append(self, records: Sequence[Record]) -> Any: ...
+
+
+class RecordConsumer(Protocol):
+    """Best-effort follower of committed records (telemetry)."""
+
+    def emit(self, records: Sequence[Record]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# If the store stays unwritable, the queue could grow without bound; past this many records
+# they are spilled to a local JSONL file instead, so nothing is lost and memory stays bounded.
+MAX_QUEUED = 200_000
+
+
+class Recorder:
+    def __init__(
+        self,
+        store: RecordSink,
+        *,
+        consumers: Sequence[RecordConsumer] = (),
+        flush_interval_s: float = 0.05,
+        batch_size: int = 2000,
+        spill_dir: Path | None = None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._consumers = tuple(consumers)
+        self._interval = flush_interval_s
+        self._batch_size = batch_size
+        self._spill_dir = spill_dir or Path(".oversight")
+        self._on_error = on_error or _stderr_warning
+        self._queue: collections.deque[Record] = collections.deque()
+        self._committed: collections.deque[Record] = collections.deque()
+        self._write_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._closed = False
+        self._last_error: str | None = None
+        self.written = 0
+        self.spilled: list[Path] = []
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, name="oversight-recorder", daemon=True)
+        self._thread.start()
+
+    # -- the hot path -----------------------------------------------------------------------
+    def submit(self, record: Record) -> None:
+        """Queue a record for the next batched write."""
+        queue = self._queue
+        queue.append(record)
+        if len(queue) >= self._batch_size:
+            self._wake.set()
+
+    def submit_durable(self, *records: Record) -> None:
+        """Write everything queued so far plus `records` now, in one transaction.
+
+        Raises StoreUnavailableError when the store cannot be written: the caller must then not
+        run the step these records announce. Nothing queued is dropped on failure.
+        """
+        with self._write_lock:
+            pending = self._drain(len(self._queue))
+            try:
+                self._store.append([*pending, *records])
+            except StoreError as exc:
+                self._queue.extendleft(reversed(pending))
+                raise StoreUnavailableError(str(exc)) from exc
+            except Exception as exc:
+                self._queue.extendleft(reversed(pending))
+                raise StoreUnavailableError(f"audit store write failed: {exc!r}") from exc
+            self._committed.extend(pending)
+            self._committed.extend(records)
+            self.written += len(pending) + len(records)
+        self._wake.set()
+
+    def flush(self) -> None:
+        """Make every queued record durable now."""
+        self.submit_durable()
+        self._deliver()
+
+    # -- the background writer --------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            stopping = self._stopping
+            try:
+                self._write_batches()
+            except Exception as exc:  # noqa: BLE001 - keep the writer alive; records stay queued
+                self._report(f"audit store write failed, {len(self._queue)} records queued: {exc}")
+                if len(self._queue) > MAX_QUEUED:
+                    self._spill(self._drain(len(self._queue)))
+                time.sleep(min(1.0, self._interval * 4))
+            self._deliver()
+            if stopping:
+                return
+
+    def _write_batches(self) -> None:
+        while self._queue:
+            with self._write_lock:
+                batch = self._drain(self._batch_size)
+                if not batch:
+                    return
+                try:
+                    self._store.append(batch)
+                except BaseException:
+                    self._queue.extendleft(reversed(batch))
+                    raise
+                self._committed.extend(batch)
+                self.written += len(batch)
+
+    def _drain(self, limit: int) -> list[Record]:
+        queue = self._queue
+        out: list[Record] = []
+        while queue and len(out) < limit:
+            out.append(queue.popleft())
+        return out
+
+    def _deliver(self) -> None:
+        if not self._committed:
+            return
+        batch = self._drain_committed()
+        for consumer in self._consumers:
+            try:
+                consumer.emit(batch)
+            except Exception as exc:  # noqa: BLE001 - telemetry is best effort by design
+                self._report(f"telemetry consumer {type(consumer).__name__} failed: {exc!r}")
+
+    def _drain_committed(self) -> list[Record]:
+        committed = self._committed
+        out: list[Record] = []
+        while committed:
+            out.append(committed.popleft())
+        return out
+
+    # -- shutdown and loss prevention -------------------------------------------------------
+    def close(self) -> None:
+        """Write what is queued; if the store cannot take it, spill it to a file and say where."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stopping = True
+        self._wake.set()
+        if os.getpid() == self._pid:
+            self._thread.join(timeout=30)
+        try:
+            self.flush()
+        except StoreUnavailableError as exc:
+            self._report(f"could not write final records: {exc}")
+            self._spill(self._drain(len(self._queue)))
+        for consumer in self._consumers:
+            try:
+                consumer.close()
+            except Exception as exc:  # noqa: BLE001
+                self._report(f"telemetry consumer {type(consumer).__name__} close failed: {exc!r}")
+
+    def _spill(self, records: list[Record]) -> None:
+        if not records:
+            return
+        self._spill_dir.mkdir(parents=True, exist_ok=True)
+        path = self._spill_dir / f"unwritten-{os.getpid()}-{time.time_ns()}.jsonl"
+        with path.open("a", encoding="utf-8") as fh:
+            for record in records:
+                fh.write(record_body(record))
+                fh.write("\n")
+        self.spilled.append(path)
+        self._report(
+            f"{len(records)} records could not be written to the audit store and were saved to "
+            f"{path}; load them with `oversight import {path}` once the store is writable"
+        )
+
+    def _report(self, message: str) -> None:
+        if message != self._last_error:
+            self._last_error = message
+            self._on_error(message)
+
+
+def _stderr_warning(message: str) -> None:
+    print(f"oversight: warning: {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,182 @@
+"""Replay recorded tool-call traces through classification, without running anything.
+
+A team points this at last month's traces to see what oversight would have seen: each step's
+kind and reason, and per-session totals. Input is JSONL, one tool call per line.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from oversight.classify import Classifier
+from oversight.errors import TraceFormatError
+from oversight.kinds import parse_kind
+from oversight.normalise import normalise_args
+
+
+class TraceApproval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "deny"]
+    by: str
+    auto: bool
+    latency_s: float | None = Field(None, ge=0)
+
+
+class TraceLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    session: str = Field(min_length=1)
+    tool: str = Field(min_length=1)
+    args: dict[str, Any]
+    actor: Literal["agent", "human"] = "agent"
+    ts: _dt.datetime | None = None
+    kind: str | None = None
+    approval: TraceApproval | None = None
+
+
+@dataclass
+class ReplayedStep:
+    index: int
+    line: int
+    trace: TraceLine
+    kind: str
+    reason: str
+    flags: list[str]
+    targets: list[str]
+    args_digest: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "session": self.trace.session,
+            "tool": self.trace.tool,
+            "actor": self.trace.actor,
+            "ts": self.trace.ts.isoformat() if self.trace.ts else None,
+            "kind": self.kind,
+            "reason": self.reason,
+            "flags": self.flags,
+            "targets": self.targets,
+            "args_digest": self.args_digest,
+        }
+
+
+@dataclass
+class ReplayedSession:
+    session: str
+    steps: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+    first_ts: _dt.datetime | None = None
+    last_ts: _dt.datetime | None = None
+    human_approvals: int = 0
+    auto_approvals: int = 0
+    denials: int = 0
+
+    def add(self, step: ReplayedStep) -> None:
+        self.steps += 1
+        self.kinds[step.kind] = self.kinds.get(step.kind, 0) + 1
+        ts = step.trace.ts
+        if ts is not None:
+            self.first_ts = ts if self.first_ts is None or ts < self.first_ts else self.first_ts
+            self.last_ts = ts if self.last_ts is None or ts > self.last_ts else self.last_ts
+        approval = step.trace.approval
+        if approval is not None:
+            if approval.decision == "deny":
+                self.denials += 1
+            elif approval.auto:
+                self.auto_approvals += 1
+            else:
+                self.human_approvals += 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "steps": self.steps,
+            "kinds": dict(sorted(self.kinds.items())),
+            "first_ts": self.first_ts.isoformat() if self.first_ts else None,
+            "last_ts": self.last_ts.isoformat() if self.last_ts else None,
+            "human_approvals": self.human_approvals,
+            "auto_approvals": self.auto_approvals,
+            "denials": self.denials,
+        }
+
+
+def read_trace(path: Path) -> Iterator[tuple[int, TraceLine]]:
+    """Yield (line number, parsed line); raise TraceFormatError naming the first bad line."""
+    try:
+        fh = path.open("r", encoding="utf-8")
+    except OSError as exc:
+        raise TraceFormatError(0, f"cannot open trace {str(path)!r}: {exc.strerror}") from None
+    with fh:
+        for number, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            try:
+                raw = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise TraceFormatError(number, f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+            if not isinstance(raw, dict):
+                raise TraceFormatError(number, f"expected a JSON object, got {type(raw).__name__}")
+            try:
+                line = TraceLine.model_validate(raw)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {e['msg']}"
+                    for e in exc.errors()
+                )
+                raise TraceFormatError(
+                    number,
+                    f"{problems} (fields: session, tool, args, actor?, ts?, kind?, approval?)",
+                ) from None
+            if line.kind is not None:
+                try:
+                    parse_kind(line.kind)
+                except ValueError as exc:
+                    raise TraceFormatError(number, f"kind: {exc}") from None
+            yield number, line
+
+
+def replay(
+    path: Path,
+    classifier: Classifier | None = None,
+    *,
+    max_arg_chars: int = 65_536,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[ReplayedStep], dict[str, ReplayedSession]]:
+    """Classify every line of a trace; the whole file is validated before any result is used."""
+    classifier = classifier or Classifier()
+    steps: list[ReplayedStep] = []
+    sessions: dict[str, ReplayedSession] = {}
+    for number, line in read_trace(path):
+        args, args_digest = normalise_args(line.args, max_chars=max_arg_chars)
+        result = classifier.classify(line.tool, args, line.kind)
+        step = ReplayedStep(
+            index=len(steps),
+            line=number,
+            trace=line,
+            kind=result.kind.value,
+            reason=result.reason,
+            flags=sorted(result.flags),
+            targets=list(result.targets),
+            args_digest=args_digest,
+        )
+        steps.append(step)
+        sessions.setdefault(line.session, ReplayedSession(line.session)).add(step)
+        if progress is not None:
+            progress(number)
+    return steps, sessions
+
+
+def replay_document(
+    steps: list[ReplayedStep], sessions: dict[str, ReplayedSession]
+) -> dict[str, Any]:
+    return {
+        "steps": [s.to_json() for s in steps],
+        "sessions": {sid: s.to_json() for sid, s in sessions.items()},
+    }

@@ -1,0 +1,121 @@
+"""A monitored session: one run of an agent, bracketed by started/ended records."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import threading
+from contextvars import Token
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from oversight._version import __version__
+from oversight.context import current_session
+from oversight.errors import SessionError, SessionHalted
+from oversight.records import SessionEnded, SessionStarted, SessionStatus
+
+if TYPE_CHECKING:
+    from oversight.monitor import Monitor
+
+_HOST = socket.gethostname()
+
+
+class Session:
+    """Use as `with monitor.session(...)` or `async with monitor.session(...)`."""
+
+    def __init__(
+        self,
+        monitor: Monitor,
+        session_id: str,
+        *,
+        agent: str | None,
+        metadata: dict[str, Any],
+        first_seq: int = 1,
+    ) -> None:
+        self.monitor = monitor
+        self.id = session_id
+        self.agent = agent
+        self.metadata = metadata
+        self._seq = itertools.count(first_seq)
+        self._lock = threading.Lock()
+        self.steps = 0
+        self.started = False
+        self.ended = False
+        self.halted_reason: str | None = None
+        self._tokens: list[Token[Session | None]] = []
+
+    def next_seq(self) -> int:
+        with self._lock:
+            self.steps += 1
+            return next(self._seq)
+
+    def check_running(self) -> None:
+        """Raise if no further step may run in this session."""
+        if self.halted_reason is not None:
+            raise SessionHalted(self.id, self.halted_reason)
+        if self.ended:
+            raise SessionError(f"session {self.id!r} has ended; start a new session to continue")
+
+    def halt(self, reason: str) -> None:
+        self.halted_reason = reason
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.started:
+            raise SessionError(f"session {self.id!r} was already started")
+        self.started = True
+        self.monitor._recorder.submit(
+            SessionStarted(
+                session_id=self.id,
+                agent=self.agent,
+                metadata=self.metadata,
+                pid=os.getpid(),
+                host=_HOST,
+                policy=self.monitor.policy_name,
+                policy_hash=self.monitor.policy_hash,
+                oversight_version=__version__,
+            )
+        )
+
+    def end(self, status: SessionStatus = "completed", error: str | None = None) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        if self.halted_reason is not None:
+            status = "halted"
+        self.monitor._recorder.submit(
+            SessionEnded(session_id=self.id, status=status, error=error, steps=self.steps)
+        )
+        self.monitor._recorder.flush()
+
+    def __enter__(self) -> Session:
+        self.start()
+        self._tokens.append(current_session.set(self))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._tokens:
+            current_session.reset(self._tokens.pop())
+        if exc is None:
+            self.end("completed")
+        elif isinstance(exc, SessionHalted):
+            self.end("halted", error=exc.reason)
+        else:
+            self.end("failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+
+    async def __aenter__(self) -> Session:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)

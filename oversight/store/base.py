@@ -1,0 +1,89 @@
+"""What an audit store promises, independent of the database behind it."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from oversight.records import Record
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A record as the store holds it: its place in the chain and the parsed typed record."""
+
+    seq: int
+    hash: str
+    prev_hash: str
+    record: Record
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    session_id: str
+    agent: str | None
+    started_at: _dt.datetime | None
+    ended_at: _dt.datetime | None
+    status: str | None
+    """From the session.ended record; None while the session is running or was interrupted."""
+    steps: int
+    """How many steps were proposed (step.proposed records)."""
+    last_ts: _dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyProblem:
+    """The first place where the chain does not hold.
+
+    `record_id` is None when the problem is an absence (a deleted record, a truncated tail, a
+    missing chain head) rather than a row.
+    """
+
+    seq: int
+    record_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    ok: bool
+    checked: int
+    """Rows whose hash was recomputed before verification stopped."""
+    head_seq: int
+    head_hash: str
+    problem: VerifyProblem | None = None
+
+
+@runtime_checkable
+class AuditStore(Protocol):
+    """An append-only, hash-chained store of records; `SQLStore` is the default."""
+
+    @property
+    def url_for_display(self) -> str: ...
+
+    def append(self, records: Sequence[Record]) -> list[StoredRecord]:
+        """Store records atomically, in order, after everything already stored."""
+        ...
+
+    def iter_records(
+        self,
+        session_id: str | None = None,
+        *,
+        types: Collection[str] | None = None,
+        after_seq: int = 0,
+        batch: int = 1000,
+    ) -> Iterator[StoredRecord]: ...
+
+    def records_for_session(self, session_id: str) -> list[StoredRecord]: ...
+
+    def sessions(self, limit: int | None = None) -> list[SessionSummary]: ...
+
+    def count(self) -> int: ...
+
+    def head(self) -> tuple[int, str]: ...
+
+    def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport: ...
+
+    def close(self) -> None: ...

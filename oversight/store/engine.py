@@ -1,0 +1,211 @@
+"""Turning a store URL into a configured SQLAlchemy engine, and database failures into our errors.
+
+SQLite: the driver's own transaction handling is switched off and every transaction is begun by
+us (SQLAlchemy's documented pysqlite recipe). Writers begin with `BEGIN IMMEDIATE`, which takes
+the database's single write lock up front, waiting up to the busy timeout, so two processes never
+both read the chain head and then race to extend it. Readers opt into a plain deferred `BEGIN`
+with `READ_ONLY` and never block writers (WAL). PostgreSQL needs none of this: writers lock the
+chain head row with `SELECT ... FOR UPDATE`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+from oversight.errors import (
+    ConfigError,
+    MissingExtraError,
+    StoreCorruptError,
+    StoreError,
+    StoreUnavailableError,
+)
+
+SYNCHRONOUS_MODES: tuple[str, ...] = ("FULL", "EXTRA", "NORMAL")
+READ_ONLY: dict[str, Any] = {"oversight_read_only": True}
+DEFAULT_PG_CONNECT_TIMEOUT_S = 10
+
+Dialect = Literal["sqlite", "postgresql"]
+
+
+@dataclass(frozen=True)
+class StoreEngine:
+    engine: Engine
+    dialect: Dialect
+    url_for_display: str
+    where: str
+    """What to name in error messages: the SQLite file path or the PostgreSQL host."""
+    memory: bool
+    db_errors: tuple[type[BaseException], ...]
+
+
+def display_url(url: str | URL) -> str:
+    """The URL with any password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable store URL>"
+
+
+def create_store_engine(
+    url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_s: float = 30.0
+) -> StoreEngine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"store URL {url!r} is not a URL; use sqlite:///path/to/oversight.db or "
+            "postgresql+psycopg://user:password@host/database"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed, sqlite_synchronous, busy_timeout_s)
+    if backend == "postgresql":
+        return _postgresql_engine(parsed)
+    raise ConfigError(
+        f"unsupported store URL scheme {parsed.drivername!r} in {display_url(parsed)}; "
+        "accepted: sqlite, postgresql+psycopg"
+    )
+
+
+def _sqlite_engine(url: URL, synchronous: str, busy_timeout_s: float) -> StoreEngine:
+    mode = synchronous.upper()
+    if mode not in SYNCHRONOUS_MODES:
+        raise ConfigError(
+            f"sqlite_synchronous {synchronous!r} is not accepted; use one of "
+            f"{', '.join(SYNCHRONOUS_MODES)}"
+        )
+    if not busy_timeout_s > 0:
+        raise ConfigError(f"busy_timeout_s must be positive, got {busy_timeout_s!r}")
+    if url.drivername not in ("sqlite", "sqlite+pysqlite"):
+        raise ConfigError(
+            f"unsupported SQLite driver {url.drivername!r}; use sqlite:///path/to/oversight.db"
+        )
+    database = url.database
+    memory = database in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": busy_timeout_s},
+    }
+    if memory:
+        where = ":memory:"
+        url = url.set(database=":memory:")
+        kwargs["poolclass"] = StaticPool
+    else:
+        assert database is not None
+        # Absolute, so a later chdir by the agent cannot point new connections elsewhere.
+        path = Path(database).expanduser().absolute()
+        where = str(path)
+        _prepare_sqlite_path(path)
+        url = url.set(database=str(path))
+    engine = create_engine(url, **kwargs)
+    busy_ms = max(1, int(busy_timeout_s * 1000))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute(f"PRAGMA synchronous = {mode}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        read_only = conn.get_execution_options().get("oversight_read_only", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return StoreEngine(
+        engine=engine,
+        dialect="sqlite",
+        url_for_display=display_url(url),
+        where=where,
+        memory=memory,
+        db_errors=(SQLAlchemyError, sqlite3.Error),
+    )
+
+
+def _prepare_sqlite_path(path: Path) -> None:
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnavailableError(
+            f"cannot create the folder {parent} for the oversight store {path}: "
+            f"{exc.strerror or exc}"
+        ) from exc
+    if not parent.is_dir():
+        raise StoreUnavailableError(f"cannot use {path}: {parent} is not a folder")
+    if path.is_dir():
+        raise StoreUnavailableError(f"cannot use {path} as the oversight store: it is a folder")
+    # SQLite also needs to create the -wal and -shm files beside the database.
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StoreUnavailableError(
+            f"cannot write the oversight store {path}: the folder {parent} is not writable"
+        )
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StoreUnavailableError(
+            f"cannot write the oversight store {path}: the file is not readable and writable"
+        )
+
+
+def _postgresql_engine(url: URL) -> StoreEngine:
+    try:
+        importlib.import_module("psycopg")
+    except ImportError:
+        raise MissingExtraError("PostgreSQL store", "postgres", "psycopg") from None
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    if url.drivername != "postgresql+psycopg":
+        raise ConfigError(
+            f"unsupported PostgreSQL driver {url.drivername!r}; use postgresql+psycopg://"
+        )
+    if "connect_timeout" not in url.query:
+        url = url.update_query_dict({"connect_timeout": str(DEFAULT_PG_CONNECT_TIMEOUT_S)})
+    # A restarted server must not fail the next append on a stale pooled connection.
+    engine = create_engine(url, pool_pre_ping=True)
+    dbapi = engine.dialect.loaded_dbapi
+    host = url.host or "localhost"
+    where = f"{host}:{url.port or 5432}/{url.database or ''}"
+    return StoreEngine(
+        engine=engine,
+        dialect="postgresql",
+        url_for_display=display_url(url),
+        where=where,
+        memory=False,
+        db_errors=(SQLAlchemyError, dbapi.Error),
+    )
+
+
+_SQLITE_CORRUPT_CODES = frozenset({sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT})
+
+
+def store_failure(exc: BaseException, store: StoreEngine, action: str) -> StoreError:
+    """The typed error for a database failure while doing `action` ("open", "append to", ...)."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    message = _first_line(str(cause)) or type(cause).__name__
+    if getattr(cause, "sqlite_errorcode", None) in _SQLITE_CORRUPT_CODES:
+        return StoreCorruptError(
+            f"{store.where} is not an oversight store: it is not a readable SQLite database "
+            f"({message})"
+        )
+    return StoreUnavailableError(
+        f"cannot {action} the oversight store at {store.where} ({store.url_for_display}): "
+        f"{type(cause).__name__}: {message}"
+    )
+
+
+def _first_line(text: str, limit: int = 500) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."

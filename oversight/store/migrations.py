@@ -1,0 +1,152 @@
+"""The store's schema history: numbered migrations, applied in order under one lock.
+
+Each migration keeps its own frozen table definitions, so changing `schema.py` later never
+changes what an old migration did; a new migration alters what the previous ones built. Every
+applied migration leaves a row in `oversight_schema_version`, and the store's version is the
+highest one. Migrating takes the database's write lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a
+transaction-scoped advisory lock keyed on the schema) and re-reads the version under it, so
+several processes opening a fresh store at once migrate it exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Connection,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    inspect,
+    insert,
+    select,
+    text,
+)
+
+from oversight.errors import SchemaVersionError, StoreCorruptError
+from oversight.store.chain import GENESIS_HASH
+from oversight.store.schema import PREFIX, schema_version
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    upgrade: Callable[[Connection], None]
+
+
+def _v1_records_and_chain(conn: Connection) -> None:
+    md = MetaData()
+    seq_type = BigInteger().with_variant(Integer(), "sqlite")
+    records = Table(
+        "oversight_records",
+        md,
+        Column("seq", seq_type, primary_key=True, autoincrement=False),
+        Column("record_id", String, nullable=False, unique=True),
+        Column("type", String, nullable=False),
+        Column("session_id", String, nullable=False),
+        Column("step_id", String),
+        Column("kind", String),
+        Column("decision", String),
+        Column("ts", String().with_variant(String(collation="C"), "postgresql"), nullable=False),
+        Column("prev_hash", String, nullable=False),
+        Column("hash", String, nullable=False),
+        Column("body", Text, nullable=False),
+    )
+    Index("ix_oversight_records_session_seq", records.c.session_id, records.c.seq)
+    Index("ix_oversight_records_ts", records.c.ts)
+    Index("ix_oversight_records_type_ts", records.c.type, records.c.ts)
+    Index("ix_oversight_records_kind_ts", records.c.kind, records.c.ts)
+    Index("ix_oversight_records_decision_ts", records.c.decision, records.c.ts)
+    Index("ix_oversight_records_step_id", records.c.step_id)
+    head = Table(
+        "oversight_chain_head",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("seq", BigInteger, nullable=False),
+        Column("hash", String, nullable=False),
+        CheckConstraint("id = 1", name="ck_oversight_chain_head_single_row"),
+    )
+    md.create_all(conn)
+    conn.execute(insert(head).values(id=1, seq=0, hash=GENESIS_HASH))
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "records, chain head and review indexes", _v1_records_and_chain),
+)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def current_version(conn: Connection, where: str) -> int | None:
+    """The store's schema version, or None when it has no oversight schema yet."""
+    names = inspect(conn).get_table_names()
+    if schema_version.name not in names:
+        ours = sorted(n for n in names if n.startswith(PREFIX))
+        if ours:
+            raise StoreCorruptError(
+                f"{where} is not an oversight store: it has tables {', '.join(ours)} "
+                f"but no {schema_version.name} table"
+            )
+        return None
+    value = conn.execute(select(func.max(schema_version.c.version))).scalar()
+    if value is None:
+        return None
+    if not isinstance(value, int):
+        raise StoreCorruptError(
+            f"{where} is not an oversight store: schema version {value!r} is not a number"
+        )
+    return value
+
+
+def _refuse_newer(version: int | None, where: str) -> None:
+    if version is not None and version > LATEST_VERSION:
+        raise SchemaVersionError(
+            f"the store at {where} has schema version {version}, but this agent-oversight "
+            f"only knows versions up to {LATEST_VERSION}; upgrade agent-oversight to open it"
+        )
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"),
+            {"key": ".oversight_migrate"},
+        )
+    # SQLite: the transaction already began with BEGIN IMMEDIATE, which is the lock.
+
+
+def migrate(engine: Engine, where: str) -> int:
+    """Bring the store up to `LATEST_VERSION`; returns the version it ends at."""
+    with engine.connect() as conn:
+        version = current_version(conn, where)
+        conn.rollback()
+    _refuse_newer(version, where)
+    if version == LATEST_VERSION:
+        return version
+    with engine.connect() as conn, conn.begin():
+        _lock(conn)
+        version = current_version(conn, where)
+        _refuse_newer(version, where)
+        schema_version.create(conn, checkfirst=True)
+        for migration in MIGRATIONS:
+            if version is not None and migration.version <= version:
+                continue
+            migration.upgrade(conn)
+            conn.execute(
+                insert(schema_version).values(
+                    version=migration.version,
+                    name=migration.name,
+                    applied_at=_dt.datetime.now(_dt.timezone.utc).isoformat(),
+                )
+            )
+    return LATEST_VERSION

@@ -1,0 +1,71 @@
+"""The current shape of the store's tables, as SQLAlchemy Core objects used by queries.
+
+Migrations (`migrations.py`) create and change these tables; a test checks that a freshly
+migrated database matches what is declared here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+PREFIX = "oversight_"
+
+metadata = MetaData()
+
+# INTEGER PRIMARY KEY makes seq SQLite's rowid: no separate key index, appends stay in order.
+SeqType = BigInteger().with_variant(Integer(), "sqlite")
+# Byte order for timestamps in PostgreSQL, whatever the database's default collation.
+TsType = String().with_variant(String(collation="C"), "postgresql")
+
+schema_version = Table(
+    "oversight_schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("name", String, nullable=False),
+    Column("applied_at", String, nullable=False),
+)
+
+records = Table(
+    "oversight_records",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=False),
+    Column("record_id", String, nullable=False, unique=True),
+    Column("type", String, nullable=False),
+    Column("session_id", String, nullable=False),
+    Column("step_id", String),
+    Column("kind", String),
+    Column("decision", String),
+    Column("ts", TsType, nullable=False),
+    Column("prev_hash", String, nullable=False),
+    Column("hash", String, nullable=False),
+    # Last, so SQLite reads no body overflow pages for queries that only touch index columns.
+    Column("body", Text, nullable=False),
+)
+
+Index("ix_oversight_records_session_seq", records.c.session_id, records.c.seq)
+Index("ix_oversight_records_ts", records.c.ts)
+Index("ix_oversight_records_type_ts", records.c.type, records.c.ts)
+Index("ix_oversight_records_kind_ts", records.c.kind, records.c.ts)
+Index("ix_oversight_records_decision_ts", records.c.decision, records.c.ts)
+Index("ix_oversight_records_step_id", records.c.step_id)
+
+chain_head = Table(
+    "oversight_chain_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String, nullable=False),
+    CheckConstraint("id = 1", name="ck_oversight_chain_head_single_row"),
+)
+
+RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in records.columns)

@@ -1,0 +1,76 @@
+"""Span attribute names: OpenTelemetry GenAI conventions, OpenInference, and our own `oversight.*`.
+
+The GenAI conventions are still in Development status, so every name we emit lives here and
+nowhere else: when they move, one file changes.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Longest string attribute value we send; longer values are cut and marked.
+MAX_ATTRIBUTE_CHARS: Final = 8192
+# Longest list attribute (flags, targets); the rest are dropped.
+MAX_ATTRIBUTE_ITEMS: Final = 256
+
+# OpenTelemetry GenAI semantic conventions (agent and tool spans).
+GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
+GEN_AI_AGENT_NAME: Final = "gen_ai.agent.name"
+GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
+GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
+GEN_AI_TOOL_TYPE: Final = "gen_ai.tool.type"
+GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
+GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
+ERROR_TYPE: Final = "error.type"
+
+OP_INVOKE_AGENT: Final = "invoke_agent"
+OP_EXECUTE_TOOL: Final = "execute_tool"
+OP_CHAT: Final = "chat"
+TOOL_TYPE_FUNCTION: Final = "function"
+
+# OpenInference (Arize Phoenix and other OpenInference readers).
+OPENINFERENCE_SPAN_KIND: Final = "openinference.span.kind"
+SESSION_ID: Final = "session.id"
+INPUT_VALUE: Final = "input.value"
+INPUT_MIME_TYPE: Final = "input.mime_type"
+OUTPUT_VALUE: Final = "output.value"
+OUTPUT_MIME_TYPE: Final = "output.mime_type"
+TOOL_NAME: Final = "tool.name"
+LLM_MODEL_NAME: Final = "llm.model_name"
+METADATA: Final = "metadata"
+
+KIND_AGENT: Final = "AGENT"
+KIND_TOOL: Final = "TOOL"
+KIND_LLM: Final = "LLM"
+MIME_JSON: Final = "application/json"
+MIME_TEXT: Final = "text/plain"
+
+# Ours: the audit facts a reviewer filters on, keyed like the stored records.
+OVERSIGHT_KIND: Final = "oversight.kind"
+OVERSIGHT_SEQ: Final = "oversight.seq"
+OVERSIGHT_STEP_ID: Final = "oversight.step_id"
+OVERSIGHT_PARENT_ID: Final = "oversight.parent_id"
+OVERSIGHT_ACTOR: Final = "oversight.actor"
+OVERSIGHT_ARGS_DIGEST: Final = "oversight.args_digest"
+OVERSIGHT_DECISION: Final = "oversight.decision"
+OVERSIGHT_DECISION_REASON: Final = "oversight.decision_reason"
+OVERSIGHT_RULE: Final = "oversight.rule"
+OVERSIGHT_POLICY: Final = "oversight.policy"
+OVERSIGHT_POLICY_HASH: Final = "oversight.policy_hash"
+OVERSIGHT_REASON: Final = "oversight.reason"
+OVERSIGHT_FLAGS: Final = "oversight.flags"
+OVERSIGHT_TARGETS: Final = "oversight.targets"
+OVERSIGHT_WRITE_AHEAD: Final = "oversight.write_ahead"
+OVERSIGHT_STATUS: Final = "oversight.status"
+OVERSIGHT_RESULT_DIGEST: Final = "oversight.result_digest"
+OVERSIGHT_ERROR: Final = "oversight.error"
+OVERSIGHT_STEPS: Final = "oversight.steps"
+# The id of the record that opened the span (session.started or step.proposed) ...
+OVERSIGHT_RECORD_ID: Final = "oversight.record_id"
+# ... and of the record that closed it (session.ended or step.finished).
+OVERSIGHT_OUTCOME_RECORD_ID: Final = "oversight.outcome_record_id"
+
+# oversight.status of a step or session whose outcome was never recorded.
+STATUS_INTERRUPTED: Final = "interrupted"
+INTERRUPTED_DESCRIPTION: Final = "interrupted: no outcome recorded"

@@ -1,0 +1,369 @@
+"""Records as OpenTelemetry spans, built after the fact from their recorded timestamps.
+
+Records reach us after they are committed, so spans are started and ended with explicit times
+rather than around the live call. A session is an `invoke_agent` span; each step is an
+`execute_tool` (or, for model calls, a `chat`) span under its parent step or its session. Open
+spans are held only until their outcome arrives; a bounded memory of ended ones lets late
+children and outcomes still find their parent.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TracerProvider,
+    set_span_in_context,
+)
+from opentelemetry.util.types import AttributeValue
+
+from oversight import __version__
+from oversight.canonical import canonical_json, to_jsonable
+from oversight.kinds import Kind
+from oversight.records import Record, SessionEnded, SessionStarted, StepFinished, StepProposed
+from oversight.telemetry import attributes as A
+
+# Outcomes that make a span's status ERROR; "ok" and "cancelled" leave it unset.
+ERROR_STEP_STATUSES: frozenset[str] = frozenset({"error", "denied", "halted", "timed_out"})
+ERROR_SESSION_STATUSES: frozenset[str] = frozenset({"failed", "halted"})
+
+# How many ended spans are remembered so late children and duplicate outcomes find them.
+ENDED_MEMORY = 4096
+
+Attributes = dict[str, AttributeValue]
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+
+
+@dataclass(slots=True)
+class _OpenSession:
+    span: Span
+    start_ns: int
+    agent: str | None
+
+
+@dataclass(slots=True)
+class _OpenStep:
+    span: Span
+    start_ns: int
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _EndedSession:
+    context: SpanContext
+    agent: str | None
+
+
+class SpanRecorder:
+    """Turns records, in commit order, into spans on one tracer provider."""
+
+    def __init__(
+        self,
+        provider: TracerProvider,
+        on_error: Callable[[Exception], None],
+        ended_memory: int = ENDED_MEMORY,
+    ) -> None:
+        self._tracer = provider.get_tracer("oversight", __version__)
+        self._on_error = on_error
+        self._ended_memory = ended_memory
+        self._sessions: dict[str, _OpenSession] = {}
+        self._steps: dict[str, _OpenStep] = {}
+        self._ended_sessions: OrderedDict[str, _EndedSession] = OrderedDict()
+        self._ended_steps: OrderedDict[str, SpanContext] = OrderedDict()
+
+    @property
+    def open_spans(self) -> int:
+        return len(self._sessions) + len(self._steps)
+
+    def handle(self, record: Record) -> None:
+        if isinstance(record, StepProposed):
+            self._step_proposed(record)
+        elif isinstance(record, StepFinished):
+            self._step_finished(record)
+        elif isinstance(record, SessionStarted):
+            self._session_started(record)
+        elif isinstance(record, SessionEnded):
+            self._session_ended(record)
+
+    def close(self) -> None:
+        """End every open span as interrupted: its outcome was never recorded."""
+        now = time.time_ns()
+        for step_id in list(self._steps):
+            try:
+                self._interrupt_step(step_id, now)
+            except Exception as exc:  # noqa: BLE001 - one failing span must not keep others open
+                self._on_error(exc)
+        for session_id in list(self._sessions):
+            state = self._sessions.pop(session_id)
+            try:
+                state.span.set_attribute(A.OVERSIGHT_STATUS, A.STATUS_INTERRUPTED)
+                state.span.set_status(Status(StatusCode.ERROR, A.INTERRUPTED_DESCRIPTION))
+                state.span.end(end_time=max(now, state.start_ns))
+            except Exception as exc:  # noqa: BLE001
+                self._on_error(exc)
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def _session_started(self, r: SessionStarted) -> None:
+        if r.session_id in self._sessions or r.session_id in self._ended_sessions:
+            return
+        attrs: Attributes = {
+            A.GEN_AI_OPERATION_NAME: A.OP_INVOKE_AGENT,
+            A.GEN_AI_CONVERSATION_ID: r.session_id,
+            A.OPENINFERENCE_SPAN_KIND: A.KIND_AGENT,
+            A.SESSION_ID: r.session_id,
+            A.OVERSIGHT_RECORD_ID: r.id,
+        }
+        _put(attrs, A.GEN_AI_AGENT_NAME, r.agent)
+        _put(attrs, A.OVERSIGHT_POLICY, r.policy)
+        _put(attrs, A.OVERSIGHT_POLICY_HASH, r.policy_hash)
+        if r.metadata:
+            attrs[A.METADATA] = _json(r.metadata)
+        name = f"{A.OP_INVOKE_AGENT} {r.agent}" if r.agent else A.OP_INVOKE_AGENT
+        start = to_ns(r.ts)
+        span = self._tracer.start_span(
+            clip(name),
+            context=Context(),
+            kind=SpanKind.INTERNAL,
+            attributes=attrs,
+            start_time=start,
+        )
+        self._sessions[r.session_id] = _OpenSession(span, start, r.agent)
+
+    def _session_ended(self, r: SessionEnded) -> None:
+        end = to_ns(r.ts)
+        for step_id in [k for k, s in self._steps.items() if s.session_id == r.session_id]:
+            try:
+                self._interrupt_step(step_id, end)
+            except Exception as exc:  # noqa: BLE001 - the session span must still end
+                self._on_error(exc)
+        state = self._sessions.pop(r.session_id, None)
+        if state is None:
+            return
+        span = state.span
+        span.set_attribute(A.OVERSIGHT_STATUS, r.status)
+        span.set_attribute(A.OVERSIGHT_STEPS, r.steps)
+        span.set_attribute(A.OVERSIGHT_OUTCOME_RECORD_ID, r.id)
+        if r.error is not None:
+            span.set_attribute(A.OVERSIGHT_ERROR, clip(r.error))
+        if r.status in ERROR_SESSION_STATUSES:
+            span.set_attribute(A.ERROR_TYPE, r.status)
+            span.set_status(Status(StatusCode.ERROR, _describe(r.status, r.error)))
+        _remember(
+            self._ended_sessions,
+            r.session_id,
+            _EndedSession(span.get_span_context(), state.agent),
+            self._ended_memory,
+        )
+        span.end(end_time=max(end, state.start_ns))
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _step_proposed(self, r: StepProposed) -> None:
+        if r.step_id in self._steps or r.step_id in self._ended_steps:
+            return
+        parent, agent = self._parent(r.session_id, r.parent_id)
+        name, kind, attrs = proposal_attributes(r, agent)
+        start = to_ns(r.ts)
+        span = self._tracer.start_span(
+            name, context=parent, kind=kind, attributes=attrs, start_time=start
+        )
+        self._steps[r.step_id] = _OpenStep(span, start, r.session_id)
+
+    def _step_finished(self, r: StepFinished) -> None:
+        started = to_ns(r.started_at)
+        state = self._steps.pop(r.step_id, None)
+        if state is not None:
+            span, start = state.span, state.start_ns
+        elif r.step_id in self._ended_steps:
+            return  # an outcome we have already turned into a span
+        else:
+            # Its proposal was never seen (emit began mid-session): a span from the outcome alone.
+            parent, agent = self._parent(r.session_id, None)
+            name, kind, attrs = orphan_outcome_attributes(r, agent)
+            span = self._tracer.start_span(
+                name, context=parent, kind=kind, attributes=attrs, start_time=started
+            )
+            start = started
+        span.set_attributes(outcome_attributes(r))
+        if r.status in ERROR_STEP_STATUSES:
+            span.set_status(Status(StatusCode.ERROR, _describe(r.status, r.error)))
+        _remember(self._ended_steps, r.step_id, span.get_span_context(), self._ended_memory)
+        span.end(end_time=max(started + round(r.duration_ms * 1_000_000), start))
+
+    def _interrupt_step(self, step_id: str, end: int) -> None:
+        state = self._steps.pop(step_id)
+        span = state.span
+        _remember(self._ended_steps, step_id, span.get_span_context(), self._ended_memory)
+        span.set_attribute(A.OVERSIGHT_STATUS, A.STATUS_INTERRUPTED)
+        span.set_status(Status(StatusCode.ERROR, A.INTERRUPTED_DESCRIPTION))
+        span.end(end_time=max(end, state.start_ns))
+
+    def _parent(self, session_id: str, parent_id: str | None) -> tuple[Context, str | None]:
+        """The context to start a step under (its parent step, else its session) and the agent."""
+        agent: str | None = None
+        session_span: Span | None = None
+        open_session = self._sessions.get(session_id)
+        if open_session is not None:
+            agent, session_span = open_session.agent, open_session.span
+        else:
+            ended_session = self._ended_sessions.get(session_id)
+            if ended_session is not None:
+                agent = ended_session.agent
+                session_span = NonRecordingSpan(ended_session.context)
+        if parent_id is not None:
+            open_step = self._steps.get(parent_id)
+            if open_step is not None:
+                return set_span_in_context(open_step.span, Context()), agent
+            ended_step = self._ended_steps.get(parent_id)
+            if ended_step is not None:
+                return set_span_in_context(NonRecordingSpan(ended_step), Context()), agent
+        if session_span is not None:
+            return set_span_in_context(session_span, Context()), agent
+        return Context(), agent
+
+
+def proposal_attributes(r: StepProposed, agent: str | None) -> tuple[str, SpanKind, Attributes]:
+    """Span name, kind and starting attributes for a proposed step."""
+    attrs: Attributes = {
+        A.GEN_AI_CONVERSATION_ID: r.session_id,
+        A.SESSION_ID: r.session_id,
+        A.INPUT_VALUE: _json(r.args),
+        A.INPUT_MIME_TYPE: A.MIME_JSON,
+        A.OVERSIGHT_KIND: r.kind,
+        A.OVERSIGHT_SEQ: r.seq,
+        A.OVERSIGHT_STEP_ID: r.step_id,
+        A.OVERSIGHT_ACTOR: r.actor,
+        A.OVERSIGHT_ARGS_DIGEST: r.args_digest,
+        A.OVERSIGHT_DECISION: r.decision,
+        A.OVERSIGHT_REASON: clip(r.reason),
+        A.OVERSIGHT_FLAGS: _strings(r.flags),
+        A.OVERSIGHT_TARGETS: _strings(r.targets),
+        A.OVERSIGHT_WRITE_AHEAD: r.write_ahead,
+        A.OVERSIGHT_RECORD_ID: r.id,
+    }
+    _put(attrs, A.GEN_AI_AGENT_NAME, agent)
+    _put(attrs, A.OVERSIGHT_PARENT_ID, r.parent_id)
+    _put(attrs, A.OVERSIGHT_RULE, r.rule)
+    _put(attrs, A.OVERSIGHT_POLICY_HASH, r.policy_hash)
+    _put(attrs, A.OVERSIGHT_DECISION_REASON, r.decision_reason)
+    if r.kind == Kind.MODEL_CALL:
+        model = _model(r.args)
+        attrs[A.GEN_AI_OPERATION_NAME] = A.OP_CHAT
+        attrs[A.OPENINFERENCE_SPAN_KIND] = A.KIND_LLM
+        _put(attrs, A.GEN_AI_REQUEST_MODEL, model)
+        _put(attrs, A.LLM_MODEL_NAME, model)
+        provider = r.args.get("provider")
+        if isinstance(provider, str):
+            attrs[A.GEN_AI_PROVIDER_NAME] = clip(provider)
+        # The conventions name inference spans for the model requested; the call's name is the
+        # fallback when the arguments do not say.
+        return clip(f"{A.OP_CHAT} {model or r.name}"), SpanKind.CLIENT, attrs
+    attrs[A.GEN_AI_OPERATION_NAME] = A.OP_EXECUTE_TOOL
+    attrs[A.GEN_AI_TOOL_NAME] = clip(r.name)
+    attrs[A.GEN_AI_TOOL_CALL_ID] = r.step_id
+    attrs[A.GEN_AI_TOOL_TYPE] = A.TOOL_TYPE_FUNCTION
+    attrs[A.OPENINFERENCE_SPAN_KIND] = A.KIND_TOOL
+    attrs[A.TOOL_NAME] = clip(r.name)
+    return clip(f"{A.OP_EXECUTE_TOOL} {r.name}"), SpanKind.INTERNAL, attrs
+
+
+def orphan_outcome_attributes(
+    r: StepFinished, agent: str | None
+) -> tuple[str, SpanKind, Attributes]:
+    """Name, kind and attributes for a step known only by its outcome (no name, no arguments)."""
+    attrs: Attributes = {
+        A.GEN_AI_CONVERSATION_ID: r.session_id,
+        A.SESSION_ID: r.session_id,
+        A.OVERSIGHT_KIND: r.kind,
+        A.OVERSIGHT_SEQ: r.seq,
+        A.OVERSIGHT_STEP_ID: r.step_id,
+    }
+    _put(attrs, A.GEN_AI_AGENT_NAME, agent)
+    if r.kind == Kind.MODEL_CALL:
+        attrs[A.GEN_AI_OPERATION_NAME] = A.OP_CHAT
+        attrs[A.OPENINFERENCE_SPAN_KIND] = A.KIND_LLM
+        return A.OP_CHAT, SpanKind.CLIENT, attrs
+    attrs[A.GEN_AI_OPERATION_NAME] = A.OP_EXECUTE_TOOL
+    attrs[A.GEN_AI_TOOL_CALL_ID] = r.step_id
+    attrs[A.GEN_AI_TOOL_TYPE] = A.TOOL_TYPE_FUNCTION
+    attrs[A.OPENINFERENCE_SPAN_KIND] = A.KIND_TOOL
+    return A.OP_EXECUTE_TOOL, SpanKind.INTERNAL, attrs
+
+
+def outcome_attributes(r: StepFinished) -> Attributes:
+    attrs: Attributes = {
+        A.OVERSIGHT_STATUS: r.status,
+        A.OVERSIGHT_OUTCOME_RECORD_ID: r.id,
+    }
+    _put(attrs, A.OVERSIGHT_RESULT_DIGEST, r.result_digest)
+    if r.result_summary is not None:
+        attrs[A.OUTPUT_VALUE] = clip(r.result_summary)
+        attrs[A.OUTPUT_MIME_TYPE] = A.MIME_TEXT
+    _put(attrs, A.OVERSIGHT_ERROR, r.error)
+    if r.status in ERROR_STEP_STATUSES:
+        attrs[A.ERROR_TYPE] = r.status
+    return attrs
+
+
+def to_ns(ts: _dt.datetime) -> int:
+    """Exact nanoseconds since the epoch (a float timestamp would lose the microseconds)."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=_dt.UTC)
+    delta = ts - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def clip(text: str, limit: int = A.MAX_ATTRIBUTE_CHARS) -> str:
+    """`text` cut to at most `limit` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    marker = f"...[{len(text) - limit} more chars]"
+    return text[: max(limit - len(marker), 0)] + marker
+
+
+def _json(value: Mapping[str, Any]) -> str:
+    try:
+        text = canonical_json(value)
+    except (TypeError, ValueError):
+        text = canonical_json(to_jsonable(value))
+    return clip(text)
+
+
+def _strings(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(clip(str(v)) for v in values[: A.MAX_ATTRIBUTE_ITEMS])
+
+
+def _model(args: Mapping[str, Any]) -> str | None:
+    model = args.get("model")
+    if model is None or model == "":
+        return None
+    return clip(model if isinstance(model, str) else canonical_json(to_jsonable(model)))
+
+
+def _put(attrs: Attributes, key: str, value: str | None) -> None:
+    if value is not None:
+        attrs[key] = clip(value)
+
+
+def _describe(status: str, error: str | None) -> str:
+    return clip(f"{status}: {error}" if error else status)
+
+
+def _remember(memory: OrderedDict[str, Any], key: str, value: Any, limit: int) -> None:
+    memory[key] = value
+    if len(memory) > limit:
+        memory.popitem(last=False)

@@ -1,0 +1,120 @@
+"""Best-effort telemetry for committed records: structlog events and OpenTelemetry spans.
+
+The audit store is the source of truth. Telemetry runs on the recorder's background writer
+thread after records are committed, so it must never raise into the recorder or block it for
+long: errors are counted and reported on stderr at most once a minute.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Sequence
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider as SDKTracerProvider
+from opentelemetry.trace import TracerProvider
+
+from oversight.records import Record
+from oversight.telemetry.events import EventLog, open_event_log
+from oversight.telemetry.spans import SpanRecorder
+
+WARNING_INTERVAL_S = 60.0
+_clock = time.monotonic
+
+
+class Telemetry:
+    """Emits committed records as structlog events and, when tracing is set up, as spans.
+
+    Spans are made only with a real tracer provider: the one passed in, else the global one once
+    it is an SDK `TracerProvider` (checked on each batch until found, so an application may set
+    it up after us). With no sink and no provider, `emit` does almost nothing.
+    """
+
+    failures: int
+
+    def __init__(
+        self,
+        *,
+        log: str = "stderr",
+        log_format: str = "json",
+        tracer_provider: TracerProvider | None = None,
+    ) -> None:
+        self._events: EventLog | None = open_event_log(log, log_format)
+        self._explicit_provider = tracer_provider is not None
+        self._spans: SpanRecorder | None = (
+            SpanRecorder(tracer_provider, self._fail) if tracer_provider is not None else None
+        )
+        self._lock = threading.Lock()
+        self._closed = False
+        self._last_warning: float | None = None
+        self.failures = 0
+
+    def emit(self, records: Sequence[Record]) -> None:
+        """Log and trace `records`, given in commit order. Never raises."""
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                events = self._events
+                spans = self._spans if self._spans is not None else self._discover_spans()
+                if events is None and spans is None:
+                    return
+                for record in records:
+                    if events is not None:
+                        try:
+                            events.write(record)
+                        except Exception as exc:  # noqa: BLE001 - telemetry must not break the agent
+                            self._fail(exc)
+                    if spans is not None:
+                        try:
+                            spans.handle(record)
+                        except Exception as exc:  # noqa: BLE001
+                            self._fail(exc)
+            except Exception as exc:  # noqa: BLE001
+                self._fail(exc)
+
+    def close(self) -> None:
+        """End still-open spans as interrupted and close a log file we opened. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._spans is not None:
+                try:
+                    self._spans.close()
+                except Exception as exc:  # noqa: BLE001
+                    self._fail(exc)
+            if self._events is not None:
+                try:
+                    self._events.close()
+                except Exception as exc:  # noqa: BLE001
+                    self._fail(exc)
+
+    def _discover_spans(self) -> SpanRecorder | None:
+        if self._explicit_provider:
+            return None
+        provider = trace.get_tracer_provider()
+        if isinstance(provider, SDKTracerProvider):
+            self._spans = SpanRecorder(provider, self._fail)
+        return self._spans
+
+    def _fail(self, exc: Exception) -> None:
+        self.failures += 1
+        now = _clock()
+        if self._last_warning is not None and now - self._last_warning < WARNING_INTERVAL_S:
+            return
+        self._last_warning = now
+        stream = sys.stderr
+        if stream is None:
+            return
+        try:
+            stream.write(
+                f"oversight: telemetry error, records are still stored: "
+                f"{type(exc).__name__}: {exc} ({self.failures} so far; further errors are "
+                f"counted but not shown for {WARNING_INTERVAL_S:.0f}s)\n"
+            )
+            stream.flush()
+        except Exception:  # noqa: BLE001, S110 - nowhere left to report to
+            pass
