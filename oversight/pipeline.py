@@ -17,7 +17,7 @@ from oversight.canonical import new_id, utc_now
 from oversight.classify import Classification, Classifier
 from oversight.context import current_step
 from oversight.decide import Decider, Proposal, Verdict
-from oversight.errors import CheckpointDenied, SessionHalted
+from oversight.errors import CheckpointDenied, SessionHalted, StoreUnavailableError
 from oversight.kinds import CONSEQUENTIAL, Kind
 from oversight.normalise import normalise_args, summarise_result
 from oversight.records import Actor, StepFinished, StepProposed, StepStatus
@@ -124,8 +124,15 @@ class Pipeline:
             policy_hash=verdict.policy_hash,
             decision_reason=verdict.reason,
         )
-        self.record_proposal(record, write_ahead=write_ahead)
         handle = StepHandle(self, session, record, classification, verdict)
+        try:
+            self.record_proposal(record, write_ahead=write_ahead)
+        except StoreUnavailableError as exc:
+            # The step will not run. Queue the proposal with its outcome, so the store holds
+            # the whole story once it is writable again, then tell the caller.
+            self.recorder.submit(record)
+            handle.finish("not_run", error=f"audit store unavailable: {exc}")
+            raise
         if verdict.decision != "allow":
             self._refuse(handle, verdict)
         return handle

@@ -60,6 +60,7 @@ class Recorder:
         self._queue: collections.deque[Record] = collections.deque()
         self._committed: collections.deque[Record] = collections.deque()
         self._write_lock = threading.Lock()
+        self._deliver_lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = False
         self._closed = False
@@ -143,9 +144,16 @@ class Recorder:
         return out
 
     def _deliver(self) -> None:
+        """Hand committed records to consumers; one deliverer at a time keeps commit order."""
         if not self._committed:
             return
+        with self._deliver_lock:
+            self._deliver_locked()
+
+    def _deliver_locked(self) -> None:
         batch = self._drain_committed()
+        if not batch:
+            return
         for consumer in self._consumers:
             try:
                 consumer.emit(batch)

@@ -16,7 +16,7 @@ from oversight.canonical import new_id, utc_now
 
 Actor = Literal["agent", "human"]
 Decision = Literal["allow", "require_approval", "deny", "halt"]
-StepStatus = Literal["ok", "error", "denied", "halted", "timed_out", "cancelled"]
+StepStatus = Literal["ok", "error", "denied", "halted", "timed_out", "cancelled", "not_run"]
 SessionStatus = Literal["completed", "failed", "halted"]
 
 DECISIONS: tuple[str, ...] = ("allow", "require_approval", "deny", "halt")

@@ -10,16 +10,37 @@ from oversight.redact import REDACTED, redact, redact_text
 @pytest.mark.parametrize(
     ("text", "secret"),
     [
-        ("export OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuv1234 && python run.py", "sk-proj-abcdefghijklmnopqrstuv1234"),
-        ("ANTHROPIC_API_KEY=sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAA python agent.py", "sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAA"),
-        ("git clone https://ghp_abcdefghijklmnopqrstuvwxyz0123@github.com/org/repo", "ghp_abcdefghijklmnopqrstuvwxyz0123"),
-        ("huggingface-cli login --token hf_abcdefghijklmnopqrstuvwxyzABCD", "hf_abcdefghijklmnopqrstuvwxyzABCD"),
-        ('curl -H "Authorization: Bearer abc.def.ghijklmnopqrstu" https://api.example.com', "abc.def.ghijklmnopqrstu"),
+        (
+            "export OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuv1234 && python run.py",
+            "sk-proj-abcdefghijklmnopqrstuv1234",
+        ),
+        (
+            "ANTHROPIC_API_KEY=sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAA python agent.py",
+            "sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAA",
+        ),
+        (
+            "git clone https://ghp_abcdefghijklmnopqrstuvwxyz0123@github.com/org/repo",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123",
+        ),
+        (
+            "huggingface-cli login --token hf_abcdefghijklmnopqrstuvwxyzABCD",
+            "hf_abcdefghijklmnopqrstuvwxyzABCD",
+        ),
+        (
+            'curl -H "Authorization: Bearer abc.def.ghijklmnopqrstu" https://api.example.com',
+            "abc.def.ghijklmnopqrstu",
+        ),
         ("psql postgresql://admin:hunter2hunter2@db.internal:5432/prod", "hunter2hunter2"),
         ("mysql --password=correct-horse-battery u", "correct-horse-battery"),
         ("aws configure set aws_access_key_id AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
-        ("WANDB_API_KEY=0123456789abcdef0123456789abcdef wandb login", "0123456789abcdef0123456789abcdef"),
-        ("key = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----'", "b3BlbnNzaC1rZXktdjEAAAAA"),
+        (
+            "WANDB_API_KEY=0123456789abcdef0123456789abcdef wandb login",
+            "0123456789abcdef0123456789abcdef",
+        ),
+        (
+            "key = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----'",
+            "b3BlbnNzaC1rZXktdjEAAAAA",
+        ),
     ],
 )
 def test_secret_values_are_redacted_in_free_text(text: str, secret: str) -> None:

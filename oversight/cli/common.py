@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -10,8 +11,16 @@ from rich.console import Console
 from oversight.settings import Settings
 from oversight.store import SQLStore, open_store
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+def _width(stream: object) -> int | None:
+    # Piped output (CI, `| less`, files) gets a wide page instead of rich's 80-column default.
+    isatty = getattr(stream, "isatty", None)
+    if callable(isatty) and isatty():
+        return None
+    return 160
+
+
+console = Console(highlight=False, width=_width(sys.stdout))
+err_console = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 DbOption = Annotated[
     Optional[str],  # noqa: UP007 - typer needs Optional here

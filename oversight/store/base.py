@@ -53,7 +53,7 @@ class VerifyReport:
     """Rows whose hash was recomputed before verification stopped."""
     head_seq: int
     head_hash: str
-    problem: VerifyProblem | None = None
+    first_problem: VerifyProblem | None = None
 
 
 @runtime_checkable
@@ -77,6 +77,10 @@ class AuditStore(Protocol):
     ) -> Iterator[StoredRecord]: ...
 
     def records_for_session(self, session_id: str) -> list[StoredRecord]: ...
+
+    def next_step_seq(self, session_id: str) -> int:
+        """One past the highest step seq recorded for the session; 1 for a new session."""
+        ...
 
     def sessions(self, limit: int | None = None) -> list[SessionSummary]: ...
 

@@ -12,13 +12,16 @@ from typing import NamedTuple
 
 from pydantic import ValidationError
 
-from oversight.records import Record, parse_record, record_body, record_index
+from oversight.records import Record, parse_record, record_body
 
-_UTC = _dt.timezone.utc
+_UTC = _dt.UTC
 
 
 class Columns(NamedTuple):
-    """Everything but seq and the hashes: computed outside the write lock."""
+    """Everything but seq and the hashes, computed outside the write lock.
+
+    In `chain.record_hash`'s argument order, so `record_hash(prev_hash, seq, *columns)`.
+    """
 
     record_id: str
     type: str
@@ -52,8 +55,18 @@ def record_columns(record: Record) -> Columns:
         ts = body[n : n + 27]
     else:
         ts = ts_text(record.ts)
-    step_id, kind, decision = record_index(record)
-    return Columns(record_id, record.type, record.session_id, step_id, kind, decision, ts, body)
+    # record_index's getattr, without pydantic's slow path for fields a record type lacks.
+    fields = record.__dict__
+    return Columns(
+        record_id,
+        record.type,
+        record.session_id,
+        fields.get("step_id"),
+        fields.get("kind"),
+        fields.get("decision"),
+        ts,
+        body,
+    )
 
 
 def body_disagreement(

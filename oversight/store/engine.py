@@ -97,13 +97,14 @@ def _sqlite_engine(url: URL, synchronous: str, busy_timeout_s: float) -> StoreEn
     }
     if memory:
         where = ":memory:"
-        url = url.set(database=":memory:")
+        shown = "sqlite://"
         kwargs["poolclass"] = StaticPool
     else:
         assert database is not None
         # Absolute, so a later chdir by the agent cannot point new connections elsewhere.
         path = Path(database).expanduser().absolute()
         where = str(path)
+        shown = f"sqlite:///{path}"
         _prepare_sqlite_path(path)
         url = url.set(database=str(path))
     engine = create_engine(url, **kwargs)
@@ -129,7 +130,7 @@ def _sqlite_engine(url: URL, synchronous: str, busy_timeout_s: float) -> StoreEn
     return StoreEngine(
         engine=engine,
         dialect="sqlite",
-        url_for_display=display_url(url),
+        url_for_display=shown,
         where=where,
         memory=memory,
         db_errors=(SQLAlchemyError, sqlite3.Error),

@@ -27,14 +27,15 @@ from sqlalchemy import (
     Table,
     Text,
     func,
-    inspect,
     insert,
+    inspect,
     select,
     text,
 )
 
 from oversight.errors import SchemaVersionError, StoreCorruptError
 from oversight.store.chain import GENESIS_HASH
+from oversight.store.engine import READ_ONLY
 from oversight.store.schema import PREFIX, schema_version
 
 
@@ -127,7 +128,7 @@ def _lock(conn: Connection) -> None:
 
 def migrate(engine: Engine, where: str) -> int:
     """Bring the store up to `LATEST_VERSION`; returns the version it ends at."""
-    with engine.connect() as conn:
+    with engine.execution_options(**READ_ONLY).connect() as conn:
         version = current_version(conn, where)
         conn.rollback()
     _refuse_newer(version, where)
@@ -146,7 +147,7 @@ def migrate(engine: Engine, where: str) -> int:
                 insert(schema_version).values(
                     version=migration.version,
                     name=migration.name,
-                    applied_at=_dt.datetime.now(_dt.timezone.utc).isoformat(),
+                    applied_at=_dt.datetime.now(_dt.UTC).isoformat(),
                 )
             )
     return LATEST_VERSION

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import structlog
+from pydantic_core import to_json
 
 from oversight.errors import ConfigError
 from oversight.records import Record
@@ -31,6 +32,11 @@ class EventLog:
     def write(self, record: Record) -> None:
         fields = record.model_dump(mode="json")
         self._logger.info(fields["type"], logger=LOGGER_NAME, **fields)
+
+    def flush(self) -> None:
+        """Called once per batch: files are block-buffered, not flushed line by line."""
+        if self._file is not None:
+            self._file.flush()
 
     def close(self) -> None:
         file, self._file = self._file, None
@@ -69,17 +75,22 @@ def _open_file(log: str) -> TextIO:
         raise ConfigError(f"invalid log sink {log!r}: it is a directory; {accepted}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return path.open("a", encoding="utf-8", buffering=1)
+        return path.open("a", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(
             f"invalid log sink {log!r}: cannot open it for appending ({exc.strerror}); {accepted}"
         ) from None
 
 
+def _to_json_text(obj: Any, **_: Any) -> str:
+    # pydantic-core's serializer: several times faster than json.dumps on event dicts.
+    return to_json(obj, fallback=str).decode("utf-8")
+
+
 def _private_logger(file: TextIO, log_format: str) -> Any:
     renderer: structlog.typing.Processor
     if log_format == "json":
-        renderer = structlog.processors.JSONRenderer()
+        renderer = structlog.processors.JSONRenderer(serializer=_to_json_text)
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=False, timestamp_key="ts")
     # Every part is passed explicitly so nothing is read from the global structlog config.

@@ -29,7 +29,7 @@ from opentelemetry.trace import (
 )
 from opentelemetry.util.types import AttributeValue
 
-from oversight import __version__
+from oversight._version import __version__
 from oversight.canonical import canonical_json, to_jsonable
 from oversight.kinds import Kind
 from oversight.records import Record, SessionEnded, SessionStarted, StepFinished, StepProposed

@@ -72,6 +72,8 @@ class Telemetry:
                             spans.handle(record)
                         except Exception as exc:  # noqa: BLE001
                             self._fail(exc)
+                if events is not None:
+                    events.flush()
             except Exception as exc:  # noqa: BLE001
                 self._fail(exc)
 

@@ -1,0 +1,96 @@
+"""The classifier: one entry point that turns (tool name, arguments, declared kind) into a kind."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from oversight.classify.commands import CommandRules
+from oversight.classify.config import ClassifierConfig
+from oversight.classify.paths import (
+    DEFAULT_PROTECTED,
+    DEFAULT_TAMPER,
+    DEFAULT_TAMPER_ENV_PREFIXES,
+    PathRules,
+)
+from oversight.classify.python_code import PythonRules
+from oversight.classify.result import Classification, merge_targets
+from oversight.classify.tools import ToolRules, rule_for
+from oversight.kinds import Kind, parse_kind
+
+
+class Classifier:
+    """Classifies each step an agent takes, deterministically, and says why.
+
+    A declared kind (from `@monitor.step(kind=...)` or a configured tool pattern) is kept, but
+    flags and targets still come from the arguments, and tampering with oversight always wins.
+    Name decisions, shell commands and Python code are cached, so repeated calls are cheap.
+    """
+
+    def __init__(self, config: ClassifierConfig | None = None) -> None:
+        self.config = config or ClassifierConfig()
+        self.paths = PathRules(
+            (*DEFAULT_PROTECTED, *self.config.protected_paths),
+            (*DEFAULT_TAMPER, *self.config.tamper_paths),
+        )
+        prefixes = (*DEFAULT_TAMPER_ENV_PREFIXES, *self.config.tamper_env_prefixes)
+        self._commands = CommandRules(self.config, self.paths, prefixes, self._python_code)
+        python = PythonRules(
+            self.paths, prefixes, self._commands.analyse_script, self._commands.analyse_argv
+        )
+        self._python = functools.lru_cache(maxsize=1024)(python.analyse)
+        self._tools = ToolRules(
+            self.paths,
+            prefixes,
+            self._commands.analyse_script,
+            self._commands.analyse_argv,
+            self._python_code,
+        )
+        configured = dict(self.config.tools)
+        self._rule_for = functools.lru_cache(maxsize=4096)(
+            lambda name: rule_for(name, configured)
+        )
+
+    def classify(
+        self, name: str, args: Mapping[str, Any], kind: Kind | str | None = None
+    ) -> Classification:
+        result = self._classify(name, args, kind)
+        if not all(result.targets):
+            return Classification(
+                result.kind, result.reason, result.flags, merge_targets([result.targets])
+            )
+        return result
+
+    def _classify(
+        self, name: str, args: Mapping[str, Any], kind: Kind | str | None
+    ) -> Classification:
+        declared = parse_kind(kind) if kind is not None else None
+        rule = self._rule_for(name)
+        found = self._tools.apply(rule, name, args)
+        if found.kind is Kind.OVERSIGHT_TAMPER:
+            if declared is not None and declared is not Kind.OVERSIGHT_TAMPER:
+                return found.with_reason(
+                    f"tampering overrides declared kind {declared.value}: {found.reason}"
+                )
+            return found
+        if declared is not None:
+            return Classification(
+                declared,
+                f"declared {declared.value} (kept); arguments: {found.reason}",
+                found.flags,
+                found.targets,
+            )
+        if rule.configured:
+            return Classification(
+                rule.kind, f"{rule.reason} (kept); arguments: {found.reason}", found.flags,
+                found.targets,
+            )
+        return found
+
+    def classify_shell(self, command: str) -> Classification:
+        """Classify shell text directly, as a shell tool would run it."""
+        return self._commands.analyse_script(command)
+
+    def _python_code(self, code: str) -> Classification:
+        return self._python(code)

@@ -1,0 +1,249 @@
+"""Shell text or an argv list → one classification, by walking each command it runs.
+
+The dispatcher here unwraps nothing itself: it looks the program up in the rule tables
+(`wrappers`, `launchers`, `publishing`, `guards`, `files`), applies the project's configured
+commands, and demotes `--help`/`--dry-run` runs. Redirections, prefix assignments and
+declarations are handled per command; a script's result is the most consequential command.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from fnmatch import fnmatchcase
+
+from oversight.classify import files, guards, launchers, publishing, wrappers
+from oversight.classify.argv import Argv, is_computed, is_dynamic, program_name
+from oversight.classify.config import ClassifierConfig
+from oversight.classify.paths import PathRules
+from oversight.classify.result import Classification, combine, merge_targets, tamper
+from oversight.classify.shell import SimpleCommand, parse_script
+from oversight.classify.toolkit import Chain, Rule, Run
+from oversight.classify.words import purpose, split_words
+from oversight.classify.wrappers import SCRIPT_SUFFIXES, hidden_source, run_file, shell_exec
+from oversight.kinds import Kind
+
+MAX_NESTING = 8
+MAX_WRAPPERS = 32
+LAUNCH_LIKE = frozenset(
+    {Kind.EXPERIMENT_RUN, Kind.EVAL_RUN, Kind.TRAIN_LAUNCH, Kind.CODE_APPLY, Kind.DEPLOY}
+)
+DRY_RUN = frozenset({"--dry-run", "--dryrun", "--test-only", "--what-if"})
+DECLARATIONS = frozenset({"export", "declare", "typeset", "readonly", "local", "unset"})
+ENV_FILES = frozenset(
+    {".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zprofile", ".zshenv",
+     ".env", ".envrc", "environment"}
+)
+_WHY = {
+    Kind.TRAIN_LAUNCH: "training script",
+    Kind.EVAL_RUN: "evaluation script",
+    Kind.DEPLOY: "deployment script",
+}
+
+
+class CommandRules:
+    """Classifies shell scripts and argv lists; the `Toolkit` the program rules call back into."""
+
+    def __init__(
+        self,
+        config: ClassifierConfig,
+        paths: PathRules,
+        env_prefixes: Iterable[str],
+        python: Callable[[str], Classification],
+    ) -> None:
+        self.paths = paths
+        self._env_prefixes = tuple(env_prefixes)
+        self._python = python
+        self._commands = dict(config.commands)
+        self._scripts = tuple(config.script_patterns.items())
+        self._rules: dict[str, Rule] = {
+            **files.RULES,
+            **guards.RULES,
+            **publishing.RULES,
+            **launchers.RULES,
+            **wrappers.WRAPPERS,
+        }
+        for name in config.wrappers:
+            self._rules[name] = wrappers.skipping(frozenset())
+        self.analyse_script = functools.lru_cache(maxsize=4096)(self._analyse_script)
+        self.analyse_argv = functools.lru_cache(maxsize=4096)(self._analyse_argv)
+        self._script_kind = functools.lru_cache(maxsize=4096)(self._script_kind_uncached)
+
+    def _analyse_script(self, text: str) -> Classification:
+        return self._script(text, 0)
+
+    def _analyse_argv(self, argv: Argv) -> Classification:
+        return self._command(SimpleCommand(argv), (), Chain(), 0)
+
+    # Toolkit
+
+    def argv(self, argv: Argv, run: Run) -> Classification:
+        if not argv:
+            return shell_exec("empty command")
+        if run.depth > MAX_NESTING or len(run.via) > MAX_WRAPPERS:
+            return shell_exec(
+                "commands wrapped or nested too deeply to analyse", "unresolved", "obfuscated"
+            )
+        first = argv[0]
+        if is_computed(first):
+            return shell_exec(
+                f"runs a program whose name is computed at run time (`{first}`)",
+                "obfuscated",
+                targets=(first,),
+            )
+        if is_dynamic(first):
+            return shell_exec(
+                f"runs a program named by the unresolved `{first}`", "unresolved", targets=(first,)
+            )
+        name = program_name(first)
+        rule = self._rules.get(name)
+        if rule is not None:
+            result = rule(self, argv, run)
+        elif first.lower().endswith(SCRIPT_SUFFIXES) or ("/" in first and not first.startswith("/")):
+            result = run_file(self, first, run)
+        else:
+            result = shell_exec(f"runs `{name}`", targets=(name,))
+        return self._configured(name, argv, _demoted(name, argv, result))
+
+    def script(self, text: str, run: Run) -> Classification:
+        if run.depth >= MAX_NESTING:
+            return shell_exec("scripts nested too deeply to analyse", "unresolved", "obfuscated")
+        return self._script(text, run.depth + 1)
+
+    def python(self, code: str) -> Classification:
+        return self._python(code)
+
+    def writes(self, paths: Iterable[str], verb: str) -> Classification | None:
+        return self.paths.writes(paths, verb)
+
+    def script_kind(self, path: str) -> tuple[Kind, str]:
+        return self._script_kind(path)
+
+    def env_tampers(self, name: str) -> bool:
+        return name.startswith(self._env_prefixes)
+
+    # scripts and commands
+
+    def _script(self, text: str, depth: int) -> Classification:
+        parsed = parse_script(text)
+        chain = Chain()
+        stages: dict[int, list[SimpleCommand]] = {}
+        parts: list[Classification] = []
+        for command in parsed.commands:
+            upstream: tuple[SimpleCommand, ...] = ()
+            if command.pipeline >= 0:
+                earlier = stages.setdefault(command.pipeline, [])
+                upstream = tuple(earlier)
+                earlier.append(command)
+            parts.append(self._command(command, upstream, chain, depth))
+        if not parts:
+            if parsed.error:
+                return shell_exec(f"{parsed.error}; no command could be read", "unresolved")
+            return shell_exec("empty command")
+        result = combine(parts, "command")
+        if parsed.error:
+            return Classification(
+                result.kind,
+                f"{result.reason}; {parsed.error}, so commands may be missed",
+                result.flags | {"unresolved"},
+                result.targets,
+            )
+        return result
+
+    def _command(
+        self, command: SimpleCommand, upstream: tuple[SimpleCommand, ...], chain: Chain, depth: int
+    ) -> Classification:
+        run = Run(command, upstream, chain, depth)
+        parts: list[Classification] = []
+        for name, _ in command.assignments:
+            if self.env_tampers(name):
+                parts.append(tamper(f"sets {name}, one of oversight's settings", [name]))
+        if command.builtin in DECLARATIONS:
+            parts.append(self._declaration(command))
+        elif command.argv:
+            found = self.argv(command.argv, run)
+            if command.escaped and program_name(command.argv[0]) not in ("echo", "printf"):
+                run.flags.add("obfuscated")
+                found = found.with_reason(f"{found.reason}; its words are hex-escaped ($'\\x..')")
+            if run.via:
+                via = ", ".join(f"`{v}`" for v in run.via[:4]) + (", ..." if len(run.via) > 4 else "")
+                found = found.with_reason(f"{found.reason} (via {via})")
+            parts.append(found.with_flags(*run.flags) if run.flags else found)
+            parts.extend(run.side)
+        elif command.builtin == "assign" and not parts:
+            parts.append(shell_exec("sets shell variables"))
+        written = [r.target for r in command.redirects if r.writes]
+        found_write = self.writes(written, "redirects output into")
+        if found_write is not None:
+            parts.append(found_write)
+            if any(hidden_source(c) for c in (*upstream, command)):
+                chain.generated.update(written)
+            if self._persists_oversight_setting(command, written):
+                parts.append(
+                    tamper(f"writes an oversight setting into `{written[0]}`", written)
+                )
+        if not parts:
+            parts.append(shell_exec("runs nothing visible"))
+        result = combine(parts)
+        return result.with_flags("background") if command.background else result
+
+    def _declaration(self, command: SimpleCommand) -> Classification:
+        names = [name for name, _ in command.assignments]
+        names += [w.split("=", 1)[0] for w in command.argv[1:] if not w.startswith(("-", "+"))]
+        for name in names:
+            if self.env_tampers(name):
+                return tamper(f"`{command.builtin}` changes {name}, one of oversight's settings", [name])
+        verb = "unsets" if command.builtin == "unset" else "sets"
+        return shell_exec(f"`{command.builtin}` {verb} shell variables")
+
+    def _persists_oversight_setting(self, command: SimpleCommand, written: list[str]) -> bool:
+        if not any(p.rsplit("/", 1)[-1] in ENV_FILES or p.endswith(".env") for p in written):
+            return False
+        text = " ".join((*command.argv, command.stdin or ""))
+        return any(prefix in text for prefix in self._env_prefixes)
+
+    def _configured(self, name: str, argv: Argv, result: Classification) -> Classification:
+        """Project `commands` override built-in kinds, except that tampering is kept."""
+        if not self._commands or result.kind is Kind.OVERSIGHT_TAMPER:
+            return result
+        words = [w for w in argv[1:] if not w.startswith("-")][:2]
+        keys = [" ".join([name, *words[:n]]) for n in range(len(words), -1, -1)]
+        for key in keys:
+            kind = self._commands.get(key)
+            if kind is not None:
+                return Classification(
+                    kind,
+                    f"config: command `{key}` is {kind.value}",
+                    result.flags,
+                    merge_targets([(name,), result.targets]),
+                )
+        return result
+
+    def _script_kind_uncached(self, path: str) -> tuple[Kind, str]:
+        base = path.rstrip("/").rsplit("/", 1)[-1]
+        for pattern, kind in self._scripts:
+            if fnmatchcase(base, pattern) or fnmatchcase(path, pattern):
+                return kind, f"`{path}` (config pattern `{pattern}`)"
+        stem = base.split(".", 1)[0] if not base.startswith(".") else base
+        found = purpose(split_words(stem))
+        if found is None and "/" in path:
+            found = purpose(split_words(path.rsplit("/", 1)[0]))
+        if found is not None:
+            kind, word = found
+            return kind, f"{_WHY[kind]} `{path}` (word `{word}`)"
+        return Kind.EXPERIMENT_RUN, f"project script `{path}`"
+
+
+def _demoted(name: str, argv: Argv, result: Classification) -> Classification:
+    """`--help`, `--version` and dry runs run nothing, whatever the command would launch."""
+    if result.kind not in LAUNCH_LIKE and result.kind is not Kind.FILE_WRITE:
+        return result
+    args = argv[1:]
+    helping = "--help" in args or "--usage" in args or (args and args[-1] == "--version")
+    if result.kind in LAUNCH_LIKE:
+        helping = helping or "-h" in args
+    if helping:
+        return shell_exec(f"`{name}` is asked for help or its version; it runs nothing", targets=(name,))
+    if result.kind in LAUNCH_LIKE and any(a in DRY_RUN or a.startswith("--dry-run=") for a in args):
+        return shell_exec(f"`{name}` runs as a dry run", *(result.flags & {"network"}), targets=(name,))
+    return result

@@ -1,0 +1,269 @@
+"""Rules for programs that write, move or delete files, and plain network clients.
+
+Each rule finds the paths a command writes (cp's destination, sed -i's files, tee's outputs...)
+and hands them to the toolkit, which decides file.write, protected_target or tampering.
+"""
+
+from __future__ import annotations
+
+import re
+
+from oversight.classify.argv import Argv, has, positionals, program_name, split_options, value
+from oversight.classify.patches import patch_paths
+from oversight.classify.result import Classification
+from oversight.classify.toolkit import Rule, Run, Toolkit
+from oversight.classify.wrappers import shell_exec
+from oversight.kinds import Kind
+
+_REMOTE = re.compile(r"^([\w.-]+@)?[\w.-]+:")
+LLM_HOSTS = (
+    "api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com",
+    "api.mistral.ai", "api.together.xyz", "openrouter.ai", "api.groq.com", "api.cohere.",
+    "api.deepseek.com", "api.fireworks.ai", "bedrock-runtime.", "/v1/chat/completions",
+    "/v1/messages", "/v1/completions",
+)
+
+
+def writer(verb: str, takes_value: frozenset[str] = frozenset(), skip_first: bool = False) -> Rule:
+    """rm, touch, mkdir, truncate, chmod...: every positional (after the mode) is written."""
+
+    def rule(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+        name = program_name(argv[0])
+        paths = positionals(argv[1:], takes_value)
+        if skip_first and not any(a.startswith("--reference") for a in argv):
+            paths = paths[1:]
+        return kit.writes(paths, f"`{name}` {verb}") or shell_exec(f"runs `{name}`", targets=(name,))
+
+    return rule
+
+
+def copier(verb: str, moves_source: bool = False) -> Rule:
+    """cp, mv, ln, install, rsync, scp: the destination is written (mv also removes sources)."""
+    takes = frozenset({"-t", "--target-directory", "-S", "--suffix", "-m", "--mode", "-o",
+                       "--owner", "-g", "--group", "-e", "--rsh", "--exclude", "--include",
+                       "-P", "-i", "-F", "-l", "-c", "-J"})
+
+    def rule(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+        name = program_name(argv[0])
+        options, _ = split_options(argv[1:], takes)
+        paths = positionals(argv[1:], takes)
+        target = value(options, "-t", "--target-directory")
+        sources, destination = (paths, target) if target else (paths[:-1], paths[-1] if paths else None)
+        written = (sources if moves_source else []) + ([destination] if destination else [])
+        remote = [p for p in written if _is_remote_host_path(p)]
+        local = [p for p in written if p not in remote]
+        flags = ("network",) if remote or any(_is_remote_host_path(p) for p in sources) else ()
+        found = kit.writes(local, f"`{name}` {verb}")
+        if found is None:
+            return shell_exec(f"`{name}` copies to `{destination}`", *flags, targets=tuple(written))
+        return found.with_flags(*flags)
+
+    return rule
+
+
+def _is_remote_host_path(path: str) -> bool:
+    """`host:path` or `user@host:path`, as scp and rsync read them."""
+    return bool(_REMOTE.match(path)) and not path.startswith(("/", ".", "~"))
+
+
+def tee(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    paths = positionals(argv[1:], frozenset({"--output-error"}))
+    return kit.writes(paths, "`tee` writes") or shell_exec("`tee` copies to stdout", targets=("tee",))
+
+
+def sed(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    takes = frozenset({"-e", "--expression", "-f", "--file", "-l", "--line-length"})
+    in_place = any(_sed_in_place(a) for a in argv[1:])
+    if not in_place:
+        return shell_exec("`sed` prints edited text", targets=("sed",))
+    paths = positionals(argv[1:], takes)
+    scripted = any(a in ("-e", "--expression", "-f", "--file") or a.startswith(("--expression=", "--file=")) for a in argv[1:])
+    files = paths if scripted else paths[1:]
+    return kit.writes(files, "`sed -i` edits") or shell_exec("`sed -i` with no file")
+
+
+def _sed_in_place(arg: str) -> bool:
+    if arg == "--in-place" or arg.startswith("--in-place="):
+        return True
+    if not arg.startswith("-") or arg.startswith("--"):
+        return False
+    for letter in arg[1:]:
+        if letter == "i":
+            return True
+        if letter in "efl":
+            return False
+    return False
+
+
+def perl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    takes = frozenset({"-e", "-E", "-I", "-M", "-m", "-x", "-0", "-l"})
+    options, _ = split_options(argv[1:], takes)
+    in_place = any(a.startswith("-") and not a.startswith("--") and "i" in a[1:] for a in argv[1:] if a not in ("-e", "-E"))
+    code = " ".join(v for n, v in options if n in ("-e", "-E") and v)
+    flags = ("obfuscated",) if any(w in code for w in ("eval", "decode_base64", "pack(", "unpack(")) else ()
+    if in_place:
+        files = positionals(argv[1:], takes)
+        found = kit.writes(files, "`perl -i` edits")
+        if found is not None:
+            return found.with_flags(*flags)
+    if code:
+        return shell_exec("`perl -e` runs inline Perl", *flags, targets=("perl",))
+    words = positionals(argv[1:], takes)
+    if words:
+        kind, why = kit.script_kind(words[0])
+        return Classification(kind, f"`perl {words[0]}` runs {why}", targets=(words[0],))
+    return shell_exec("runs `perl`", targets=("perl",))
+
+
+def dd(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    outputs = [a[3:] for a in argv[1:] if a.startswith("of=")]
+    return kit.writes(outputs, "`dd` writes") or shell_exec("`dd` copies to stdout", targets=("dd",))
+
+
+def patch(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    takes = frozenset({"-i", "--input", "-o", "--output", "-p", "--strip", "-d", "--directory",
+                       "-r", "--reject-file", "-B", "--prefix", "-z", "--suffix", "-D", "-F",
+                       "--fuzz", "-V"})
+    options, _ = split_options(argv[1:], takes)
+    if has(options, "--dry-run", "-C", "--check"):
+        return shell_exec("`patch --dry-run` only checks a patch", targets=("patch",))
+    output = value(options, "-o", "--output")
+    words = positionals(argv[1:], takes)
+    paths = [output] if output else words[:1]
+    if not paths and run.command.stdin:
+        paths = patch_paths(run.command.stdin)
+    found = kit.writes(paths, "`patch` changes")
+    return found or Classification(
+        Kind.FILE_WRITE, "`patch` applies a patch whose files are not visible", targets=("patch",)
+    )
+
+
+def apply_patch(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    """Codex CLI's `apply_patch` program: the patch text is its argument or its stdin."""
+    text = argv[1] if len(argv) > 1 else (run.command.stdin or "")
+    paths = patch_paths(text)
+    found = kit.writes(paths, "`apply_patch` changes")
+    return found or Classification(
+        Kind.FILE_WRITE, "`apply_patch` applies a patch whose files are not visible",
+        targets=("apply_patch",),
+    )
+
+
+def editor(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    name = program_name(argv[0])
+    paths = [p for p in positionals(argv[1:], frozenset({"-c", "-S", "-u", "--cmd"})) if not p.startswith("+")]
+    return kit.writes(paths, f"`{name}` opens for editing") or shell_exec(f"starts `{name}`", targets=(name,))
+
+
+def yq(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    if not any(a in ("-i", "--inplace") or (a.startswith("-") and not a.startswith("--") and "i" in a) for a in argv[1:]):
+        return shell_exec("`yq` prints transformed YAML", targets=("yq",))
+    paths = positionals(argv[1:], frozenset({"-o", "--output-format", "-p", "--input-format", "--indent"}))
+    return kit.writes(paths[1:], "`yq -i` edits") or shell_exec("`yq -i` with no file")
+
+
+def curl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    takes = frozenset({"-o", "--output", "-X", "--request", "-H", "--header", "-d", "--data",
+                       "--data-binary", "--data-raw", "--data-urlencode", "-F", "--form", "-T",
+                       "--upload-file", "-u", "--user", "-A", "--user-agent", "-e", "--referer",
+                       "-b", "--cookie", "-c", "--cookie-jar", "--connect-timeout", "-m",
+                       "--max-time", "--retry", "-w", "--write-out", "-x", "--proxy", "--url",
+                       "--cacert", "--cert", "--key", "-K", "--config", "-r", "--range"})
+    options, _ = split_options(argv[1:], takes)
+    urls = positionals(argv[1:], takes) + [v for n, v in options if n == "--url" and v]
+    if any(host in url for url in urls for host in LLM_HOSTS):
+        return Classification(Kind.MODEL_CALL, "`curl` calls a model API", frozenset({"network"}), tuple(urls))
+    output = value(options, "-o", "--output")
+    if output and output != "-":
+        run.chain.generated.add(output)
+        found = kit.writes([output], "`curl` downloads into")
+        if found is not None:
+            return found.with_flags("network")
+    return shell_exec("`curl` makes a web request", "network", targets=tuple(urls))
+
+
+def wget(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    takes = frozenset({"-O", "--output-document", "-P", "--directory-prefix", "-o", "--output-file", "-a", "-U", "--user-agent", "--header", "-e", "-t", "--tries", "-T", "--timeout"})
+    options, _ = split_options(argv[1:], takes)
+    urls = positionals(argv[1:], takes)
+    output = value(options, "-O", "--output-document") or value(options, "-P", "--directory-prefix")
+    if output and output != "-":
+        run.chain.generated.add(output)
+        found = kit.writes([output], "`wget` downloads into")
+        if found is not None:
+            return found.with_flags("network")
+    return shell_exec("`wget` downloads files", "network", targets=tuple(urls))
+
+
+def network(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    name = program_name(argv[0])
+    return shell_exec(f"`{name}` talks to the network", "network", targets=(name,))
+
+
+def system_packages(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    name = program_name(argv[0])
+    words = positionals(argv[1:])
+    sub = words[0] if words else ""
+    flags = ("network",) if sub in ("install", "update", "upgrade", "add", "reinstall", "dist-upgrade") else ()
+    return shell_exec(f"runs `{name} {sub}`".rstrip(), *flags, targets=(name,))
+
+
+RULES: dict[str, Rule] = {
+    "rm": writer("deletes"),
+    "rmdir": writer("deletes"),
+    "unlink": writer("deletes"),
+    "shred": writer("destroys", frozenset({"-n", "--iterations", "-s", "--size"})),
+    "trash": writer("deletes"),
+    "trash-put": writer("deletes"),
+    "touch": writer("touches", frozenset({"-d", "--date", "-r", "--reference", "-t"})),
+    "mkdir": writer("creates", frozenset({"-m", "--mode"})),
+    "truncate": writer("truncates", frozenset({"-s", "--size", "-r", "--reference"})),
+    "chmod": writer("changes permissions of", skip_first=True),
+    "chown": writer("changes the owner of", skip_first=True),
+    "chgrp": writer("changes the group of", skip_first=True),
+    "chattr": writer("changes attributes of", skip_first=True),
+    "setfacl": writer("changes the ACL of", frozenset({"-m", "--modify", "-x", "--remove", "-M", "-X"})),
+    "sponge": writer("writes"),
+    "cp": copier("copies into"),
+    "install": copier("installs into"),
+    "ln": copier("links"),
+    "rsync": copier("syncs into"),
+    "scp": copier("copies into"),
+    "mv": copier("moves", moves_source=True),
+    "tee": tee,
+    "sed": sed,
+    "gsed": sed,
+    "perl": perl,
+    "dd": dd,
+    "patch": patch,
+    "apply_patch": apply_patch,
+    "applypatch": apply_patch,
+    "vim": editor,
+    "vi": editor,
+    "nvim": editor,
+    "nano": editor,
+    "emacs": editor,
+    "ed": editor,
+    "ex": editor,
+    "micro": editor,
+    "yq": yq,
+    "curl": curl,
+    "wget": wget,
+    "sftp": network,
+    "ftp": network,
+    "nc": network,
+    "ncat": network,
+    "netcat": network,
+    "socat": network,
+    "telnet": network,
+    "aria2c": network,
+    "http": network,
+    "https": network,
+    "xh": network,
+    "apt": system_packages,
+    "apt-get": system_packages,
+    "yum": system_packages,
+    "dnf": system_packages,
+    "apk": system_packages,
+    "brew": system_packages,
+}

@@ -1,0 +1,172 @@
+"""Which paths are protected (evaluation code, metrics, rewards) and which belong to oversight.
+
+Globs match at any depth unless they start with `/`: the classifier sees paths as the agent wrote
+them, relative to a working directory it does not know, so `evals/**` must match
+`/home/me/proj/evals/run.py` as well as `evals/run.py`. Matching ignores case.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from collections.abc import Iterable
+
+from oversight.classify.result import Classification, tamper
+from oversight.kinds import Kind
+
+DEFAULT_PROTECTED: tuple[str, ...] = (
+    "evals/**",
+    "eval/**",
+    "evaluation/**",
+    "evaluations/**",
+    "eval*.py",
+    "*_eval*.py",
+    "*-eval*.py",
+    "metrics*.py",
+    "*_metrics*.py",
+    "reward*.py",
+    "*_reward*.py",
+    "reward_model/**",
+    "reward_models/**",
+    "benchmarks/**/*.{yaml,yml,json,toml}",
+    "*benchmark*config*",
+    "grader*.py",
+    "*_grader*.py",
+    "scoring*.py",
+    "*_scoring*.py",
+    "judge*.py",
+    "*_judge*.py",
+    "rubric*",
+)
+
+DEFAULT_TAMPER: tuple[str, ...] = (
+    ".oversight/**",
+    "*oversight*.db*",
+    "*oversight*.sqlite*",
+    "policies/*.yaml",
+    "policies/*.yml",
+    "*oversight*.yaml",
+    "*oversight*.yml",
+    "oversight.toml",
+    "site-packages/*oversight*/**",
+    "dist-packages/*oversight*/**",
+)
+
+DEFAULT_TAMPER_ENV_PREFIXES: tuple[str, ...] = ("OVERSIGHT_",)
+
+
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """Translate a path glob (`**`, `*`, `?`, `[...]`, `{a,b}`) into an anchored regex.
+
+    `dir/**` also matches `dir` itself, so deleting the folder counts as touching its contents.
+    """
+    text = pattern.strip().lower()
+    anchored = text.startswith("/")
+    text = text.removeprefix("./")
+    out: list[str] = []
+    i = 0
+    depth = 0
+    while i < len(text):
+        c = text[i]
+        if text.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif text.startswith("/**", i) and i + 3 == len(text):
+            out.append("(?:/.*)?")
+            i += 3
+        elif text.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif c == "*":
+            out.append("[^/]*")
+            i += 1
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        elif c == "[":
+            end = text.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(c))
+                i += 1
+            else:
+                body = text[i + 1 : end].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = end + 1
+        elif c == "{":
+            out.append("(?:")
+            depth += 1
+            i += 1
+        elif c == "}" and depth:
+            out.append(")")
+            depth -= 1
+            i += 1
+        elif c == "," and depth:
+            out.append("|")
+            i += 1
+        else:
+            out.append(re.escape(c))
+            i += 1
+    body = "".join(out) + ")" * depth
+    prefix = "" if anchored else "(?:.*/)?"
+    return re.compile(f"{prefix}{body}")
+
+
+def normalise_path(path: str) -> str:
+    """Lower-case, forward-slash, no `./` or trailing slash: the form the globs are written for."""
+    text = path.strip().strip("'\"").replace("\\", "/").lower()
+    if not text:
+        return ""
+    text = posixpath.normpath(text)
+    return "" if text == "." else text
+
+
+class PathRules:
+    """Protected-path and oversight-path matching, with the reason a path matched."""
+
+    def __init__(self, protected: Iterable[str], tamper: Iterable[str]) -> None:
+        self._protected = tuple((p, glob_to_regex(p)) for p in protected)
+        self._tamper = tuple((p, glob_to_regex(p)) for p in tamper)
+        self.protected_pattern = functools.lru_cache(maxsize=4096)(self._protected_pattern)
+        self.tamper_pattern = functools.lru_cache(maxsize=4096)(self._tamper_pattern)
+
+    def writes(self, paths: Iterable[str], verb: str) -> Classification | None:
+        """What writing `paths` means: tampering, a protected write, or a plain file.write."""
+        items = [p for p in paths if p and not p.startswith("/dev/")]
+        if not items:
+            return None
+        for path in items:
+            owned = self.tamper_pattern(path)
+            if owned is not None:
+                return tamper(f"{verb} `{path}`, which belongs to oversight ({owned})", items)
+        shown = ", ".join(f"`{p}`" for p in items[:3]) + (" and more" if len(items) > 3 else "")
+        for path in items:
+            protected = self.protected_pattern(path)
+            if protected is not None:
+                return Classification(
+                    Kind.FILE_WRITE,
+                    f"{verb} {shown}; `{path}` is protected ({protected})",
+                    frozenset({"protected_target"}),
+                    tuple(items),
+                )
+        return Classification(Kind.FILE_WRITE, f"{verb} {shown}", targets=tuple(items))
+
+    def _protected_pattern(self, path: str) -> str | None:
+        """The protected glob `path` matches, or None."""
+        return _first_match(self._protected, path)
+
+    def _tamper_pattern(self, path: str) -> str | None:
+        """The oversight-owned glob `path` matches, or None."""
+        return _first_match(self._tamper, path)
+
+
+def _first_match(rules: tuple[tuple[str, re.Pattern[str]], ...], path: str) -> str | None:
+    text = normalise_path(path)
+    if not text:
+        return None
+    for pattern, regex in rules:
+        if regex.fullmatch(text):
+            return pattern
+    return None

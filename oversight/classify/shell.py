@@ -1,0 +1,435 @@
+"""Shell text → the simple commands it runs, using the real bash grammar (tree-sitter-bash).
+
+Rules downstream never see raw text: they see each command's argv after quoting is removed,
+with its prefix assignments, redirections, here-document input, pipeline position and whether it
+was backgrounded. Commands inside `$(...)`, backticks and `<(...)` are listed too (before the
+command that uses them, as bash runs them first), because they run as well.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from dataclasses import dataclass, replace
+
+import tree_sitter
+import tree_sitter_bash
+
+_LANGUAGE = tree_sitter.Language(tree_sitter_bash.language())
+_local = threading.local()
+
+MAX_DEPTH = 60
+
+STATEMENTS = frozenset(
+    {
+        "program",
+        "command",
+        "declaration_command",
+        "unset_command",
+        "variable_assignment",
+        "variable_assignments",
+        "pipeline",
+        "list",
+        "redirected_statement",
+        "subshell",
+        "compound_statement",
+        "if_statement",
+        "elif_clause",
+        "else_clause",
+        "while_statement",
+        "for_statement",
+        "c_style_for_statement",
+        "case_statement",
+        "case_item",
+        "do_group",
+        "function_definition",
+        "negated_command",
+        "test_command",
+        "ERROR",
+    }
+)
+SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
+WRITE_OPERATORS = frozenset({">", ">>", ">|", "&>", "&>>", ">&", "<>"})
+_BACKSLASH = re.compile(r"\\(.)", re.DOTALL)
+_DQ_ESCAPE = re.compile(r"\\([$`\"\\\n])")
+_HEX_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]|[0-7]{1,3}|u[0-9a-fA-F]|U[0-9a-fA-F])")
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    operator: str
+    target: str
+
+    @property
+    def writes(self) -> bool:
+        """True for output redirections to a file (not `2>&1`, not a descriptor)."""
+        if self.operator not in WRITE_OPERATORS:
+            return False
+        return not (self.target.isdigit() or self.target in ("-", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleCommand:
+    """One command as bash would run it. `builtin` names declaration/unset/bare-assignment forms."""
+
+    argv: tuple[str, ...]
+    assignments: tuple[tuple[str, str], ...] = ()
+    redirects: tuple[Redirect, ...] = ()
+    stdin: str | None = None
+    background: bool = False
+    pipeline: int = -1
+    stage: int = 0
+    nested: bool = False
+    escaped: bool = False
+    builtin: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedScript:
+    commands: tuple[SimpleCommand, ...]
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    background: bool = False
+    nested: bool = False
+    redirects: tuple[Redirect, ...] = ()
+    stdin: str | None = None
+    pipeline: int = -1
+    stage: int = 0
+    depth: int = 0
+
+
+def _parser() -> tree_sitter.Parser:
+    parser: tree_sitter.Parser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = tree_sitter.Parser(_LANGUAGE)
+        _local.parser = parser
+    return parser
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_script(text: str) -> ParsedScript:
+    """Parse shell text once; cached because a parse costs tens of microseconds."""
+    source = text.encode("utf-8", "surrogatepass")
+    tree = _parser().parse(source)
+    walker = _Walker(source)
+    walker.statement(tree.root_node, _Ctx())
+    error = walker.error
+    if error is None and tree.root_node.has_error:
+        error = _first_error(tree.root_node)
+    return ParsedScript(tuple(walker.out), error)
+
+
+def _first_error(node: tree_sitter.Node) -> str:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.is_error or current.is_missing:
+            return f"syntax error near line {current.start_point[0] + 1}"
+        stack.extend(reversed(current.children))
+    return "syntax error"
+
+
+class _Walker:
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+        self.out: list[SimpleCommand] = []
+        self.vars: dict[str, str] = {}
+        self.pipelines = 0
+        self.escaped = False
+        self.error: str | None = None
+
+    def raw(self, node: tree_sitter.Node) -> str:
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def new_pipeline(self) -> int:
+        self.pipelines += 1
+        return self.pipelines
+
+    # statements
+
+    def statement(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
+        if ctx.depth > MAX_DEPTH:
+            self.error = "nested too deeply to analyse"
+            return
+        kind = node.type
+        if kind == "command":
+            self.command(node, ctx)
+        elif kind in ("declaration_command", "unset_command"):
+            self.declaration(node, ctx)
+        elif kind == "variable_assignment":
+            self.bare_assignments([node], ctx)
+        elif kind == "variable_assignments":
+            self.bare_assignments(
+                [c for c in node.named_children if c.type == "variable_assignment"], ctx
+            )
+        elif kind == "pipeline":
+            self.pipeline(node, ctx)
+        elif kind == "redirected_statement":
+            self.redirected(node, ctx)
+        else:
+            self.sequence(node, ctx)
+
+    def sequence(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
+        """Any container of statements; a statement followed by `&` runs in the background."""
+        inner = replace(ctx, depth=ctx.depth + 1)
+        children = node.children
+        for i, child in enumerate(children):
+            if not child.is_named:
+                continue
+            if child.type in STATEMENTS:
+                background = i + 1 < len(children) and children[i + 1].type == "&"
+                self.statement(child, replace(inner, background=True) if background else inner)
+            elif child.type not in ("comment", "heredoc_body"):
+                self.substitutions(child, inner)
+
+    def pipeline(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
+        pid = self.new_pipeline()
+        stage = 0
+        for child in node.named_children:
+            if child.type in STATEMENTS:
+                self.statement(
+                    child, replace(ctx, pipeline=pid, stage=stage, depth=ctx.depth + 1)
+                )
+                stage += 1
+
+    def redirected(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
+        redirects: list[Redirect] = []
+        stdin = ctx.stdin
+        then_pipe: tree_sitter.Node | None = None
+        then_list: tree_sitter.Node | None = None
+        background = ctx.background
+        for child in node.children:
+            if child.type == "file_redirect":
+                redirects.append(self.file_redirect(child, ctx))
+            elif child.type == "herestring_redirect":
+                stdin = self.herestring(child, ctx)
+            elif child.type == "heredoc_redirect":
+                stdin, pipe, right, bg = self.heredoc(child, ctx, redirects)
+                then_pipe = then_pipe or pipe
+                then_list = then_list or right
+                background = background or bg
+        body = node.child_by_field_name("body")
+        inner = replace(
+            ctx,
+            redirects=ctx.redirects + tuple(redirects),
+            stdin=stdin,
+            background=background,
+            depth=ctx.depth + 1,
+        )
+        if then_pipe is not None:
+            pid = self.new_pipeline()
+            if body is not None:
+                self.statement(body, replace(inner, pipeline=pid, stage=0))
+            stage = 1
+            for child in then_pipe.named_children:
+                if child.type in STATEMENTS:
+                    self.statement(
+                        child,
+                        replace(ctx, pipeline=pid, stage=stage, background=background,
+                                depth=ctx.depth + 1),
+                    )
+                    stage += 1
+        elif body is not None:
+            self.statement(body, inner)
+        if body is None:
+            self.out.append(
+                SimpleCommand(
+                    (), redirects=inner.redirects, background=background,
+                    nested=ctx.nested, builtin="redirect",
+                )
+            )
+        if then_list is not None:
+            self.statement(then_list, replace(ctx, depth=ctx.depth + 1))
+
+    # redirections
+
+    def file_redirect(self, node: tree_sitter.Node, ctx: _Ctx) -> Redirect:
+        operator = ""
+        target = ""
+        for i, child in enumerate(node.children):
+            field = node.field_name_for_child(i)
+            if field == "destination":
+                target = self.word(child, ctx)
+            elif not child.is_named:
+                operator = child.type
+        return Redirect(operator, target)
+
+    def herestring(self, node: tree_sitter.Node, ctx: _Ctx) -> str:
+        return " ".join(self.word(c, ctx) for c in node.named_children)
+
+    def heredoc(
+        self, node: tree_sitter.Node, ctx: _Ctx, redirects: list[Redirect]
+    ) -> tuple[str, tree_sitter.Node | None, tree_sitter.Node | None, bool]:
+        """A here-document's body, plus what tree-sitter nests inside it: `| next`, `&& next`."""
+        body = ""
+        pipe: tree_sitter.Node | None = None
+        right: tree_sitter.Node | None = None
+        background = False
+        for i, child in enumerate(node.children):
+            if child.type == "heredoc_body":
+                body = self.raw(child)
+                self.substitutions(child, replace(ctx, depth=ctx.depth + 1))
+            elif child.type == "file_redirect":
+                redirects.append(self.file_redirect(child, ctx))
+            elif child.type == "pipeline":
+                pipe = child
+            elif node.field_name_for_child(i) == "right":
+                right = child
+            elif child.type == "ERROR" and "&" in self.raw(child):
+                background = True
+        return body, pipe, right, background
+
+    # commands
+
+    def command(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
+        outer_escaped, self.escaped = self.escaped, False
+        assignments: list[tuple[str, str]] = []
+        argv: list[str] = []
+        redirects: list[Redirect] = []
+        stdin = ctx.stdin
+        for i, child in enumerate(node.children):
+            kind = child.type
+            if kind == "variable_assignment":
+                assignments.append(self.assignment(child, ctx))
+            elif kind == "command_name":
+                argv.extend(self.word(c, ctx) for c in child.named_children)
+            elif kind == "file_redirect":
+                redirects.append(self.file_redirect(child, ctx))
+            elif kind == "herestring_redirect":
+                stdin = self.herestring(child, ctx)
+            elif node.field_name_for_child(i) == "argument" or child.is_named:
+                argv.append(self.word(child, ctx))
+        self.out.append(
+            SimpleCommand(
+                tuple(argv),
+                tuple(assignments),
+                ctx.redirects + tuple(redirects),
+                stdin,
+                ctx.background,
+                ctx.pipeline,
+                ctx.stage,
+                ctx.nested,
+                self.escaped,
+            )
+        )
+        self.escaped = outer_escaped
+
+    def declaration(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
+        keyword = node.children[0].type if node.children else ""
+        argv: list[str] = [keyword]
+        assignments: list[tuple[str, str]] = []
+        for child in node.children[1:]:
+            if child.type == "variable_assignment":
+                name, value = self.assignment(child, ctx)
+                assignments.append((name, value))
+                if keyword != "local":
+                    self.vars[name] = value
+            elif child.is_named:
+                argv.append(self.word(child, ctx))
+        self.out.append(
+            SimpleCommand(
+                tuple(argv), tuple(assignments), ctx.redirects, ctx.stdin, ctx.background,
+                ctx.pipeline, ctx.stage, ctx.nested, builtin=keyword,
+            )
+        )
+
+    def bare_assignments(self, nodes: list[tree_sitter.Node], ctx: _Ctx) -> None:
+        assignments = [self.assignment(n, ctx) for n in nodes]
+        for name, value in assignments:
+            self.vars[name] = value
+        self.out.append(
+            SimpleCommand(
+                (), tuple(assignments), ctx.redirects, ctx.stdin, ctx.background,
+                ctx.pipeline, ctx.stage, ctx.nested, builtin="assign",
+            )
+        )
+
+    def assignment(self, node: tree_sitter.Node, ctx: _Ctx) -> tuple[str, str]:
+        name_node = node.child_by_field_name("name")
+        value_node = node.child_by_field_name("value")
+        name = self.raw(name_node) if name_node is not None else ""
+        value = self.word(value_node, ctx) if value_node is not None else ""
+        return name, value
+
+    # words
+
+    def word(self, node: tree_sitter.Node, ctx: _Ctx) -> str:
+        """The text bash would pass, with quotes removed and known variables substituted."""
+        kind = node.type
+        if kind == "word":
+            return _BACKSLASH.sub(r"\1", self.raw(node))
+        if kind == "raw_string":
+            return self.raw(node)[1:-1]
+        if kind == "string":
+            return self.joined(node, ctx, node.start_byte + 1, node.end_byte - 1, quoted=True)
+        if kind == "concatenation":
+            return self.joined(node, ctx, node.start_byte, node.end_byte, quoted=False)
+        if kind == "ansi_c_string":
+            return self.ansi_c(self.raw(node)[2:-1])
+        if kind == "simple_expansion":
+            name = self.raw(node)[1:]
+            return self.vars.get(name, "$" + name)
+        if kind == "expansion":
+            names = node.named_children
+            if len(names) == 1 and names[0].type == "variable_name" and node.child_count == 3:
+                name = self.raw(names[0])
+                return self.vars.get(name, "${" + name + "}")
+        if kind in SUBSTITUTIONS:
+            nested = _Ctx(nested=True, depth=ctx.depth + 1)
+            for child in node.named_children:
+                if child.type in STATEMENTS:
+                    self.statement(child, nested)
+                else:
+                    self.substitutions(child, nested)
+            return self.raw(node)
+        self.substitutions(node, ctx)
+        return self.raw(node)
+
+    def joined(self, node: tree_sitter.Node, ctx: _Ctx, start: int, end: int, quoted: bool) -> str:
+        parts: list[str] = []
+        position = start
+        for child in node.children:
+            if child.start_byte < start or child.end_byte > end or not child.is_named:
+                continue
+            if child.start_byte > position:
+                parts.append(self._gap(position, child.start_byte, quoted))
+            if child.type == "string_content":
+                parts.append(_DQ_ESCAPE.sub(r"\1", self.raw(child)))
+            else:
+                parts.append(self.word(child, ctx))
+            position = child.end_byte
+        if end > position:
+            parts.append(self._gap(position, end, quoted))
+        return "".join(parts)
+
+    def _gap(self, start: int, end: int, quoted: bool) -> str:
+        text = self.source[start:end].decode("utf-8", "replace")
+        return _DQ_ESCAPE.sub(r"\1", text) if quoted else _BACKSLASH.sub(r"\1", text)
+
+    def ansi_c(self, body: str) -> str:
+        if _HEX_ESCAPE.search(body):
+            self.escaped = True
+        try:
+            return body.encode("latin-1", "backslashreplace").decode("unicode_escape")
+        except UnicodeDecodeError:
+            return body
+
+    def substitutions(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
+        """Walk the commands hidden in `$(...)`/`<(...)` anywhere inside a non-statement node."""
+        if ctx.depth > MAX_DEPTH:
+            self.error = "nested too deeply to analyse"
+            return
+        if node.type in SUBSTITUTIONS:
+            self.word(node, ctx)
+            return
+        for child in node.named_children:
+            if child.type in SUBSTITUTIONS:
+                self.word(child, ctx)
+            elif child.type in STATEMENTS:
+                self.statement(child, replace(ctx, depth=ctx.depth + 1))
+            elif child.named_child_count:
+                self.substitutions(child, replace(ctx, depth=ctx.depth + 1))

@@ -1,0 +1,468 @@
+"""The default audit store: SQLite or PostgreSQL through SQLAlchemy Core.
+
+Appends and verification are the hot paths and talk to the driver directly (one `executemany`
+per batch, one streaming cursor for verify); everything else uses Core statements. Every read
+is batched by seq so memory stays constant however large the store grows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Collection, Iterator, Sequence
+from types import TracebackType
+from typing import Any, Self, cast
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, func, select
+
+from oversight.errors import StoreCorruptError, StoreError, StoreUnavailableError
+from oversight.records import Record, parse_record
+from oversight.store.base import SessionSummary, StoredRecord, VerifyProblem, VerifyReport
+from oversight.store.chain import GENESIS_HASH, record_hash
+from oversight.store.columns import body_disagreement, parse_ts, record_columns
+from oversight.store.engine import READ_ONLY, StoreEngine, create_store_engine, store_failure
+from oversight.store.migrations import migrate
+from oversight.store.schema import RECORD_COLUMNS, chain_head, records
+
+PROGRESS_EVERY = 10_000
+_VERIFY_FETCH = 5_000
+_IN_CHUNK = 500
+_HEAD_ID = 1
+
+
+class SQLStore:
+    """An append-only, hash-chained record store in one SQLite file or PostgreSQL schema.
+
+    Thread-safe: every call checks out its own pooled connection. Safe across processes: each
+    append extends the chain under the database's write lock (see `engine.py`).
+    """
+
+    def __init__(self, store: StoreEngine) -> None:
+        self._store = store
+        self._engine = store.engine
+        self._read_engine = store.engine.execution_options(**READ_ONLY)
+        # SQLite lets one writer in at a time anyway; queueing our own threads here is cheaper
+        # and fairer than letting them poll the busy handler. An in-memory database is one
+        # shared connection, so there every operation takes the lock.
+        self._write_lock: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if store.dialect == "sqlite" else contextlib.nullcontext()
+        )
+        self._read_lock = self._write_lock if store.memory else contextlib.nullcontext()
+        p = self._p = "?" if store.dialect == "sqlite" else "%s"
+        placeholders = ", ".join([p] * len(RECORD_COLUMNS))
+        lock = "" if store.dialect == "sqlite" else " FOR UPDATE"
+        self._sql_head = f"SELECT seq, hash FROM {chain_head.name} WHERE id = {_HEAD_ID}{lock}"
+        self._sql_insert = (
+            f"INSERT INTO {records.name} ({', '.join(RECORD_COLUMNS)}) VALUES ({placeholders})"
+        )
+        self._sql_copy = f"COPY {records.name} ({', '.join(RECORD_COLUMNS)}) FROM STDIN"
+        self._sql_set_head = f"UPDATE {chain_head.name} SET seq = {p}, hash = {p} WHERE id = {p}"
+        self._sql_verify = (
+            "SELECT seq, record_id, type, session_id, step_id, kind, decision, ts, body, "
+            f"prev_hash, hash FROM {records.name} ORDER BY seq"
+        )
+        self._closed = False
+
+    @property
+    def url_for_display(self) -> str:
+        return self._store.url_for_display
+
+    @property
+    def dialect(self) -> str:
+        return self._store.dialect
+
+    def __repr__(self) -> str:
+        return f"SQLStore({self.url_for_display!r})"
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(self, records: Sequence[Record]) -> list[StoredRecord]:
+        """Store `records` in one transaction, after everything already stored, all or nothing.
+
+        Serialising and extracting columns happens before the lock is taken; under it, only
+        the chain (one SHA-256 per record), one bulk insert (`executemany` on SQLite, `COPY` on
+        PostgreSQL) and the head update. Any database failure raises `StoreUnavailableError`
+        and stores nothing.
+        """
+        if not records:
+            return []
+        self._check_open()
+        prepared = [record_columns(r) for r in records]
+        try:
+            with self._write_lock, self._engine.connect() as conn, conn.begin():
+                head = self._read_head(conn)
+                if head is None:
+                    raise StoreUnavailableError(self._no_head_message())
+                seq, prev = head
+                rows: list[tuple[Any, ...]] = []
+                add = rows.append
+                for c in prepared:
+                    seq += 1
+                    h = record_hash(prev, seq, *c)
+                    add((seq, *c[:7], prev, h, c.body))
+                    prev = h
+                self._insert(conn, rows)
+                conn.exec_driver_sql(self._sql_set_head, (seq, prev, _HEAD_ID))
+        except self._store.db_errors as exc:
+            raise store_failure(exc, self._store, "append to") from exc
+        return [
+            StoredRecord(seq=row[0], hash=row[9], prev_hash=row[8], record=record)
+            for row, record in zip(rows, records, strict=True)
+        ]
+
+    def _insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        cursor = cast(Any, conn.connection.dbapi_connection).cursor()
+        try:
+            if self._store.dialect == "postgresql":
+                with cursor.copy(self._sql_copy) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(self._sql_insert, rows)
+        finally:
+            cursor.close()
+
+    def _read_head(self, conn: Connection) -> tuple[int, str] | None:
+        row = conn.exec_driver_sql(self._sql_head).first()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def _no_head_message(self) -> str:
+        return (
+            f"the oversight store at {self._store.where} has no chain head row "
+            f"({chain_head.name} is empty): it was tampered with or damaged"
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the last record, as the chain head says; (0, GENESIS_HASH) if empty."""
+        with self._reading("read") as conn:
+            head = self._read_head(conn)
+        if head is None:
+            raise StoreCorruptError(self._no_head_message())
+        return head
+
+    def count(self) -> int:
+        with self._reading("read") as conn:
+            return int(conn.execute(select(func.count()).select_from(records)).scalar_one())
+
+    def iter_records(
+        self,
+        session_id: str | None = None,
+        *,
+        types: Collection[str] | None = None,
+        after_seq: int = 0,
+        batch: int = 1000,
+    ) -> Iterator[StoredRecord]:
+        """Records in seq order, fetched `batch` at a time, each batch in its own transaction.
+
+        No transaction or lock is held between batches, so a slow consumer never blocks
+        writers; records appended while iterating are included.
+        """
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
+        t = records.c
+        conditions = []
+        if session_id is not None:
+            conditions.append(t.session_id == session_id)
+        if types is not None:
+            wanted = sorted(set(types))
+            if not wanted:
+                return
+            conditions.append(t.type.in_(wanted))
+        last = after_seq
+        while True:
+            stmt = (
+                select(t.seq, t.hash, t.prev_hash, t.body)
+                .where(t.seq > last, *conditions)
+                .order_by(t.seq)
+                .limit(batch)
+            )
+            with self._reading("read") as conn:
+                rows = conn.execute(stmt).all()
+            for seq, hash_, prev_hash, body in rows:
+                yield StoredRecord(seq, hash_, prev_hash, self._parse(body, seq))
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
+
+    def records_for_session(self, session_id: str) -> list[StoredRecord]:
+        return list(self.iter_records(session_id))
+
+    def next_step_seq(self, session_id: str) -> int:
+        """The step seq a resumed session continues from: one past its highest recorded step."""
+        seq_in_body = (
+            "json_extract(body, '$.seq')"
+            if self._store.dialect == "sqlite"
+            else "CAST(CAST(body AS json) ->> 'seq' AS BIGINT)"
+        )
+        sql = (
+            f"SELECT MAX({seq_in_body}) FROM {records.name} WHERE session_id = {self._p} "
+            "AND type IN ('step.proposed', 'step.finished')"
+        )
+        with self._reading("read") as conn:
+            highest = conn.exec_driver_sql(sql, (session_id,)).scalar()
+        return 1 if highest is None else int(highest) + 1
+
+    def sessions(self, limit: int | None = None) -> list[SessionSummary]:
+        """Sessions newest first (by when the store first saw them).
+
+        Only the session.started and session.ended bodies are parsed; steps are counted and
+        the last timestamp read from index columns.
+        """
+        if limit is not None and limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        t = records.c
+        first_seq = func.min(t.seq).label("first_seq")
+        listing = (
+            select(t.session_id, first_seq, func.max(t.seq).label("last_seq"))
+            .group_by(t.session_id)
+            .order_by(first_seq.desc())
+        )
+        if limit is not None:
+            listing = listing.limit(limit)
+        summaries: dict[str, dict[str, Any]] = {}
+        with self._reading("read") as conn:
+            last_seqs: dict[int, str] = {}
+            for sid, _first, last in conn.execute(listing):
+                summaries[sid] = {
+                    "session_id": sid, "agent": None, "started_at": None, "ended_at": None,
+                    "status": None, "steps": 0,
+                }  # fmt: skip
+                last_seqs[last] = sid
+            ids = list(summaries)
+            for chunk in _chunks(ids):
+                bounds = conn.execute(
+                    select(t.session_id, t.type, t.body).where(
+                        t.session_id.in_(chunk),
+                        t.type.in_(("session.started", "session.ended")),
+                    )
+                )
+                for sid, type_, body in bounds:
+                    record = self._parse(body, None)
+                    info = summaries[sid]
+                    if type_ == "session.started" and info["started_at"] is None:
+                        info["agent"] = getattr(record, "agent", None)
+                        info["started_at"] = record.ts
+                    elif type_ == "session.ended":
+                        info["status"] = getattr(record, "status", None)
+                        info["ended_at"] = record.ts
+                steps = conn.execute(
+                    select(t.session_id, func.count())
+                    .where(t.session_id.in_(chunk), t.type == "step.proposed")
+                    .group_by(t.session_id)
+                )
+                for sid, n in steps:
+                    summaries[sid]["steps"] = int(n)
+            for chunk_seqs in _chunks(list(last_seqs)):
+                for seq, ts in conn.execute(select(t.seq, t.ts).where(t.seq.in_(chunk_seqs))):
+                    summaries[last_seqs[seq]]["last_ts"] = parse_ts(ts)
+        return [SessionSummary(**info) for info in summaries.values()]
+
+    # -- verifying -------------------------------------------------------------------------
+
+    def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+        """Recompute the whole chain in seq order and report the first place it breaks.
+
+        Reads one consistent snapshot (the head and every row) without blocking writers, and
+        streams rows through a driver cursor. `progress(done, total)` is called every
+        `PROGRESS_EVERY` rows and at the end, with total taken from the chain head.
+        """
+        self._check_open()
+        try:
+            with self._read_lock, self._snapshot() as conn:
+                head_row = conn.exec_driver_sql(
+                    f"SELECT seq, hash FROM {chain_head.name} WHERE id = {_HEAD_ID}"
+                ).first()
+                if head_row is None:
+                    return VerifyReport(
+                        ok=False,
+                        checked=0,
+                        head_seq=0,
+                        head_hash="",
+                        first_problem=VerifyProblem(0, None, "chain head row is missing"),
+                    )
+                head_seq, head_hash = int(head_row[0]), str(head_row[1])
+                cursor = self._streaming_cursor(conn)
+                try:
+                    cursor.execute(self._sql_verify)
+                    checked, problem = _verify_rows(cursor, head_seq, head_hash, progress)
+                finally:
+                    cursor.close()
+        except self._store.db_errors as exc:
+            raise store_failure(exc, self._store, "verify") from exc
+        return VerifyReport(
+            ok=problem is None,
+            checked=checked,
+            head_seq=head_seq,
+            head_hash=head_hash,
+            first_problem=problem,
+        )
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        engine = self._read_engine
+        if self._store.dialect == "postgresql":
+            engine = engine.execution_options(isolation_level="REPEATABLE READ")
+        with engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _streaming_cursor(self, conn: Connection) -> Any:
+        dbapi_conn = cast(Any, conn.connection.dbapi_connection)
+        if self._store.dialect == "postgresql":
+            cursor = dbapi_conn.cursor(name="oversight_verify")
+            cursor.itersize = _VERIFY_FETCH
+            return cursor
+        return dbapi_conn.cursor()
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _reading(self, action: str) -> Iterator[Connection]:
+        self._check_open()
+        try:
+            with self._read_lock, self._read_engine.connect() as conn, conn.begin():
+                yield conn
+        except self._store.db_errors as exc:
+            raise store_failure(exc, self._store, action) from exc
+
+    def _parse(self, body: str, seq: int | None) -> Record:
+        try:
+            return parse_record(body)
+        except ValidationError as exc:
+            at = f"record seq {seq}" if seq is not None else "a record"
+            raise StoreCorruptError(
+                f"{at} in the oversight store at {self._store.where} does not parse: "
+                f"{exc.errors()[0]['msg']}; run verify to find tampering"
+            ) from None
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreUnavailableError(
+                f"the oversight store at {self._store.where} was closed; open it again"
+            )
+
+    def close(self) -> None:
+        """Release every pooled connection. The store cannot be used afterwards."""
+        if not self._closed:
+            self._closed = True
+            self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _verify_rows(
+    cursor: Any,
+    head_seq: int,
+    head_hash: str,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[int, VerifyProblem | None]:
+    """The verify loop: (rows checked, first problem or None)."""
+    expected = 1
+    prev_hash = GENESIS_HASH
+    checked = 0
+    next_progress = PROGRESS_EVERY
+    fetch = cursor.fetchmany
+    while rows := fetch(_VERIFY_FETCH):
+        for seq, rid, type_, sid, step_id, kind, decision, ts, body, prev_col, hash_ in rows:
+            if seq != expected:
+                if seq < expected:
+                    return checked, VerifyProblem(seq, rid, f"duplicated seq {seq}")
+                return checked, VerifyProblem(
+                    expected,
+                    None,
+                    f"seq gap: seq {expected} is missing (the next row is seq {seq}, "
+                    f"record {rid}): a record was deleted",
+                )
+            if seq > head_seq:
+                return checked, VerifyProblem(
+                    seq,
+                    rid,
+                    f"head mismatch: record at seq {seq} lies beyond the chain head (seq "
+                    f"{head_seq}): rows were appended without updating the head, or the head "
+                    "was moved back",
+                )
+            if prev_col != prev_hash:
+                return checked, VerifyProblem(
+                    seq,
+                    rid,
+                    f"broken prev-hash link: prev_hash does not match the hash of seq {seq - 1}"
+                    ": a record was inserted, reordered or replaced",
+                )
+            checked += 1
+            if hash_ != record_hash(
+                prev_col, seq, rid, type_, sid, step_id, kind, decision, ts, body
+            ):
+                return checked, VerifyProblem(
+                    seq,
+                    rid,
+                    "hash mismatch: the stored row (body or an index column) was edited after "
+                    "it was written",
+                )
+            disagreement = body_disagreement(rid, type_, sid, step_id, kind, decision, ts, body)
+            if disagreement is not None:
+                return checked, VerifyProblem(
+                    seq, rid, f"columns disagree with body: {disagreement}"
+                )
+            prev_hash = hash_
+            expected += 1
+        if progress is not None and checked >= next_progress:
+            progress(checked, head_seq)
+            next_progress = (checked // PROGRESS_EVERY + 1) * PROGRESS_EVERY
+    last = expected - 1
+    if last < head_seq:
+        return checked, VerifyProblem(
+            last + 1,
+            None,
+            f"head mismatch: the chain head says {head_seq} records but the table ends at seq "
+            f"{last}: the tail was truncated (or the head moved forward)",
+        )
+    if prev_hash != head_hash:
+        return checked, VerifyProblem(
+            head_seq,
+            None,
+            f"head hash mismatch: the chain head's hash differs from the hash of seq {head_seq}",
+        )
+    if progress is not None:
+        progress(checked, head_seq)
+    return checked, None
+
+
+def _chunks(items: list[Any]) -> Iterator[list[Any]]:
+    for i in range(0, len(items), _IN_CHUNK):
+        yield items[i : i + _IN_CHUNK]
+
+
+def open_store(
+    url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_s: float = 30.0
+) -> SQLStore:
+    """Open (creating and migrating if needed) the store at `url`.
+
+    `url` is a SQLAlchemy URL: `sqlite:///relative/or/absolute.db`, `sqlite://` (in memory,
+    for tests) or `postgresql+psycopg://user:password@host:port/database`. Raises
+    `StoreUnavailableError` when the store cannot be reached or written, `StoreCorruptError`
+    when the location holds something that is not an oversight store, `SchemaVersionError` when
+    a newer agent-oversight wrote it, and `MissingExtraError` without the PostgreSQL extra.
+    """
+    store = create_store_engine(
+        url, sqlite_synchronous=sqlite_synchronous, busy_timeout_s=busy_timeout_s
+    )
+    try:
+        migrate(store.engine, store.where)
+    except StoreError:
+        store.engine.dispose()
+        raise
+    except store.db_errors as exc:
+        store.engine.dispose()
+        raise store_failure(exc, store, "open") from exc
+    return SQLStore(store)

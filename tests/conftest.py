@@ -1,0 +1,74 @@
+"""Shared fixtures: store URLs for SQLite and (when configured) PostgreSQL.
+
+PostgreSQL tests need `OVERSIGHT_TEST_PG_URL` (CI runs `.ci/pg-setup.sh`, which prints it).
+Without it they are skipped, loudly; with `CI=true` a missing URL is a failure instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+PG_ENV = "OVERSIGHT_TEST_PG_URL"
+PG_SKIP_REASON = (
+    f"PostgreSQL not configured: set {PG_ENV} (CI runs .ci/pg-setup.sh) — SKIPPING PostgreSQL tests"
+)
+
+
+@pytest.fixture(scope="session")
+def pg_base_url() -> str:
+    url = os.environ.get(PG_ENV, "").strip()
+    if not url:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{PG_ENV} is not set but CI=true: PostgreSQL tests must run in CI")
+        pytest.skip(PG_SKIP_REASON)
+    return url
+
+
+@pytest.fixture
+def pg_url(pg_base_url: str) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh, empty schema, dropped after the test."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(pg_base_url)
+    conninfo = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    schema = f"oversight_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("SET lock_timeout = '20s'")
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
+    """The same test against a fresh SQLite file and a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{os.path.join(tmp_path, 'oversight.db')}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "PostgreSQL not configured" in str(getattr(report, "longrepr", ""))
+    ]
+    if skipped:
+        terminalreporter.write_sep(
+            "!",
+            f"{len(skipped)} PostgreSQL tests SKIPPED: set {PG_ENV} "
+            '(e.g. export OVERSIGHT_TEST_PG_URL="$(sudo .ci/pg-setup.sh | tail -n1)")',
+            red=True,
+            bold=True,
+        )
