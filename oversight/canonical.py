@@ -6,6 +6,7 @@ import dataclasses
 import datetime as _dt
 import enum
 import hashlib
+import itertools
 import os
 import time
 from collections.abc import Mapping
@@ -100,9 +101,31 @@ def to_jsonable(value: Any, _depth: int = 0) -> JSONValue:
     return {"$repr": text[:500], "$type": type(value).__qualname__}
 
 
+class _IdSource:
+    """Per-process random prefix plus a counter: unique ids with no syscall per id.
+
+    `os.urandom` per id releases the GIL on the agent's hot path and hands it to the
+    background writer; a prefix drawn once per process (and again after fork) avoids that.
+    """
+
+    def __init__(self) -> None:
+        self.reseed()
+
+    def reseed(self) -> None:
+        self.prefix = os.urandom(5).hex()
+        self.counter = itertools.count(int.from_bytes(os.urandom(2), "big"))
+
+    def next(self) -> str:
+        return f"{time.time_ns() // 1_000_000:012x}{self.prefix}{next(self.counter) & 0xFFFFFF:06x}"
+
+
+_IDS = _IdSource()
+os.register_at_fork(after_in_child=_IDS.reseed)
+
+
 def new_id() -> str:
-    """A 26-hex-char id that sorts by creation time (ms) and is unique across processes."""
-    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(7).hex()}"
+    """A 28-hex-char id that sorts by creation time (ms) and is unique across processes."""
+    return _IDS.next()
 
 
 def utc_now() -> _dt.datetime:

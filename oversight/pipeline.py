@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from oversight.canonical import new_id, utc_now
+from oversight.canonical import new_id
 from oversight.classify import Classification, Classifier
 from oversight.context import current_step
 from oversight.decide import Decider, Proposal, Verdict
@@ -177,7 +177,7 @@ class StepHandle:
         self.record = record
         self.classification = classification
         self.verdict = verdict
-        self._started_at = utc_now()
+        self._started_at = record.ts
         self._t0 = time.perf_counter()
         self.finished = False
 

@@ -76,7 +76,7 @@ class Recorder:
         """Queue a record for the next batched write."""
         queue = self._queue
         queue.append(record)
-        if len(queue) >= self._batch_size:
+        if len(queue) >= self._batch_size and not self._wake.is_set():
             self._wake.set()
 
     def submit_durable(self, *records: Record) -> None:

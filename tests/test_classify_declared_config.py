@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oversight.classify import FLAGS, Classification, Classifier, ClassifierConfig, load_classifier_config
+from oversight.classify import (
+    FLAGS,
+    Classification,
+    Classifier,
+    ClassifierConfig,
+    load_classifier_config,
+)
 from oversight.errors import ConfigError, UnknownKindError
 from oversight.kinds import Kind
 
@@ -110,7 +116,9 @@ def test_config_subcommand_key_matches_program_and_subcommand(configured: Classi
 
 
 def test_config_commands_apply_inside_wrappers(configured: Classifier) -> None:
-    assert configured.classify("Bash", {"command": "nohup gpurun job.py &"}).kind is Kind.TRAIN_LAUNCH
+    assert (
+        configured.classify("Bash", {"command": "nohup gpurun job.py &"}).kind is Kind.TRAIN_LAUNCH
+    )
 
 
 def test_config_script_patterns_classify_scripts(configured: Classifier) -> None:
@@ -122,17 +130,23 @@ def test_config_wrappers_are_unwrapped(configured: Classifier) -> None:
 
 
 def test_config_protected_paths_add_to_the_defaults(configured: Classifier) -> None:
-    assert "protected_target" in configured.classify("Write", {"file_path": "secret_tests/a.py"}).flags
+    assert (
+        "protected_target" in configured.classify("Write", {"file_path": "secret_tests/a.py"}).flags
+    )
     assert "protected_target" in configured.classify("Write", {"file_path": "evals/a.py"}).flags
 
 
 def test_config_tamper_paths_and_env_prefixes(configured: Classifier) -> None:
     assert configured.classify("Bash", {"command": "rm -rf audit/"}).kind is Kind.OVERSIGHT_TAMPER
-    assert configured.classify("Bash", {"command": "export AUDIT_OFF=1"}).kind is Kind.OVERSIGHT_TAMPER
+    assert (
+        configured.classify("Bash", {"command": "export AUDIT_OFF=1"}).kind is Kind.OVERSIGHT_TAMPER
+    )
 
 
 def test_config_cannot_downgrade_tampering(configured: Classifier) -> None:
-    assert configured.classify("Bash", {"command": "rm -rf .oversight"}).kind is Kind.OVERSIGHT_TAMPER
+    assert (
+        configured.classify("Bash", {"command": "rm -rf .oversight"}).kind is Kind.OVERSIGHT_TAMPER
+    )
     assert configured.classify("Bash", {"command": "rm -rf build/"}).kind is Kind.SHELL_EXEC
 
 
@@ -146,7 +160,10 @@ def test_example_config_in_docs_loads() -> None:
 
 
 MALFORMED = {
-    "unknown-kind": ("tools:\n  my_tool: training\n", ["tools.my_tool", "'training'", "train.launch"]),
+    "unknown-kind": (
+        "tools:\n  my_tool: training\n",
+        ["tools.my_tool", "'training'", "train.launch"],
+    ),
     "unknown-field": ("tool:\n  my_tool: train.launch\n", ["tool", "accepted fields", "tools"]),
     "wrong-type": ("protected_paths: evals/**\n", ["protected_paths", "list"]),
     "not-a-mapping": ("- tools\n", ["expected a mapping", "list"]),
@@ -217,7 +234,11 @@ def check_invariants(result: Classification) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("abcdeorsmvxty .-_/$()'\"|&;<>{}`=\\\n#*~!")), max_size=80))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("abcdeorsmvxty .-_/$()'\"|&;<>{}`=\\\n#*~!")), max_size=80
+    )
+)
 def test_any_shell_text_classifies_without_error(command: str) -> None:
     result = CLASSIFIER.classify("Bash", {"command": command})
     check_invariants(result)
@@ -235,8 +256,13 @@ def test_any_python_text_classifies_without_error(code: str) -> None:
     st.text(min_size=1, max_size=30),
     st.dictionaries(
         st.sampled_from(["command", "cmd", "path", "file_path", "env", "code", "output_dir", "x"]),
-        st.one_of(st.text(max_size=30), st.lists(st.text(max_size=10), max_size=3), st.integers(), st.none(),
-                  st.dictionaries(st.text(max_size=12), st.text(max_size=5), max_size=2)),
+        st.one_of(
+            st.text(max_size=30),
+            st.lists(st.text(max_size=10), max_size=3),
+            st.integers(),
+            st.none(),
+            st.dictionaries(st.text(max_size=12), st.text(max_size=5), max_size=2),
+        ),
         max_size=4,
     ),
 )

@@ -47,8 +47,15 @@ def test_reading_a_protected_path_is_not_flagged(path: str) -> None:
     assert "protected_target" not in result.flags
 
 
-UNPROTECTED_PATHS = ["src/model.py", "retrieval.py", "geometric.py", "notes/eval-ideas.md",
-                     "benchmarks/README.md", "train.py", "data/rewards.csv"]
+UNPROTECTED_PATHS = [
+    "src/model.py",
+    "retrieval.py",
+    "geometric.py",
+    "notes/eval-ideas.md",
+    "benchmarks/README.md",
+    "train.py",
+    "data/rewards.csv",
+]
 
 
 @pytest.mark.parametrize("path", UNPROTECTED_PATHS)
@@ -71,12 +78,21 @@ WRITE_VECTORS: dict[str, tuple[str, dict[str, Any]]] = {
     "perl-i": ("Bash", {"command": "perl -pi -e 's/a/b/' src/metrics.py"}),
     "heredoc": ("Bash", {"command": "cat > judges/judge.py <<'EOF'\nprint(1)\nEOF"}),
     "python-open": ("python", {"code": "open('evals/answers.json', 'w').write('{}')"}),
-    "python-path": ("python", {"code": "from pathlib import Path\nPath('lib/metrics.py').write_text('')"}),
+    "python-path": (
+        "python",
+        {"code": "from pathlib import Path\nPath('lib/metrics.py').write_text('')"},
+    ),
     "python-shutil": ("python", {"code": "import shutil\nshutil.copy('a.py', 'rl/reward_fn.py')"}),
     "python-fstring": ("python", {"code": "open(f'evals/{name}.py', 'a')"}),
-    "apply-patch": ("apply_patch", {"input": "*** Begin Patch\n*** Update File: evals/x.py\n*** End Patch"}),
+    "apply-patch": (
+        "apply_patch",
+        {"input": "*** Begin Patch\n*** Update File: evals/x.py\n*** End Patch"},
+    ),
     "editor": ("str_replace_editor", {"command": "str_replace", "path": "/repo/evals/t.py"}),
-    "edit-tool": ("Edit", {"file_path": "reward_model/loss.py", "old_string": "a", "new_string": "b"}),
+    "edit-tool": (
+        "Edit",
+        {"file_path": "reward_model/loss.py", "old_string": "a", "new_string": "b"},
+    ),
 }
 
 
@@ -99,7 +115,9 @@ READ_VECTORS: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 @pytest.mark.parametrize(("name", "args"), READ_VECTORS.values(), ids=READ_VECTORS.keys())
-def test_reading_or_copying_from_protected_paths_is_not_flagged(name: str, args: dict[str, Any]) -> None:
+def test_reading_or_copying_from_protected_paths_is_not_flagged(
+    name: str, args: dict[str, Any]
+) -> None:
     assert "protected_target" not in CLASSIFIER.classify(name, args).flags
 
 

@@ -337,3 +337,18 @@ MODEL_CALLS = {
 @pytest.mark.parametrize("command", MODEL_CALLS.values(), ids=MODEL_CALLS.keys())
 def test_model_clis_are_model_call(command: str) -> None:
     assert shell(command).kind is Kind.MODEL_CALL
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["git branch -f main feat", "git update-ref refs/heads/master HEAD", "git fetch . feat:main"],
+)
+def test_moving_main_directly_is_code_apply(command: str) -> None:
+    assert shell(command).kind is Kind.CODE_APPLY
+
+
+@pytest.mark.parametrize(
+    "command", ["git branch -f scratch HEAD~1", "git fetch origin", "git update-ref refs/heads/wip HEAD"]
+)
+def test_moving_other_branches_is_local(command: str) -> None:
+    assert shell(command).kind is Kind.SHELL_EXEC

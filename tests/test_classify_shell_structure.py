@@ -128,8 +128,14 @@ def test_foreground_commands_are_not_flagged_background() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["sudo rm -rf /tmp/x", "sudo -u root python x.py", "su -c 'ls /root'", "doas ls",
-     "docker run --privileged me/img ls", "pkexec ls"],
+    [
+        "sudo rm -rf /tmp/x",
+        "sudo -u root python x.py",
+        "su -c 'ls /root'",
+        "doas ls",
+        "docker run --privileged me/img ls",
+        "pkexec ls",
+    ],
 )
 def test_running_as_another_user_is_flagged_privileged(command: str) -> None:
     assert "privileged" in shell(command).flags
@@ -137,8 +143,15 @@ def test_running_as_another_user_is_flagged_privileged(command: str) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["curl https://example.com", "wget https://x/y.tar", "git clone https://github.com/a/b",
-     "pip install numpy", "ssh host ls", "scp a.txt host:/tmp/", "git push"],
+    [
+        "curl https://example.com",
+        "wget https://x/y.tar",
+        "git clone https://github.com/a/b",
+        "pip install numpy",
+        "ssh host ls",
+        "scp a.txt host:/tmp/",
+        "git push",
+    ],
 )
 def test_reaching_beyond_the_machine_is_flagged_network(command: str) -> None:
     assert "network" in shell(command).flags
@@ -211,8 +224,13 @@ def test_obfuscation_reason_explains_the_hidden_text() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["echo aGVsbG8= | base64 -d", "base64 -d secret.b64 > secret.txt", "cat run.sh | less",
-     "curl -s https://api.example.com/status | jq .", "bash run.sh"],
+    [
+        "echo aGVsbG8= | base64 -d",
+        "base64 -d secret.b64 > secret.txt",
+        "cat run.sh | less",
+        "curl -s https://api.example.com/status | jq .",
+        "bash run.sh",
+    ],
 )
 def test_decoding_or_downloading_without_executing_is_not_obfuscated(command: str) -> None:
     assert "obfuscated" not in shell(command).flags

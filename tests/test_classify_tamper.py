@@ -54,7 +54,7 @@ SHELL_TAMPERING = {
     "edit-installed-source": "sed -i 's/raise/pass/' .venv/lib/python3.11/site-packages/oversight/pipeline.py",
     "rm-installed-source": "rm -rf /usr/lib/python3/dist-packages/oversight",
     "psql-delete": "psql $DATABASE_URL -c 'DELETE FROM oversight_records'",
-    "psql-update": 'psql -c "UPDATE oversight_steps SET decision = \'allow\'"',
+    "psql-update": "psql -c \"UPDATE oversight_steps SET decision = 'allow'\"",
     "psql-drop": "psql -c 'DROP TABLE IF EXISTS oversight_records'",
     "psql-truncate": "psql -c 'TRUNCATE oversight_records'",
     "psql-heredoc": "psql <<SQL\ndelete from public.oversight_records;\nSQL",
@@ -103,9 +103,18 @@ def test_python_tampering_is_oversight_tamper(code: str) -> None:
 
 TOOL_TAMPERING: dict[str, tuple[str, dict[str, Any]]] = {
     "write-store": ("Write", {"file_path": ".oversight/oversight.db", "content": ""}),
-    "edit-policy": ("Edit", {"file_path": "policies/default.yaml", "old_string": "deny", "new_string": "allow"}),
-    "editor-create-config": ("str_replace_editor", {"command": "create", "path": "oversight.toml", "file_text": ""}),
-    "patch-policy": ("apply_patch", {"input": "*** Begin Patch\n*** Update File: policies/a.yaml\n*** End Patch"}),
+    "edit-policy": (
+        "Edit",
+        {"file_path": "policies/default.yaml", "old_string": "deny", "new_string": "allow"},
+    ),
+    "editor-create-config": (
+        "str_replace_editor",
+        {"command": "create", "path": "oversight.toml", "file_text": ""},
+    ),
+    "patch-policy": (
+        "apply_patch",
+        {"input": "*** Begin Patch\n*** Update File: policies/a.yaml\n*** End Patch"},
+    ),
     "custom-tool-env": ("submit_job", {"script": "train.py", "env": {"OVERSIGHT_POLICY": "none"}}),
     "custom-tool-env-list": ("run_experiment", {"env": ["OVERSIGHT_DB=/tmp/x"]}),
     "named-disable": ("disable_oversight", {}),
@@ -120,18 +129,42 @@ def test_tool_tampering_is_oversight_tamper(name: str, args: dict[str, Any]) -> 
 NOT_TAMPERING: dict[str, tuple[str, dict[str, Any], Kind]] = {
     "cat-store-log": ("Bash", {"command": "cat .oversight/events.jsonl"}, Kind.SHELL_EXEC),
     "ls-store": ("Bash", {"command": "ls -la .oversight/"}, Kind.SHELL_EXEC),
-    "sqlite-select": ("Bash", {"command": 'sqlite3 .oversight/oversight.db "SELECT count(*) FROM steps"'}, Kind.SHELL_EXEC),
-    "sqlite-readonly": ("Bash", {"command": "sqlite3 -readonly .oversight/oversight.db"}, Kind.SHELL_EXEC),
+    "sqlite-select": (
+        "Bash",
+        {"command": 'sqlite3 .oversight/oversight.db "SELECT count(*) FROM steps"'},
+        Kind.SHELL_EXEC,
+    ),
+    "sqlite-readonly": (
+        "Bash",
+        {"command": "sqlite3 -readonly .oversight/oversight.db"},
+        Kind.SHELL_EXEC,
+    ),
     "oversight-review": ("Bash", {"command": "oversight review --session abc"}, Kind.SHELL_EXEC),
     "oversight-verify": ("Bash", {"command": "oversight verify"}, Kind.SHELL_EXEC),
     "read-policy": ("Read", {"file_path": "policies/default.yaml"}, Kind.FILE_READ),
     "env-read": ("Bash", {"command": "echo $OVERSIGHT_DB"}, Kind.SHELL_EXEC),
     "printenv": ("Bash", {"command": "printenv OVERSIGHT_POLICY"}, Kind.SHELL_EXEC),
-    "pip-install-extra": ("Bash", {"command": "pip install 'agent-oversight[postgres]'"}, Kind.SHELL_EXEC),
+    "pip-install-extra": (
+        "Bash",
+        {"command": "pip install 'agent-oversight[postgres]'"},
+        Kind.SHELL_EXEC,
+    ),
     "pgrep": ("Bash", {"command": "pgrep -f oversight"}, Kind.SHELL_EXEC),
-    "psql-select": ("Bash", {"command": "psql -c 'SELECT * FROM oversight_records LIMIT 5'"}, Kind.SHELL_EXEC),
-    "python-environ-get": ("python", {"code": "import os\nprint(os.environ.get('OVERSIGHT_DB'))"}, Kind.SHELL_EXEC),
-    "python-read-store": ("python", {"code": "print(open('.oversight/events.jsonl').read())"}, Kind.SHELL_EXEC),
+    "psql-select": (
+        "Bash",
+        {"command": "psql -c 'SELECT * FROM oversight_records LIMIT 5'"},
+        Kind.SHELL_EXEC,
+    ),
+    "python-environ-get": (
+        "python",
+        {"code": "import os\nprint(os.environ.get('OVERSIGHT_DB'))"},
+        Kind.SHELL_EXEC,
+    ),
+    "python-read-store": (
+        "python",
+        {"code": "print(open('.oversight/events.jsonl').read())"},
+        Kind.SHELL_EXEC,
+    ),
     "git-clean-plain": ("Bash", {"command": "git clean -n"}, Kind.SHELL_EXEC),
     "other-env-var": ("Bash", {"command": "export OVERSEER=1"}, Kind.SHELL_EXEC),
 }

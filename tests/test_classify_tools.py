@@ -18,38 +18,106 @@ PATCH = (
 
 HOST_SHAPES: dict[str, tuple[str, dict[str, Any], Kind]] = {
     # Claude Code
-    "claude-bash": ("Bash", {"command": "torchrun train.py", "description": "train"}, Kind.TRAIN_LAUNCH),
+    "claude-bash": (
+        "Bash",
+        {"command": "torchrun train.py", "description": "train"},
+        Kind.TRAIN_LAUNCH,
+    ),
     "claude-write": ("Write", {"file_path": "/repo/notes.md", "content": "x"}, Kind.FILE_WRITE),
-    "claude-edit": ("Edit", {"file_path": "src/a.py", "old_string": "a", "new_string": "b"}, Kind.FILE_WRITE),
-    "claude-multiedit": ("MultiEdit", {"file_path": "src/a.py", "edits": [{"old_string": "a", "new_string": "b"}]}, Kind.FILE_WRITE),
-    "claude-notebookedit": ("NotebookEdit", {"notebook_path": "analysis.ipynb", "new_source": "x"}, Kind.FILE_WRITE),
+    "claude-edit": (
+        "Edit",
+        {"file_path": "src/a.py", "old_string": "a", "new_string": "b"},
+        Kind.FILE_WRITE,
+    ),
+    "claude-multiedit": (
+        "MultiEdit",
+        {"file_path": "src/a.py", "edits": [{"old_string": "a", "new_string": "b"}]},
+        Kind.FILE_WRITE,
+    ),
+    "claude-notebookedit": (
+        "NotebookEdit",
+        {"notebook_path": "analysis.ipynb", "new_source": "x"},
+        Kind.FILE_WRITE,
+    ),
     "claude-read": ("Read", {"file_path": "train.py"}, Kind.FILE_READ),
     "claude-glob": ("Glob", {"pattern": "**/*.py"}, Kind.FILE_READ),
     "claude-grep": ("Grep", {"pattern": "torchrun", "path": "."}, Kind.FILE_READ),
     "claude-ls": ("LS", {"path": "/repo"}, Kind.FILE_READ),
-    "claude-webfetch": ("WebFetch", {"url": "https://arxiv.org/abs/1", "prompt": "summarise"}, Kind.TOOL_CALL),
+    "claude-webfetch": (
+        "WebFetch",
+        {"url": "https://arxiv.org/abs/1", "prompt": "summarise"},
+        Kind.TOOL_CALL,
+    ),
     "claude-websearch": ("WebSearch", {"query": "grpo paper"}, Kind.TOOL_CALL),
     "claude-task": ("Task", {"prompt": "look around", "description": "explore"}, Kind.TOOL_CALL),
     # OpenHands / SWE-agent
     "openhands-execute-bash": ("execute_bash", {"command": "python eval.py"}, Kind.EVAL_RUN),
-    "swe-editor-view": ("str_replace_editor", {"command": "view", "path": "/repo/train.py"}, Kind.FILE_READ),
-    "swe-editor-create": ("str_replace_editor", {"command": "create", "path": "/repo/x.py", "file_text": "x"}, Kind.FILE_WRITE),
-    "swe-editor-str-replace": ("str_replace_editor", {"command": "str_replace", "path": "a.py", "old_str": "a", "new_str": "b"}, Kind.FILE_WRITE),
-    "swe-editor-insert": ("str_replace_editor", {"command": "insert", "path": "a.py", "insert_line": 3, "new_str": "x"}, Kind.FILE_WRITE),
-    "swe-editor-undo": ("str_replace_editor", {"command": "undo_edit", "path": "a.py"}, Kind.FILE_WRITE),
+    "swe-editor-view": (
+        "str_replace_editor",
+        {"command": "view", "path": "/repo/train.py"},
+        Kind.FILE_READ,
+    ),
+    "swe-editor-create": (
+        "str_replace_editor",
+        {"command": "create", "path": "/repo/x.py", "file_text": "x"},
+        Kind.FILE_WRITE,
+    ),
+    "swe-editor-str-replace": (
+        "str_replace_editor",
+        {"command": "str_replace", "path": "a.py", "old_str": "a", "new_str": "b"},
+        Kind.FILE_WRITE,
+    ),
+    "swe-editor-insert": (
+        "str_replace_editor",
+        {"command": "insert", "path": "a.py", "insert_line": 3, "new_str": "x"},
+        Kind.FILE_WRITE,
+    ),
+    "swe-editor-undo": (
+        "str_replace_editor",
+        {"command": "undo_edit", "path": "a.py"},
+        Kind.FILE_WRITE,
+    ),
     # Inspect
     "inspect-bash": ("bash", {"cmd": "git push origin main"}, Kind.CODE_APPLY),
-    "inspect-python": ("python", {"code": "import subprocess\nsubprocess.run(['python', 'train.py'])"}, Kind.TRAIN_LAUNCH),
-    "inspect-text-editor-view": ("text_editor", {"command": "view", "path": "a.py"}, Kind.FILE_READ),
-    "inspect-text-editor-create": ("text_editor", {"command": "create", "path": "a.py", "file_text": ""}, Kind.FILE_WRITE),
+    "inspect-python": (
+        "python",
+        {"code": "import subprocess\nsubprocess.run(['python', 'train.py'])"},
+        Kind.TRAIN_LAUNCH,
+    ),
+    "inspect-text-editor-view": (
+        "text_editor",
+        {"command": "view", "path": "a.py"},
+        Kind.FILE_READ,
+    ),
+    "inspect-text-editor-create": (
+        "text_editor",
+        {"command": "create", "path": "a.py", "file_text": ""},
+        Kind.FILE_WRITE,
+    ),
     # Codex CLI
-    "codex-shell-argv": ("shell", {"command": ["python", "train.py"], "workdir": "/repo"}, Kind.TRAIN_LAUNCH),
-    "codex-shell-bash-lc": ("shell", {"command": ["bash", "-lc", "lm_eval --tasks mmlu"]}, Kind.EVAL_RUN),
+    "codex-shell-argv": (
+        "shell",
+        {"command": ["python", "train.py"], "workdir": "/repo"},
+        Kind.TRAIN_LAUNCH,
+    ),
+    "codex-shell-bash-lc": (
+        "shell",
+        {"command": ["bash", "-lc", "lm_eval --tasks mmlu"]},
+        Kind.EVAL_RUN,
+    ),
     "codex-apply-patch": ("apply_patch", {"input": PATCH}, Kind.FILE_WRITE),
     "codex-apply-patch-in-shell": ("shell", {"command": ["apply_patch", PATCH]}, Kind.FILE_WRITE),
     # LangChain
-    "langchain-terminal-str": ("terminal", {"commands": "cd repo && python train.py"}, Kind.TRAIN_LAUNCH),
-    "langchain-terminal-list": ("terminal", {"commands": ["cd repo", "huggingface-cli upload me/m out"]}, Kind.DEPLOY),
+    "langchain-terminal-str": (
+        "terminal",
+        {"commands": "cd repo && python train.py"},
+        Kind.TRAIN_LAUNCH,
+    ),
+    "langchain-terminal-list": (
+        "terminal",
+        {"commands": ["cd repo", "huggingface-cli upload me/m out"]},
+        Kind.DEPLOY,
+    ),
     # Python-code tools
     "python-repl": ("python_repl", {"command": "print(1 + 1)"}, Kind.SHELL_EXEC),
     "run-python": ("run_python", {"code": "model.push_to_hub('me/m')"}, Kind.DEPLOY),
@@ -135,8 +203,15 @@ def test_plainly_named_tools_are_matched_by_name_words(name: str, kind: Kind) ->
 
 @pytest.mark.parametrize(
     "name",
-    ["get_training_status", "list_jobs", "cancel_training", "check_eval_results",
-     "submit_answer", "retrieval_search", "show_deployments"],
+    [
+        "get_training_status",
+        "list_jobs",
+        "cancel_training",
+        "check_eval_results",
+        "submit_answer",
+        "retrieval_search",
+        "show_deployments",
+    ],
 )
 def test_tools_that_only_query_or_stop_are_not_consequential(name: str) -> None:
     assert CLASSIFIER.classify(name, {}).kind is Kind.TOOL_CALL

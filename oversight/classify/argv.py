@@ -30,9 +30,9 @@ def is_dynamic(word: str) -> bool:
     return "$" in word or is_computed(word)
 
 
-def split_options(args: Sequence[str], takes_value: frozenset[str] = frozenset()) -> tuple[
-    Options, list[str]
-]:
+def split_options(
+    args: Sequence[str], takes_value: frozenset[str] = frozenset()
+) -> tuple[Options, list[str]]:
     """Leading options (with their values) and the remaining argv, as getopt would read them.
 
     `takes_value` lists the options that consume a value (`-n`, `--name`); `--x=y`, `-n5` and

@@ -48,9 +48,7 @@ class Classifier:
             self._python_code,
         )
         configured = dict(self.config.tools)
-        self._rule_for = functools.lru_cache(maxsize=4096)(
-            lambda name: rule_for(name, configured)
-        )
+        self._rule_for = functools.lru_cache(maxsize=4096)(lambda name: rule_for(name, configured))
 
     def classify(
         self, name: str, args: Mapping[str, Any], kind: Kind | str | None = None
@@ -75,15 +73,12 @@ class Classifier:
                 )
             return found
         if declared is not None:
+            return _declared(declared, found)
+        if rule.configured and (found.kind is not rule.kind or found.reason != rule.reason):
             return Classification(
-                declared,
-                f"declared {declared.value} (kept); arguments: {found.reason}",
+                rule.kind,
+                f"{rule.reason} (kept); arguments: {found.reason}",
                 found.flags,
-                found.targets,
-            )
-        if rule.configured:
-            return Classification(
-                rule.kind, f"{rule.reason} (kept); arguments: {found.reason}", found.flags,
                 found.targets,
             )
         return found
@@ -94,3 +89,13 @@ class Classifier:
 
     def _python_code(self, code: str) -> Classification:
         return self._python(code)
+
+
+@functools.lru_cache(maxsize=4096)
+def _declared(declared: Kind, found: Classification) -> Classification:
+    return Classification(
+        declared,
+        f"declared {declared.value} (kept); arguments: {found.reason}",
+        found.flags,
+        found.targets,
+    )

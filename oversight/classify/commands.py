@@ -31,8 +31,18 @@ LAUNCH_LIKE = frozenset(
 DRY_RUN = frozenset({"--dry-run", "--dryrun", "--test-only", "--what-if"})
 DECLARATIONS = frozenset({"export", "declare", "typeset", "readonly", "local", "unset"})
 ENV_FILES = frozenset(
-    {".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zprofile", ".zshenv",
-     ".env", ".envrc", "environment"}
+    {
+        ".bashrc",
+        ".bash_profile",
+        ".bash_login",
+        ".profile",
+        ".zshrc",
+        ".zprofile",
+        ".zshenv",
+        ".env",
+        ".envrc",
+        "environment",
+    }
 )
 _WHY = {
     Kind.TRAIN_LAUNCH: "training script",
@@ -99,7 +109,9 @@ class CommandRules:
         rule = self._rules.get(name)
         if rule is not None:
             result = rule(self, argv, run)
-        elif first.lower().endswith(SCRIPT_SUFFIXES) or ("/" in first and not first.startswith("/")):
+        elif first.lower().endswith(SCRIPT_SUFFIXES) or (
+            "/" in first and not first.startswith("/")
+        ):
             result = run_file(self, first, run)
         else:
             result = shell_exec(f"runs `{name}`", targets=(name,))
@@ -166,7 +178,9 @@ class CommandRules:
                 run.flags.add("obfuscated")
                 found = found.with_reason(f"{found.reason}; its words are hex-escaped ($'\\x..')")
             if run.via:
-                via = ", ".join(f"`{v}`" for v in run.via[:4]) + (", ..." if len(run.via) > 4 else "")
+                via = ", ".join(f"`{v}`" for v in run.via[:4]) + (
+                    ", ..." if len(run.via) > 4 else ""
+                )
                 found = found.with_reason(f"{found.reason} (via {via})")
             parts.append(found.with_flags(*run.flags) if run.flags else found)
             parts.extend(run.side)
@@ -179,9 +193,7 @@ class CommandRules:
             if any(hidden_source(c) for c in (*upstream, command)):
                 chain.generated.update(written)
             if self._persists_oversight_setting(command, written):
-                parts.append(
-                    tamper(f"writes an oversight setting into `{written[0]}`", written)
-                )
+                parts.append(tamper(f"writes an oversight setting into `{written[0]}`", written))
         if not parts:
             parts.append(shell_exec("runs nothing visible"))
         result = combine(parts)
@@ -192,7 +204,9 @@ class CommandRules:
         names += [w.split("=", 1)[0] for w in command.argv[1:] if not w.startswith(("-", "+"))]
         for name in names:
             if self.env_tampers(name):
-                return tamper(f"`{command.builtin}` changes {name}, one of oversight's settings", [name])
+                return tamper(
+                    f"`{command.builtin}` changes {name}, one of oversight's settings", [name]
+                )
         verb = "unsets" if command.builtin == "unset" else "sets"
         return shell_exec(f"`{command.builtin}` {verb} shell variables")
 
@@ -243,7 +257,11 @@ def _demoted(name: str, argv: Argv, result: Classification) -> Classification:
     if result.kind in LAUNCH_LIKE:
         helping = helping or "-h" in args
     if helping:
-        return shell_exec(f"`{name}` is asked for help or its version; it runs nothing", targets=(name,))
+        return shell_exec(
+            f"`{name}` is asked for help or its version; it runs nothing", targets=(name,)
+        )
     if result.kind in LAUNCH_LIKE and any(a in DRY_RUN or a.startswith("--dry-run=") for a in args):
-        return shell_exec(f"`{name}` runs as a dry run", *(result.flags & {"network"}), targets=(name,))
+        return shell_exec(
+            f"`{name}` runs as a dry run", *(result.flags & {"network"}), targets=(name,)
+        )
     return result

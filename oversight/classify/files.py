@@ -17,10 +17,20 @@ from oversight.kinds import Kind
 
 _REMOTE = re.compile(r"^([\w.-]+@)?[\w.-]+:")
 LLM_HOSTS = (
-    "api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com",
-    "api.mistral.ai", "api.together.xyz", "openrouter.ai", "api.groq.com", "api.cohere.",
-    "api.deepseek.com", "api.fireworks.ai", "bedrock-runtime.", "/v1/chat/completions",
-    "/v1/messages", "/v1/completions",
+    "api.openai.com",
+    "api.anthropic.com",
+    "generativelanguage.googleapis.com",
+    "api.mistral.ai",
+    "api.together.xyz",
+    "openrouter.ai",
+    "api.groq.com",
+    "api.cohere.",
+    "api.deepseek.com",
+    "api.fireworks.ai",
+    "bedrock-runtime.",
+    "/v1/chat/completions",
+    "/v1/messages",
+    "/v1/completions",
 )
 
 
@@ -32,23 +42,48 @@ def writer(verb: str, takes_value: frozenset[str] = frozenset(), skip_first: boo
         paths = positionals(argv[1:], takes_value)
         if skip_first and not any(a.startswith("--reference") for a in argv):
             paths = paths[1:]
-        return kit.writes(paths, f"`{name}` {verb}") or shell_exec(f"runs `{name}`", targets=(name,))
+        return kit.writes(paths, f"`{name}` {verb}") or shell_exec(
+            f"runs `{name}`", targets=(name,)
+        )
 
     return rule
 
 
 def copier(verb: str, moves_source: bool = False) -> Rule:
     """cp, mv, ln, install, rsync, scp: the destination is written (mv also removes sources)."""
-    takes = frozenset({"-t", "--target-directory", "-S", "--suffix", "-m", "--mode", "-o",
-                       "--owner", "-g", "--group", "-e", "--rsh", "--exclude", "--include",
-                       "-P", "-i", "-F", "-l", "-c", "-J"})
+    takes = frozenset(
+        {
+            "-t",
+            "--target-directory",
+            "-S",
+            "--suffix",
+            "-m",
+            "--mode",
+            "-o",
+            "--owner",
+            "-g",
+            "--group",
+            "-e",
+            "--rsh",
+            "--exclude",
+            "--include",
+            "-P",
+            "-i",
+            "-F",
+            "-l",
+            "-c",
+            "-J",
+        }
+    )
 
     def rule(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         name = program_name(argv[0])
         options, _ = split_options(argv[1:], takes)
         paths = positionals(argv[1:], takes)
         target = value(options, "-t", "--target-directory")
-        sources, destination = (paths, target) if target else (paths[:-1], paths[-1] if paths else None)
+        sources, destination = (
+            (paths, target) if target else (paths[:-1], paths[-1] if paths else None)
+        )
         written = (sources if moves_source else []) + ([destination] if destination else [])
         remote = [p for p in written if _is_remote_host_path(p)]
         local = [p for p in written if p not in remote]
@@ -68,7 +103,9 @@ def _is_remote_host_path(path: str) -> bool:
 
 def tee(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     paths = positionals(argv[1:], frozenset({"--output-error"}))
-    return kit.writes(paths, "`tee` writes") or shell_exec("`tee` copies to stdout", targets=("tee",))
+    return kit.writes(paths, "`tee` writes") or shell_exec(
+        "`tee` copies to stdout", targets=("tee",)
+    )
 
 
 def sed(kit: Toolkit, argv: Argv, run: Run) -> Classification:
@@ -77,7 +114,10 @@ def sed(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if not in_place:
         return shell_exec("`sed` prints edited text", targets=("sed",))
     paths = positionals(argv[1:], takes)
-    scripted = any(a in ("-e", "--expression", "-f", "--file") or a.startswith(("--expression=", "--file=")) for a in argv[1:])
+    scripted = any(
+        a in ("-e", "--expression", "-f", "--file") or a.startswith(("--expression=", "--file="))
+        for a in argv[1:]
+    )
     files = paths if scripted else paths[1:]
     return kit.writes(files, "`sed -i` edits") or shell_exec("`sed -i` with no file")
 
@@ -98,9 +138,17 @@ def _sed_in_place(arg: str) -> bool:
 def perl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     takes = frozenset({"-e", "-E", "-I", "-M", "-m", "-x", "-0", "-l"})
     options, _ = split_options(argv[1:], takes)
-    in_place = any(a.startswith("-") and not a.startswith("--") and "i" in a[1:] for a in argv[1:] if a not in ("-e", "-E"))
+    in_place = any(
+        a.startswith("-") and not a.startswith("--") and "i" in a[1:]
+        for a in argv[1:]
+        if a not in ("-e", "-E")
+    )
     code = " ".join(v for n, v in options if n in ("-e", "-E") and v)
-    flags = ("obfuscated",) if any(w in code for w in ("eval", "decode_base64", "pack(", "unpack(")) else ()
+    flags = (
+        ("obfuscated",)
+        if any(w in code for w in ("eval", "decode_base64", "pack(", "unpack("))
+        else ()
+    )
     if in_place:
         files = positionals(argv[1:], takes)
         found = kit.writes(files, "`perl -i` edits")
@@ -117,13 +165,34 @@ def perl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 def dd(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     outputs = [a[3:] for a in argv[1:] if a.startswith("of=")]
-    return kit.writes(outputs, "`dd` writes") or shell_exec("`dd` copies to stdout", targets=("dd",))
+    return kit.writes(outputs, "`dd` writes") or shell_exec(
+        "`dd` copies to stdout", targets=("dd",)
+    )
 
 
 def patch(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    takes = frozenset({"-i", "--input", "-o", "--output", "-p", "--strip", "-d", "--directory",
-                       "-r", "--reject-file", "-B", "--prefix", "-z", "--suffix", "-D", "-F",
-                       "--fuzz", "-V"})
+    takes = frozenset(
+        {
+            "-i",
+            "--input",
+            "-o",
+            "--output",
+            "-p",
+            "--strip",
+            "-d",
+            "--directory",
+            "-r",
+            "--reject-file",
+            "-B",
+            "--prefix",
+            "-z",
+            "--suffix",
+            "-D",
+            "-F",
+            "--fuzz",
+            "-V",
+        }
+    )
     options, _ = split_options(argv[1:], takes)
     if has(options, "--dry-run", "-C", "--check"):
         return shell_exec("`patch --dry-run` only checks a patch", targets=("patch",))
@@ -144,35 +213,88 @@ def apply_patch(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     paths = patch_paths(text)
     found = kit.writes(paths, "`apply_patch` changes")
     return found or Classification(
-        Kind.FILE_WRITE, "`apply_patch` applies a patch whose files are not visible",
+        Kind.FILE_WRITE,
+        "`apply_patch` applies a patch whose files are not visible",
         targets=("apply_patch",),
     )
 
 
 def editor(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     name = program_name(argv[0])
-    paths = [p for p in positionals(argv[1:], frozenset({"-c", "-S", "-u", "--cmd"})) if not p.startswith("+")]
-    return kit.writes(paths, f"`{name}` opens for editing") or shell_exec(f"starts `{name}`", targets=(name,))
+    paths = [
+        p
+        for p in positionals(argv[1:], frozenset({"-c", "-S", "-u", "--cmd"}))
+        if not p.startswith("+")
+    ]
+    return kit.writes(paths, f"`{name}` opens for editing") or shell_exec(
+        f"starts `{name}`", targets=(name,)
+    )
 
 
 def yq(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    if not any(a in ("-i", "--inplace") or (a.startswith("-") and not a.startswith("--") and "i" in a) for a in argv[1:]):
+    if not any(
+        a in ("-i", "--inplace") or (a.startswith("-") and not a.startswith("--") and "i" in a)
+        for a in argv[1:]
+    ):
         return shell_exec("`yq` prints transformed YAML", targets=("yq",))
-    paths = positionals(argv[1:], frozenset({"-o", "--output-format", "-p", "--input-format", "--indent"}))
+    paths = positionals(
+        argv[1:], frozenset({"-o", "--output-format", "-p", "--input-format", "--indent"})
+    )
     return kit.writes(paths[1:], "`yq -i` edits") or shell_exec("`yq -i` with no file")
 
 
 def curl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    takes = frozenset({"-o", "--output", "-X", "--request", "-H", "--header", "-d", "--data",
-                       "--data-binary", "--data-raw", "--data-urlencode", "-F", "--form", "-T",
-                       "--upload-file", "-u", "--user", "-A", "--user-agent", "-e", "--referer",
-                       "-b", "--cookie", "-c", "--cookie-jar", "--connect-timeout", "-m",
-                       "--max-time", "--retry", "-w", "--write-out", "-x", "--proxy", "--url",
-                       "--cacert", "--cert", "--key", "-K", "--config", "-r", "--range"})
+    takes = frozenset(
+        {
+            "-o",
+            "--output",
+            "-X",
+            "--request",
+            "-H",
+            "--header",
+            "-d",
+            "--data",
+            "--data-binary",
+            "--data-raw",
+            "--data-urlencode",
+            "-F",
+            "--form",
+            "-T",
+            "--upload-file",
+            "-u",
+            "--user",
+            "-A",
+            "--user-agent",
+            "-e",
+            "--referer",
+            "-b",
+            "--cookie",
+            "-c",
+            "--cookie-jar",
+            "--connect-timeout",
+            "-m",
+            "--max-time",
+            "--retry",
+            "-w",
+            "--write-out",
+            "-x",
+            "--proxy",
+            "--url",
+            "--cacert",
+            "--cert",
+            "--key",
+            "-K",
+            "--config",
+            "-r",
+            "--range",
+        }
+    )
     options, _ = split_options(argv[1:], takes)
     urls = positionals(argv[1:], takes) + [v for n, v in options if n == "--url" and v]
     if any(host in url for url in urls for host in LLM_HOSTS):
-        return Classification(Kind.MODEL_CALL, "`curl` calls a model API", frozenset({"network"}), tuple(urls))
+        return Classification(
+            Kind.MODEL_CALL, "`curl` calls a model API", frozenset({"network"}), tuple(urls)
+        )
     output = value(options, "-o", "--output")
     if output and output != "-":
         run.chain.generated.add(output)
@@ -183,7 +305,25 @@ def curl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 
 def wget(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    takes = frozenset({"-O", "--output-document", "-P", "--directory-prefix", "-o", "--output-file", "-a", "-U", "--user-agent", "--header", "-e", "-t", "--tries", "-T", "--timeout"})
+    takes = frozenset(
+        {
+            "-O",
+            "--output-document",
+            "-P",
+            "--directory-prefix",
+            "-o",
+            "--output-file",
+            "-a",
+            "-U",
+            "--user-agent",
+            "--header",
+            "-e",
+            "-t",
+            "--tries",
+            "-T",
+            "--timeout",
+        }
+    )
     options, _ = split_options(argv[1:], takes)
     urls = positionals(argv[1:], takes)
     output = value(options, "-O", "--output-document") or value(options, "-P", "--directory-prefix")
@@ -204,7 +344,11 @@ def system_packages(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     name = program_name(argv[0])
     words = positionals(argv[1:])
     sub = words[0] if words else ""
-    flags = ("network",) if sub in ("install", "update", "upgrade", "add", "reinstall", "dist-upgrade") else ()
+    flags = (
+        ("network",)
+        if sub in ("install", "update", "upgrade", "add", "reinstall", "dist-upgrade")
+        else ()
+    )
     return shell_exec(f"runs `{name} {sub}`".rstrip(), *flags, targets=(name,))
 
 
@@ -222,7 +366,9 @@ RULES: dict[str, Rule] = {
     "chown": writer("changes the owner of", skip_first=True),
     "chgrp": writer("changes the group of", skip_first=True),
     "chattr": writer("changes attributes of", skip_first=True),
-    "setfacl": writer("changes the ACL of", frozenset({"-m", "--modify", "-x", "--remove", "-M", "-X"})),
+    "setfacl": writer(
+        "changes the ACL of", frozenset({"-m", "--modify", "-x", "--remove", "-M", "-X"})
+    ),
     "sponge": writer("writes"),
     "cp": copier("copies into"),
     "install": copier("installs into"),

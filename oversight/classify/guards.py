@@ -31,9 +31,36 @@ _SQL_ON_OVERSIGHT = re.compile(
 )
 
 READ_ONLY_CLI = frozenset(
-    {"classify", "review", "verify", "export", "replay", "show", "list", "ls", "log", "logs",
-     "status", "version", "--version", "--help", "-h", "help", "inspect", "stats", "report",
-     "search", "diff", "explain", "view", "tail", "doctor", "demo", "query", "timeline"}
+    {
+        "classify",
+        "review",
+        "verify",
+        "export",
+        "replay",
+        "show",
+        "list",
+        "ls",
+        "log",
+        "logs",
+        "status",
+        "version",
+        "--version",
+        "--help",
+        "-h",
+        "help",
+        "inspect",
+        "stats",
+        "report",
+        "search",
+        "diff",
+        "explain",
+        "view",
+        "tail",
+        "doctor",
+        "demo",
+        "query",
+        "timeline",
+    }
 )
 READ_ONLY_POLICY = frozenset({"test", "lint", "validate", "show", "list", "check", "explain"})
 
@@ -74,12 +101,44 @@ def removes_oversight(packages: list[str]) -> str | None:
 
 
 _PIP_VALUE = frozenset(
-    {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
-     "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--src",
-     "--python-version", "--platform", "--only-binary", "--no-binary", "--upgrade-strategy",
-     "--progress-bar", "--log", "--cache-dir", "--trusted-host", "--proxy", "--timeout",
-     "--retries", "-C", "--config-settings", "--python", "--report", "--implementation",
-     "--abi", "-d", "--dest"}
+    {
+        "-r",
+        "--requirement",
+        "-c",
+        "--constraint",
+        "-e",
+        "--editable",
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "-t",
+        "--target",
+        "--prefix",
+        "--root",
+        "--src",
+        "--python-version",
+        "--platform",
+        "--only-binary",
+        "--no-binary",
+        "--upgrade-strategy",
+        "--progress-bar",
+        "--log",
+        "--cache-dir",
+        "--trusted-host",
+        "--proxy",
+        "--timeout",
+        "--retries",
+        "-C",
+        "--config-settings",
+        "--python",
+        "--report",
+        "--implementation",
+        "--abi",
+        "-d",
+        "--dest",
+    }
 )
 
 
@@ -127,21 +186,46 @@ def package_manager(run_sub: str = "run", run_value: frozenset[str] = frozenset(
             _, command = split_options(args, run_value)
             return then(kit, command, run, f"{name} {sub}")
         if sub == "publish":
-            return Classification(Kind.DEPLOY, f"`{name} publish` uploads a package", frozenset({"publish", "network"}), (name,))
+            return Classification(
+                Kind.DEPLOY,
+                f"`{name} publish` uploads a package",
+                frozenset({"publish", "network"}),
+                (name,),
+            )
         return package_change(sub, args, f"{name} {sub}")
 
     return rule
 
 
 _UV_RUN_VALUE = frozenset(
-    {"--with", "--with-editable", "--with-requirements", "-p", "--python", "--project",
-     "--directory", "--env-file", "--extra", "--group", "--package", "--index", "--index-url",
-     "--extra-index-url", "--only-group", "--no-group", "--from", "--default-index", "-w"}
+    {
+        "--with",
+        "--with-editable",
+        "--with-requirements",
+        "-p",
+        "--python",
+        "--project",
+        "--directory",
+        "--env-file",
+        "--extra",
+        "--group",
+        "--package",
+        "--index",
+        "--index-url",
+        "--extra-index-url",
+        "--only-group",
+        "--no-group",
+        "--from",
+        "--default-index",
+        "-w",
+    }
 )
 
 
 def uv(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    _, rest = split_options(argv[1:], frozenset({"--directory", "--project", "--cache-dir", "--config-file"}))
+    _, rest = split_options(
+        argv[1:], frozenset({"--directory", "--project", "--cache-dir", "--config-file"})
+    )
     if not rest:
         return shell_exec("runs `uv`", targets=("uv",))
     sub, args = rest[0], rest[1:]
@@ -161,12 +245,19 @@ def uv(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if sub == "tool" and args[:1] == ["uninstall"]:
         return package_change("uninstall", args[1:], "uv tool uninstall")
     if sub == "publish":
-        return Classification(Kind.DEPLOY, "`uv publish` uploads a package", frozenset({"publish", "network"}), ("uv",))
+        return Classification(
+            Kind.DEPLOY,
+            "`uv publish` uploads a package",
+            frozenset({"publish", "network"}),
+            ("uv",),
+        )
     return package_change(sub, args, f"uv {sub}")
 
 
 def uvx(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    _, command = split_options(argv[1:], frozenset({"--from", "--with", "-p", "--python", "--index-url"}))
+    _, command = split_options(
+        argv[1:], frozenset({"--from", "--with", "-p", "--python", "--index-url"})
+    )
     return then(kit, command, run, program_name(argv[0]))
 
 
@@ -182,7 +273,17 @@ def service(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     """systemctl, service, supervisorctl, launchctl, pm2: stopping oversight's service."""
     name = program_name(argv[0])
     words = [w.lower() for w in positionals(argv[1:])]
-    stopping = {"stop", "kill", "disable", "mask", "restart", "unload", "remove", "delete", "bootout"}
+    stopping = {
+        "stop",
+        "kill",
+        "disable",
+        "mask",
+        "restart",
+        "unload",
+        "remove",
+        "delete",
+        "bootout",
+    }
     if any("oversight" in w for w in words) and stopping & set(words):
         return tamper(f"`{name}` stops or disables oversight's service", words)
     return shell_exec(f"runs `{name} {' '.join(words[:2])}`".rstrip(), targets=(name,))
@@ -202,7 +303,22 @@ def _piped_text(run: Run) -> str | None:
     return ""
 
 
-_SQLITE_VALUE = frozenset({"cmd", "init", "separator", "newline", "nullvalue", "mmap", "vfs", "maxsize", "pagecache", "lookaside", "heap", "escape"})
+_SQLITE_VALUE = frozenset(
+    {
+        "cmd",
+        "init",
+        "separator",
+        "newline",
+        "nullvalue",
+        "mmap",
+        "vfs",
+        "maxsize",
+        "pagecache",
+        "lookaside",
+        "heap",
+        "escape",
+    }
+)
 
 
 def sqlite(kit: Toolkit, argv: Argv, run: Run) -> Classification:
@@ -231,24 +347,58 @@ def sqlite(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if _SQL_ON_OVERSIGHT.search(sql):
         return tamper("`sqlite3` changes oversight's tables", [database or "sqlite3"])
     if not database or kit.paths.tamper_pattern(database) is None:
-        return shell_exec(f"runs SQL on `{database or 'a database'}`", targets=(database or "sqlite3",))
+        return shell_exec(
+            f"runs SQL on `{database or 'a database'}`", targets=(database or "sqlite3",)
+        )
     if read_only:
         return shell_exec(f"opens oversight's store `{database}` read-only", targets=(database,))
     if piped is None:
-        return tamper(f"`sqlite3` feeds statements it cannot show to oversight's store `{database}`", [database])
+        return tamper(
+            f"`sqlite3` feeds statements it cannot show to oversight's store `{database}`",
+            [database],
+        )
     if not sql.strip():
         return tamper(f"`sqlite3` opens oversight's store `{database}` for writing", [database])
     if _SQL_WRITE.search(sql):
         return tamper(f"`sqlite3` changes oversight's store `{database}`", [database])
-    return shell_exec(f"reads oversight's store `{database}` (read-only statements)", targets=(database,))
+    return shell_exec(
+        f"reads oversight's store `{database}` (read-only statements)", targets=(database,)
+    )
 
 
 def sql_client(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     """psql, mysql, mariadb: statements that change `oversight_*` tables are tampering."""
     name = program_name(argv[0])
-    options, _ = split_options(argv[1:], frozenset({"-c", "--command", "-e", "--execute", "-h", "--host", "-U", "-u", "--user", "-d", "--dbname", "-p", "--port", "-f", "--file", "-D", "--database"}))
+    options, _ = split_options(
+        argv[1:],
+        frozenset(
+            {
+                "-c",
+                "--command",
+                "-e",
+                "--execute",
+                "-h",
+                "--host",
+                "-U",
+                "-u",
+                "--user",
+                "-d",
+                "--dbname",
+                "-p",
+                "--port",
+                "-f",
+                "--file",
+                "-D",
+                "--database",
+            }
+        ),
+    )
     statements = values(options, "-c", "--command", "-e", "--execute")
-    statements += [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("-c", "--command", "-e", "--execute") and argv[i + 1] not in statements]
+    statements += [
+        argv[i + 1]
+        for i, a in enumerate(argv[:-1])
+        if a in ("-c", "--command", "-e", "--execute") and argv[i + 1] not in statements
+    ]
     piped = _piped_text(run) or ""
     sql = "\n".join([*statements, piped])
     if _SQL_ON_OVERSIGHT.search(sql):
@@ -258,13 +408,34 @@ def sql_client(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 def oversight_cli(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     """Oversight's own CLI: read commands are fine, anything else changes oversight's state."""
-    words = positionals(argv[1:], frozenset({"--db", "--policy", "--classify-config", "--session", "--format", "-o", "--output", "--limit", "--since", "--kind"}))
+    words = positionals(
+        argv[1:],
+        frozenset(
+            {
+                "--db",
+                "--policy",
+                "--classify-config",
+                "--session",
+                "--format",
+                "-o",
+                "--output",
+                "--limit",
+                "--since",
+                "--kind",
+            }
+        ),
+    )
     if not words or words[0] in READ_ONLY_CLI:
         sub = words[0] if words else ""
-        return shell_exec(f"`oversight {sub}` reads oversight's records".replace(" `", "`"), targets=("oversight",))
+        return shell_exec(
+            f"`oversight {sub}` reads oversight's records".replace(" `", "`"),
+            targets=("oversight",),
+        )
     if words[0] == "policy" and (len(words) == 1 or words[1] in READ_ONLY_POLICY):
         return shell_exec("`oversight policy` inspects policies", targets=("oversight",))
-    return tamper(f"`oversight {' '.join(words[:2])}` is not a read-only oversight command", ["oversight"])
+    return tamper(
+        f"`oversight {' '.join(words[:2])}` is not a read-only oversight command", ["oversight"]
+    )
 
 
 RULES: dict[str, Rule] = {

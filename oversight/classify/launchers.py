@@ -27,14 +27,55 @@ from oversight.kinds import Kind
 _ENV_SETTING = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*[=:]")
 
 EVAL_MODULES = frozenset(
-    {"lm_eval", "lighteval", "inspect_ai", "helm", "evalplus", "alpaca_eval", "opencompass",
-     "mteb", "bigcodebench", "swebench", "evaluate"}
+    {
+        "lm_eval",
+        "lighteval",
+        "inspect_ai",
+        "helm",
+        "evalplus",
+        "alpaca_eval",
+        "opencompass",
+        "mteb",
+        "bigcodebench",
+        "swebench",
+        "evaluate",
+    }
 )
 TOOL_MODULES = frozenset(
-    {"pytest", "unittest", "doctest", "mypy", "ruff", "black", "isort", "flake8", "pylint",
-     "venv", "virtualenv", "http.server", "json.tool", "pydoc", "site", "ensurepip", "timeit",
-     "compileall", "py_compile", "zipfile", "tarfile", "build", "pip_audit", "coverage",
-     "pyright", "tokenize", "ast", "dis", "platform", "sysconfig", "this", "calendar"}
+    {
+        "pytest",
+        "unittest",
+        "doctest",
+        "mypy",
+        "ruff",
+        "black",
+        "isort",
+        "flake8",
+        "pylint",
+        "venv",
+        "virtualenv",
+        "http.server",
+        "json.tool",
+        "pydoc",
+        "site",
+        "ensurepip",
+        "timeit",
+        "compileall",
+        "py_compile",
+        "zipfile",
+        "tarfile",
+        "build",
+        "pip_audit",
+        "coverage",
+        "pyright",
+        "tokenize",
+        "ast",
+        "dis",
+        "platform",
+        "sysconfig",
+        "this",
+        "calendar",
+    }
 )
 # `python -m X ...` runs the same code as the program `X ...`.
 MODULE_PROGRAMS: dict[str, tuple[str, ...]] = {
@@ -80,13 +121,17 @@ def as_job(
     program = program or label.strip("`")
     if inner.kind is Kind.EVAL_RUN:
         return Classification(
-            Kind.EVAL_RUN, f"{label} runs an evaluation: {inner.reason}", inner.flags,
+            Kind.EVAL_RUN,
+            f"{label} runs an evaluation: {inner.reason}",
+            inner.flags,
             (program, *inner.targets),
         )
     if RANK[inner.kind] > RANK[Kind.TRAIN_LAUNCH]:
         return inner.with_reason(f"{label}: {inner.reason}")
     return Classification(
-        Kind.TRAIN_LAUNCH, f"{label} {action} ({subject})", inner.flags,
+        Kind.TRAIN_LAUNCH,
+        f"{label} {action} ({subject})",
+        inner.flags,
         (program, *inner.targets),
     )
 
@@ -179,8 +224,10 @@ def _module(kit: Toolkit, module: str, rest: Argv, run: Run, name: str) -> Class
         run.via.append(f"{name} -m {module}")
         if program == ("python",):
             _, script = split_options(rest, frozenset({"-o", "-s", "--output", "--sort"}))
-            return python(kit, ("python", *script), run) if script else shell_exec(
-                f"`{name} -m {module}` with no script"
+            return (
+                python(kit, ("python", *script), run)
+                if script
+                else shell_exec(f"`{name} -m {module}` with no script")
             )
         return kit.argv((*program, *rest), run)
     if module.split(".", 1)[0] in TOOL_MODULES:
@@ -204,14 +251,68 @@ def script_runner(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 
 _SBATCH_VALUE = frozenset(
-    {"-A", "--account", "-a", "--array", "-b", "--begin", "-c", "--cpus-per-task", "-C",
-     "--constraint", "-D", "--chdir", "-d", "--dependency", "-e", "--error", "-G", "--gpus",
-     "-i", "--input", "-J", "--job-name", "-L", "--licenses", "-M", "--clusters", "-m",
-     "--distribution", "-N", "--nodes", "-n", "--ntasks", "-o", "--output", "-p",
-     "--partition", "-q", "--qos", "-t", "--time", "-w", "--nodelist", "-x", "--exclude",
-     "--gres", "--mem", "--mem-per-cpu", "--mem-per-gpu", "--ntasks-per-node",
-     "--gpus-per-node", "--gpus-per-task", "--cpus-per-gpu", "--wrap", "--export",
-     "--mail-type", "--mail-user", "--reservation", "--signal", "--comment", "-W"}
+    {
+        "-A",
+        "--account",
+        "-a",
+        "--array",
+        "-b",
+        "--begin",
+        "-c",
+        "--cpus-per-task",
+        "-C",
+        "--constraint",
+        "-D",
+        "--chdir",
+        "-d",
+        "--dependency",
+        "-e",
+        "--error",
+        "-G",
+        "--gpus",
+        "-i",
+        "--input",
+        "-J",
+        "--job-name",
+        "-L",
+        "--licenses",
+        "-M",
+        "--clusters",
+        "-m",
+        "--distribution",
+        "-N",
+        "--nodes",
+        "-n",
+        "--ntasks",
+        "-o",
+        "--output",
+        "-p",
+        "--partition",
+        "-q",
+        "--qos",
+        "-t",
+        "--time",
+        "-w",
+        "--nodelist",
+        "-x",
+        "--exclude",
+        "--gres",
+        "--mem",
+        "--mem-per-cpu",
+        "--mem-per-gpu",
+        "--ntasks-per-node",
+        "--gpus-per-node",
+        "--gpus-per-task",
+        "--cpus-per-gpu",
+        "--wrap",
+        "--export",
+        "--mail-type",
+        "--mail-user",
+        "--reservation",
+        "--signal",
+        "--comment",
+        "-W",
+    }
 )
 
 
@@ -253,11 +354,13 @@ def bsub(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if i >= len(args):
         return as_job("`bsub`", Classification(Kind.TRAIN_LAUNCH, "no command"), "stdin")
     inner = kit.argv(tuple(args[i:]), run)
-    return as_job("`bsub`", inner, f"`{' '.join(args[i:i + 2])}`")
+    return as_job("`bsub`", inner, f"`{' '.join(args[i : i + 2])}`")
 
 
 def qsub(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    script = positionals(argv[1:], frozenset({"-N", "-q", "-l", "-o", "-e", "-A", "-v", "-W", "-J", "-P", "-pe"}))
+    script = positionals(
+        argv[1:], frozenset({"-N", "-q", "-l", "-o", "-e", "-A", "-v", "-W", "-J", "-P", "-pe"})
+    )
     if not script:
         return as_job("`qsub`", Classification(Kind.TRAIN_LAUNCH, "no script"), "stdin")
     kind, why = kit.script_kind(script[0])
@@ -265,9 +368,22 @@ def qsub(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 
 _RAY_VALUE = frozenset(
-    {"--address", "--working-dir", "--runtime-env", "--runtime-env-json", "--submission-id",
-     "--job-id", "--entrypoint-num-cpus", "--entrypoint-num-gpus", "--entrypoint-memory",
-     "--entrypoint-resources", "--metadata-json", "--log-style", "--log-color", "-v"}
+    {
+        "--address",
+        "--working-dir",
+        "--runtime-env",
+        "--runtime-env-json",
+        "--submission-id",
+        "--job-id",
+        "--entrypoint-num-cpus",
+        "--entrypoint-num-gpus",
+        "--entrypoint-memory",
+        "--entrypoint-resources",
+        "--metadata-json",
+        "--log-style",
+        "--log-color",
+        "-v",
+    }
 )
 
 
@@ -282,14 +398,19 @@ def ray(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         else:
             _, command = split_options(args, _RAY_VALUE)
         if not command:
-            return as_job("`ray job submit`", Classification(Kind.TRAIN_LAUNCH, "no entrypoint"), "no entrypoint")
+            return as_job(
+                "`ray job submit`",
+                Classification(Kind.TRAIN_LAUNCH, "no entrypoint"),
+                "no entrypoint",
+            )
         inner = kit.argv(tuple(command), run)
         return as_job("`ray job submit`", inner, f"`{' '.join(command[:2])}`")
     if words[:1] in (["submit"], ["exec"]):
         rest = positionals(argv[2:], frozenset({"--cluster-name", "-n", "--port-forward"}))
         if len(rest) >= 2:
             inner = (
-                kit.script(" ".join(rest[1:]), run) if words[0] == "exec"
+                kit.script(" ".join(rest[1:]), run)
+                if words[0] == "exec"
                 else Classification(*kit.script_kind(rest[1]), targets=(rest[1],))
             )
             return as_job(f"`ray {words[0]}`", inner, f"`{rest[1]}`")
@@ -297,10 +418,34 @@ def ray(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 
 _SKY_VALUE = frozenset(
-    {"-c", "--cluster", "--gpus", "--cloud", "--env", "--env-file", "-n", "--name",
-     "--num-nodes", "--workdir", "--infra", "--region", "--zone", "--memory", "--cpus",
-     "--disk-size", "-i", "--idle-minutes-to-autostop", "--secret", "--image-id", "-t",
-     "--instance-type", "--disk-tier", "--ports", "--async", "--config"}
+    {
+        "-c",
+        "--cluster",
+        "--gpus",
+        "--cloud",
+        "--env",
+        "--env-file",
+        "-n",
+        "--name",
+        "--num-nodes",
+        "--workdir",
+        "--infra",
+        "--region",
+        "--zone",
+        "--memory",
+        "--cpus",
+        "--disk-size",
+        "-i",
+        "--idle-minutes-to-autostop",
+        "--secret",
+        "--image-id",
+        "-t",
+        "--instance-type",
+        "--disk-tier",
+        "--ports",
+        "--async",
+        "--config",
+    }
 )
 
 
@@ -314,7 +459,9 @@ def sky(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         env_settings(kit, env_value, run, f"{label} --env")
     if sub in (["serve", "up"], ["serve", "update"]):
         return Classification(
-            Kind.DEPLOY, f"{label} serves a model publicly", frozenset({"publish", "network"}),
+            Kind.DEPLOY,
+            f"{label} serves a model publicly",
+            frozenset({"publish", "network"}),
             ("sky",),
         )
     if sub in (["launch"], ["jobs", "launch"], ["exec"], ["spot", "launch"]):
@@ -331,9 +478,24 @@ def sky(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 
 _TUNE_VALUE = frozenset(
-    {"--nproc_per_node", "--nproc-per-node", "--nnodes", "--rdzv_backend", "--rdzv-backend",
-     "--rdzv_endpoint", "--rdzv-endpoint", "--rdzv_id", "--master_addr", "--master_port",
-     "--node_rank", "--max_restarts", "--log_dir", "--config", "-r", "-t"}
+    {
+        "--nproc_per_node",
+        "--nproc-per-node",
+        "--nnodes",
+        "--rdzv_backend",
+        "--rdzv-backend",
+        "--rdzv_endpoint",
+        "--rdzv-endpoint",
+        "--rdzv_id",
+        "--master_addr",
+        "--master_port",
+        "--node_rank",
+        "--max_restarts",
+        "--log_dir",
+        "--config",
+        "-r",
+        "-t",
+    }
 )
 
 
@@ -346,10 +508,20 @@ def tune(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     recipe = words[0] if words else ""
     recipe_words = split_words(recipe)
     if any(w in ("eval", "evaluation") for w in recipe_words):
-        return Classification(Kind.EVAL_RUN, f"`tune run {recipe}` is an evaluation recipe", targets=(recipe,))
+        return Classification(
+            Kind.EVAL_RUN, f"`tune run {recipe}` is an evaluation recipe", targets=(recipe,)
+        )
     if any(w in ("generate", "generation", "inference", "quantize") for w in recipe_words):
-        return Classification(Kind.EXPERIMENT_RUN, f"`tune run {recipe}` runs a non-training recipe", targets=(recipe,))
-    return Classification(Kind.TRAIN_LAUNCH, f"`tune run {recipe}` launches a training recipe", targets=("tune", recipe))
+        return Classification(
+            Kind.EXPERIMENT_RUN,
+            f"`tune run {recipe}` runs a non-training recipe",
+            targets=(recipe,),
+        )
+    return Classification(
+        Kind.TRAIN_LAUNCH,
+        f"`tune run {recipe}` launches a training recipe",
+        targets=("tune", recipe),
+    )
 
 
 def subcommands(
@@ -389,7 +561,9 @@ def eval_cli(subs: frozenset[str] | None = None) -> Rule:
             if sub not in subs:
                 return shell_exec(f"runs `{name} {sub}`".rstrip(), targets=(name,))
             name = f"{name} {sub}"
-        return Classification(Kind.EVAL_RUN, f"`{name}` runs an evaluation harness", targets=(name,))
+        return Classification(
+            Kind.EVAL_RUN, f"`{name}` runs an evaluation harness", targets=(name,)
+        )
 
     return rule
 
@@ -402,7 +576,9 @@ def experiment_cli(subs: frozenset[str] | None = None, network: bool = False) ->
             sub = " ".join(positionals(argv[1:3]))
             matched = next((s for s in subs if sub == s or sub.startswith(s + " ")), None)
             if matched is None:
-                return Classification(Kind.SHELL_EXEC, f"runs `{name} {sub}`".rstrip(), flags, (name,))
+                return Classification(
+                    Kind.SHELL_EXEC, f"runs `{name} {sub}`".rstrip(), flags, (name,)
+                )
             name = f"{name} {matched}"
         return Classification(Kind.EXPERIMENT_RUN, f"`{name}` runs an experiment", flags, (name,))
 
@@ -411,9 +587,14 @@ def experiment_cli(subs: frozenset[str] | None = None, network: bool = False) ->
 
 def jupyter(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     sub = argv[1] if len(argv) > 1 else ""
-    if sub == "execute" or (sub == "nbconvert" and ("--execute" in argv or "--to=notebook" in argv and "--execute" in argv)):
+    if sub == "execute" or (
+        sub == "nbconvert"
+        and ("--execute" in argv or "--to=notebook" in argv and "--execute" in argv)
+    ):
         notebooks = [a for a in argv[2:] if a.endswith(".ipynb")]
-        return Classification(Kind.EXPERIMENT_RUN, f"`jupyter {sub}` executes a notebook", targets=tuple(notebooks))
+        return Classification(
+            Kind.EXPERIMENT_RUN, f"`jupyter {sub}` executes a notebook", targets=tuple(notebooks)
+        )
     if sub in ("notebook", "lab", "server"):
         return shell_exec(f"starts a `jupyter {sub}` server", targets=("jupyter",))
     return shell_exec(f"runs `jupyter {sub}`".rstrip(), targets=("jupyter",))
@@ -422,9 +603,19 @@ def jupyter(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 def wandb(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     words = positionals(argv[1:3])
     if words[:1] in (["sweep"], ["agent"]):
-        return Classification(Kind.EXPERIMENT_RUN, f"`wandb {words[0]}` runs a sweep", frozenset({"network"}), ("wandb",))
+        return Classification(
+            Kind.EXPERIMENT_RUN,
+            f"`wandb {words[0]}` runs a sweep",
+            frozenset({"network"}),
+            ("wandb",),
+        )
     if words[:2] == ["artifact", "put"]:
-        return Classification(Kind.DEPLOY, "`wandb artifact put` uploads an artifact for others to use", frozenset({"publish", "network"}), ("wandb",))
+        return Classification(
+            Kind.DEPLOY,
+            "`wandb artifact put` uploads an artifact for others to use",
+            frozenset({"publish", "network"}),
+            ("wandb",),
+        )
     return shell_exec(f"runs `wandb {' '.join(words)}`".rstrip(), "network", targets=("wandb",))
 
 
@@ -432,7 +623,13 @@ def make(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     name = program_name(argv[0])
     options, _ = split_options(argv[1:], frozenset())
     targets = [
-        t for t in positionals(argv[1:], frozenset({"-C", "--directory", "-f", "--file", "-j", "--jobs", "-l", "-o", "-W", "-I"}))
+        t
+        for t in positionals(
+            argv[1:],
+            frozenset(
+                {"-C", "--directory", "-f", "--file", "-j", "--jobs", "-l", "-o", "-W", "-I"}
+            ),
+        )
         if "=" not in t
     ]
     if has(options, "-n", "--dry-run", "--just-print", "-q", "--question"):
@@ -445,9 +642,15 @@ def make(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         found = purpose(words)
         if found is not None:
             kind, word = found
-            candidate = Classification(kind, f"`{name} {target}` runs a target named for `{word}`", targets=(name, target))
+            candidate = Classification(
+                kind, f"`{name} {target}` runs a target named for `{word}`", targets=(name, target)
+            )
         elif any(w in EXPERIMENT_WORDS or w == "run" for w in words):
-            candidate = Classification(Kind.EXPERIMENT_RUN, f"`{name} {target}` runs an experiment target", targets=(name, target))
+            candidate = Classification(
+                Kind.EXPERIMENT_RUN,
+                f"`{name} {target}` runs an experiment target",
+                targets=(name, target),
+            )
         else:
             candidate = shell_exec(f"runs `{name} {target}`", targets=(name, target))
         if best is None or RANK[candidate.kind] > RANK[best.kind]:
@@ -460,13 +663,20 @@ def modal(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     words = positionals(argv[1:])
     sub = words[0] if words else ""
     if sub == "deploy":
-        return Classification(Kind.DEPLOY, "`modal deploy` publishes an app", frozenset({"publish", "network"}), ("modal",))
+        return Classification(
+            Kind.DEPLOY,
+            "`modal deploy` publishes an app",
+            frozenset({"publish", "network"}),
+            ("modal",),
+        )
     if sub in ("run", "serve") and len(words) > 1:
         target = words[1].split("::", 1)[0]
         kind, why = kit.script_kind(target)
         if sub == "serve" and kind is Kind.EXPERIMENT_RUN:
             why = "an app served while the command runs"
-        return Classification(kind, f"`modal {sub} {target}` runs {why} on Modal", frozenset({"network"}), (target,))
+        return Classification(
+            kind, f"`modal {sub} {target}` runs {why} on Modal", frozenset({"network"}), (target,)
+        )
     return shell_exec(f"runs `modal {sub}`".rstrip(), "network", targets=("modal",))
 
 
@@ -498,13 +708,18 @@ def openai_cli(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if "fine" in resource:
         if resource.endswith("create"):
             return Classification(
-                Kind.TRAIN_LAUNCH, f"`openai api {resource}` starts a fine-tuning job",
-                frozenset({"network"}), ("openai",),
+                Kind.TRAIN_LAUNCH,
+                f"`openai api {resource}` starts a fine-tuning job",
+                frozenset({"network"}),
+                ("openai",),
             )
-        return shell_exec(f"`openai api {resource}` manages fine-tuning jobs", "network",
-                          targets=("openai",))
+        return shell_exec(
+            f"`openai api {resource}` manages fine-tuning jobs", "network", targets=("openai",)
+        )
     return Classification(
-        Kind.MODEL_CALL, f"`openai {' '.join(words)}` calls a model API", frozenset({"network"}),
+        Kind.MODEL_CALL,
+        f"`openai {' '.join(words)}` calls a model API",
+        frozenset({"network"}),
         ("openai",),
     )
 
@@ -542,27 +757,46 @@ RULES: dict[str, Rule] = {
     "ray": ray,
     "sky": sky,
     "tune": tune,
-    "axolotl": subcommands(
-        "axolotl", frozenset({"train"}), frozenset({"evaluate", "lm-eval"})
-    ),
+    "axolotl": subcommands("axolotl", frozenset({"train"}), frozenset({"evaluate", "lm-eval"})),
     "llamafactory-cli": subcommands(
         "llamafactory-cli", frozenset({"train"}), frozenset({"eval"}), frozenset({"chat"})
     ),
     "litgpt": subcommands(
         "litgpt",
-        frozenset({"finetune", "finetune_lora", "finetune_full", "finetune_adapter",
-                   "finetune_adapter_v2", "pretrain"}),
+        frozenset(
+            {
+                "finetune",
+                "finetune_lora",
+                "finetune_full",
+                "finetune_adapter",
+                "finetune_adapter_v2",
+                "pretrain",
+            }
+        ),
         frozenset({"evaluate"}),
         frozenset({"chat", "generate"}),
     ),
     "trl": subcommands(
-        "trl", frozenset({"sft", "dpo", "grpo", "kto", "orpo", "ppo", "reward", "rloo"}),
+        "trl",
+        frozenset({"sft", "dpo", "grpo", "kto", "orpo", "ppo", "reward", "rloo"}),
         model=frozenset({"chat"}),
     ),
     "autotrain": subcommands(
-        "autotrain", frozenset({"llm", "text-classification", "image-classification",
-                                "seq2seq", "dreambooth", "tabular", "token-classification",
-                                "vlm", "sentence-transformers", "extractive-qa"}),
+        "autotrain",
+        frozenset(
+            {
+                "llm",
+                "text-classification",
+                "image-classification",
+                "seq2seq",
+                "dreambooth",
+                "tabular",
+                "token-classification",
+                "vlm",
+                "sentence-transformers",
+                "extractive-qa",
+            }
+        ),
         default=Kind.SHELL_EXEC,
     ),
     "lm_eval": eval_cli(),
@@ -597,4 +831,3 @@ RULES: dict[str, Rule] = {
     "sgpt": model_cli(),
     "openai": openai_cli,
 }
-

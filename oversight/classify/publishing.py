@@ -27,7 +27,9 @@ from oversight.kinds import Kind
 PROTECTED_BRANCHES = frozenset(
     {"main", "master", "trunk", "production", "prod", "release", "stable", "live"}
 )
-_BUCKET = re.compile(r"^(s3|s3a|gs|az|abfss?|wasbs?|r2|oss|b2|hf)://|^https://[^/]+\.blob\.core\.windows\.net/")
+_BUCKET = re.compile(
+    r"^(s3|s3a|gs|az|abfss?|wasbs?|r2|oss|b2|hf)://|^https://[^/]+\.blob\.core\.windows\.net/"
+)
 _RCLONE_REMOTE = re.compile(r"^[A-Za-z0-9_.-]{2,}:")
 _JOB_WORDS = TRAIN_WORDS | {"job", "jobs", "pytorchjob", "tfjob", "mpijob", "rayjob", "volcanojob"}
 _MANIFEST_JOB = re.compile(r"^\s*kind:\s*['\"]?(\w*Job)\b", re.MULTILINE)
@@ -86,9 +88,13 @@ def git(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         text = run.command.stdin or ""
         found = kit.writes(patch_paths(text), "applies a patch to") if text else None
         return found or Classification(
-            Kind.FILE_WRITE, "`git apply` applies a patch whose files are not visible",
+            Kind.FILE_WRITE,
+            "`git apply` applies a patch whose files are not visible",
             targets=tuple(positionals(args)),
         )
+    moved = _moves_protected_branch(sub, args)
+    if moved is not None:
+        return code_apply(f"`git {sub}` moves `{moved}` directly", moved)
     words = positionals(args[:1])
     if (sub, words[:1]) in (("svn", ["dcommit"]), ("lfs", ["push"]), ("subtree", ["push"])):
         return code_apply(f"`git {sub} {words[0]}` publishes commits", "git")
@@ -97,11 +103,31 @@ def git(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     return shell_exec(f"runs `git {sub}` (local)", targets=("git",))
 
 
+def _moves_protected_branch(sub: str, args: list[str]) -> str | None:
+    """`git branch -f main X`, `git update-ref refs/heads/main X`, `git fetch . feat:main`."""
+    words = positionals(args, frozenset({"-m"}))
+    if sub == "branch" and any(a in ("-f", "--force") for a in args) and words:
+        return words[0] if is_protected_branch(words[0]) else None
+    if sub == "update-ref" and words and words[0].startswith("refs/heads/"):
+        return words[0] if is_protected_branch(words[0]) else None
+    if sub == "fetch" and words[:1] == ["."]:
+        for refspec in words[1:]:
+            if ":" in refspec and is_protected_branch(refspec):
+                return refspec.rsplit(":", 1)[-1]
+    return None
+
+
 def _push(args: list[str]) -> Classification:
-    options, _ = split_options(args, frozenset({"--repo", "-o", "--push-option", "--receive-pack", "--exec"}))
-    words = positionals(args, frozenset({"--repo", "-o", "--push-option", "--receive-pack", "--exec"}))
+    options, _ = split_options(
+        args, frozenset({"--repo", "-o", "--push-option", "--receive-pack", "--exec"})
+    )
+    words = positionals(
+        args, frozenset({"--repo", "-o", "--push-option", "--receive-pack", "--exec"})
+    )
     if has(options, "-n", "--dry-run"):
-        return shell_exec("`git push --dry-run` only shows what would be pushed", "network", targets=("git",))
+        return shell_exec(
+            "`git push --dry-run` only shows what would be pushed", "network", targets=("git",)
+        )
     remote = words[0] if words else "the default remote"
     refs = words[1:]
     force = has(options, "-f", "--force", "--force-with-lease", "--force-if-includes") or any(
@@ -111,7 +137,9 @@ def _push(args: list[str]) -> Classification:
     detail = f" ({', '.join(refs)})" if refs else ""
     how = " with force" if force else (" deleting refs" if delete else "")
     return code_apply(
-        f"`git push` publishes commits to `{remote}`{detail}{how}", remote, *refs,
+        f"`git push` publishes commits to `{remote}`{detail}{how}",
+        remote,
+        *refs,
         force=force or delete,
     )
 
@@ -156,25 +184,70 @@ def _clean(kit: Toolkit, args: list[str]) -> Classification:
     if has(options, "-n", "--dry-run") or not has(options, "-f", "--force"):
         return shell_exec("`git clean` without --force only lists files", targets=("git",))
     if paths:
-        return kit.writes(paths, "`git clean` deletes untracked files under") or shell_exec("git clean")
+        return kit.writes(paths, "`git clean` deletes untracked files under") or shell_exec(
+            "git clean"
+        )
     if has(options, "-d") and has(options, "-x", "-X"):
-        return tamper("`git clean -dx` deletes ignored folders, which include .oversight/", [".oversight"])
+        return tamper(
+            "`git clean -dx` deletes ignored folders, which include .oversight/", [".oversight"]
+        )
     return Classification(Kind.FILE_WRITE, "`git clean -f` deletes untracked files", targets=(".",))
 
 
 def gh(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    words = positionals(argv[1:], frozenset({"-R", "--repo", "-X", "--method", "-t", "--title", "-b", "--body", "-H", "--header", "-f", "-F", "--field", "--raw-field"}))
+    words = positionals(
+        argv[1:],
+        frozenset(
+            {
+                "-R",
+                "--repo",
+                "-X",
+                "--method",
+                "-t",
+                "--title",
+                "-b",
+                "--body",
+                "-H",
+                "--header",
+                "-f",
+                "-F",
+                "--field",
+                "--raw-field",
+            }
+        ),
+    )
     if words[:2] == ["pr", "merge"]:
         return code_apply("`gh pr merge` merges a pull request", *words[2:3])
     if words[:2] in (["release", "create"], ["release", "upload"]):
         return deploy(f"`gh {' '.join(words[:2])}` publishes a release", *words[2:3])
     if words[:1] == ["api"]:
-        options, _ = split_options(argv[2:], frozenset({"-X", "--method", "-H", "--header", "-f", "-F", "--field", "--raw-field", "--jq", "-q", "--input", "-t", "--template"}))
+        options, _ = split_options(
+            argv[2:],
+            frozenset(
+                {
+                    "-X",
+                    "--method",
+                    "-H",
+                    "--header",
+                    "-f",
+                    "-F",
+                    "--field",
+                    "--raw-field",
+                    "--jq",
+                    "-q",
+                    "--input",
+                    "-t",
+                    "--template",
+                }
+            ),
+        )
         method = (value(options, "-X", "--method") or "GET").upper()
         path = words[1] if len(words) > 1 else ""
         if path.rstrip("/").endswith("/merge") and method in ("PUT", "POST"):
             return code_apply(f"`gh api {method} {path}` merges through the API", path)
-        return shell_exec(f"`gh api {method} {path}` calls the GitHub API", "network", targets=(path,))
+        return shell_exec(
+            f"`gh api {method} {path}` calls the GitHub API", "network", targets=(path,)
+        )
     return shell_exec(f"runs `gh {' '.join(words[:2])}`", "network", targets=("gh",))
 
 
@@ -188,7 +261,9 @@ def review_tool(merge: tuple[str, ...], release: tuple[str, ...] = ()) -> Rule:
             parts = tuple(sub.split())
             if words[: len(parts)] == parts:
                 force = any(a in ("-f", "--force") for a in argv)
-                return code_apply(f"`{name} {sub}` lands changes on shared history", name, force=force)
+                return code_apply(
+                    f"`{name} {sub}` lands changes on shared history", name, force=force
+                )
         for sub in release:
             parts = tuple(sub.split())
             if words[: len(parts)] == parts:
@@ -215,7 +290,9 @@ def publisher(*subs: str, network_subs: tuple[str, ...] = ()) -> Rule:
                 force = "--force" in argv or "-f" in argv[2:]
                 return deploy(f"`{label}` publishes `{target}`", target, force=force)
         network = ("network",) if words[:1] and words[0] in network_subs else ()
-        return shell_exec(f"runs `{name} {' '.join(words[:1])}`".rstrip(), *network, targets=(name,))
+        return shell_exec(
+            f"runs `{name} {' '.join(words[:1])}`".rstrip(), *network, targets=(name,)
+        )
 
     return rule
 
@@ -234,14 +311,35 @@ def bucket_copy(label: str, paths: list[str], kit: Toolkit) -> Classification:
 
 
 def aws(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    words = positionals(argv[1:], frozenset({"--profile", "--region", "--endpoint-url", "--output", "--exclude", "--include", "--acl", "--storage-class", "--cli-input-json", "--query"}))
+    words = positionals(
+        argv[1:],
+        frozenset(
+            {
+                "--profile",
+                "--region",
+                "--endpoint-url",
+                "--output",
+                "--exclude",
+                "--include",
+                "--acl",
+                "--storage-class",
+                "--cli-input-json",
+                "--query",
+            }
+        ),
+    )
     service, action = (words + ["", ""])[:2]
     if service == "s3" and action in ("cp", "mv", "sync"):
         return bucket_copy(f"aws s3 {action}", words[2:], kit)
     if service == "s3" and action in ("rm", "rb"):
         return deploy(f"`aws s3 {action}` deletes shared objects", *words[2:3])
     if service == "sagemaker" and action == "create-training-job":
-        return Classification(Kind.TRAIN_LAUNCH, "`aws sagemaker create-training-job` launches a managed training job", frozenset({"network"}), ("sagemaker",))
+        return Classification(
+            Kind.TRAIN_LAUNCH,
+            "`aws sagemaker create-training-job` launches a managed training job",
+            frozenset({"network"}),
+            ("sagemaker",),
+        )
     if service == "sagemaker" and action.startswith(("create-endpoint", "update-endpoint")):
         return deploy(f"`aws sagemaker {action}` deploys a model endpoint", "sagemaker")
     return shell_exec(f"runs `aws {service} {action}`".rstrip(), "network", targets=("aws",))
@@ -258,23 +356,82 @@ def gsutil(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 
 def gcloud(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    words = positionals(argv[1:], frozenset({"--project", "--region", "--zone", "--format", "--config", "--image", "--source", "--account"}))
+    words = positionals(
+        argv[1:],
+        frozenset(
+            {
+                "--project",
+                "--region",
+                "--zone",
+                "--format",
+                "--config",
+                "--image",
+                "--source",
+                "--account",
+            }
+        ),
+    )
     joined = " ".join(words[:3])
     if words[:1] == ["storage"] and words[1:2] and words[1] in ("cp", "mv", "rsync"):
         return bucket_copy(f"gcloud storage {words[1]}", words[2:], kit)
-    if joined.startswith(("ai custom-jobs create", "ai hp-tuning-jobs create", "ml-engine jobs submit")):
-        return Classification(Kind.TRAIN_LAUNCH, f"`gcloud {joined}` launches a managed training job", frozenset({"network"}), ("gcloud",))
-    if " deploy" in f" {joined}" or joined.startswith(("ai models upload", "ai endpoints deploy-model")):
+    if joined.startswith(
+        ("ai custom-jobs create", "ai hp-tuning-jobs create", "ml-engine jobs submit")
+    ):
+        return Classification(
+            Kind.TRAIN_LAUNCH,
+            f"`gcloud {joined}` launches a managed training job",
+            frozenset({"network"}),
+            ("gcloud",),
+        )
+    if " deploy" in f" {joined}" or joined.startswith(
+        ("ai models upload", "ai endpoints deploy-model")
+    ):
         return deploy(f"`gcloud {joined}` deploys to Google Cloud", "gcloud")
     return shell_exec(f"runs `gcloud {joined}`", "network", targets=("gcloud",))
 
 
 def az(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    words = positionals(argv[1:], frozenset({"-g", "--resource-group", "-n", "--name", "-f", "--file", "-c", "--container-name", "--account-name", "-s", "--source", "-d", "--destination", "--subscription", "-w", "--workspace-name"}))
+    words = positionals(
+        argv[1:],
+        frozenset(
+            {
+                "-g",
+                "--resource-group",
+                "-n",
+                "--name",
+                "-f",
+                "--file",
+                "-c",
+                "--container-name",
+                "--account-name",
+                "-s",
+                "--source",
+                "-d",
+                "--destination",
+                "--subscription",
+                "-w",
+                "--workspace-name",
+            }
+        ),
+    )
     joined = " ".join(words[:3])
     if joined.startswith("ml job create"):
-        return Classification(Kind.TRAIN_LAUNCH, "`az ml job create` launches a managed training job", frozenset({"network"}), ("az",))
-    if joined.startswith(("storage blob upload", "ml online-endpoint", "ml online-deployment", "webapp deploy", "webapp up", "containerapp up")) and not joined.endswith(("list", "show")):
+        return Classification(
+            Kind.TRAIN_LAUNCH,
+            "`az ml job create` launches a managed training job",
+            frozenset({"network"}),
+            ("az",),
+        )
+    if joined.startswith(
+        (
+            "storage blob upload",
+            "ml online-endpoint",
+            "ml online-deployment",
+            "webapp deploy",
+            "webapp up",
+            "containerapp up",
+        )
+    ) and not joined.endswith(("list", "show")):
         return deploy(f"`az {joined}` publishes to Azure", "az")
     return shell_exec(f"runs `az {joined}`", "network", targets=("az",))
 
@@ -287,7 +444,21 @@ def azcopy(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 
 def rclone(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    words = positionals(argv[1:], frozenset({"--config", "--include", "--exclude", "--filter", "--transfers", "--checkers", "--log-file", "--bwlimit"}))
+    words = positionals(
+        argv[1:],
+        frozenset(
+            {
+                "--config",
+                "--include",
+                "--exclude",
+                "--filter",
+                "--transfers",
+                "--checkers",
+                "--log-file",
+                "--bwlimit",
+            }
+        ),
+    )
     action = words[0] if words else ""
     if action in ("copy", "sync", "move", "copyto", "moveto") and len(words) >= 3:
         destination = words[-1]
@@ -300,14 +471,20 @@ def rclone(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 def vercel(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     words = positionals(argv[1:])
-    if not words or words[0] in ("deploy", "promote", "alias", "redeploy") or not words[0].isalpha():
+    if (
+        not words
+        or words[0] in ("deploy", "promote", "alias", "redeploy")
+        or not words[0].isalpha()
+    ):
         return deploy("`vercel` deploys the project", "vercel", force="--force" in argv)
     return shell_exec(f"runs `vercel {words[0]}`", "network", targets=("vercel",))
 
 
 # containers and clusters
 
-_DOCKER_GLOBAL_VALUE = frozenset({"-H", "--host", "--context", "-c", "--config", "-l", "--log-level"})
+_DOCKER_GLOBAL_VALUE = frozenset(
+    {"-H", "--host", "--context", "-c", "--config", "-l", "--log-level"}
+)
 
 
 def docker(kit: Toolkit, argv: Argv, run: Run) -> Classification:
@@ -320,7 +497,9 @@ def docker(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         sub, rest = rest[1], rest[1:]
     if sub in ("run", "exec"):
         return container_run(kit, (argv[0], *rest), run)
-    words = positionals(rest[1:], frozenset({"-t", "--tag", "-f", "--file", "--platform", "--build-arg"}))
+    words = positionals(
+        rest[1:], frozenset({"-t", "--tag", "-f", "--file", "--platform", "--build-arg"})
+    )
     if sub == "push" or (sub in ("image", "buildx") and ("push" in words[:1] or "--push" in rest)):
         image = words[-1] if words else name
         return deploy(f"`{name} {sub}` pushes image `{image}` to a registry", image)
@@ -332,13 +511,51 @@ def docker(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 
 _KUBECTL_VALUE = frozenset(
-    {"-n", "--namespace", "--context", "--kubeconfig", "-f", "--filename", "-k", "--kustomize",
-     "-l", "--selector", "-o", "--output", "-c", "--container", "--cluster", "--user", "-s",
-     "--server", "--image", "-p", "--patch", "--type", "--replicas", "--field-manager"}
+    {
+        "-n",
+        "--namespace",
+        "--context",
+        "--kubeconfig",
+        "-f",
+        "--filename",
+        "-k",
+        "--kustomize",
+        "-l",
+        "--selector",
+        "-o",
+        "--output",
+        "-c",
+        "--container",
+        "--cluster",
+        "--user",
+        "-s",
+        "--server",
+        "--image",
+        "-p",
+        "--patch",
+        "--type",
+        "--replicas",
+        "--field-manager",
+    }
 )
 _KUBECTL_DEPLOYS = frozenset(
-    {"rollout", "set", "scale", "patch", "delete", "edit", "annotate", "label", "autoscale",
-     "expose", "run", "cordon", "drain", "taint", "replace"}
+    {
+        "rollout",
+        "set",
+        "scale",
+        "patch",
+        "delete",
+        "edit",
+        "annotate",
+        "label",
+        "autoscale",
+        "expose",
+        "run",
+        "cordon",
+        "drain",
+        "taint",
+        "replace",
+    }
 )
 
 
@@ -355,7 +572,12 @@ def kubectl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         run.via.append("kubectl exec")
         return kit.argv(tuple(command), run).with_flags("network")
     if sub == "create" and words[1:2] and words[1] in ("job", "cronjob"):
-        return Classification(Kind.TRAIN_LAUNCH, f"`kubectl create {words[1]}` starts a batch job", frozenset({"network"}), tuple(words[1:3]))
+        return Classification(
+            Kind.TRAIN_LAUNCH,
+            f"`kubectl create {words[1]}` starts a batch job",
+            frozenset({"network"}),
+            tuple(words[1:3]),
+        )
     if sub in ("apply", "create", "replace"):
         return _manifests(kit, sub, args, run, force)
     if sub == "set" and words[1:2] == ["env"]:
@@ -377,13 +599,28 @@ def _manifests(kit: Toolkit, sub: str, args: list[str], run: Run, force: bool) -
             text = run.command.stdin or ""
             match = _MANIFEST_JOB.search(text)
             if match:
-                return Classification(Kind.TRAIN_LAUNCH, f"{label} submits a `{match.group(1)}` manifest", frozenset({"network"}), ("stdin",))
+                return Classification(
+                    Kind.TRAIN_LAUNCH,
+                    f"{label} submits a `{match.group(1)}` manifest",
+                    frozenset({"network"}),
+                    ("stdin",),
+                )
             continue
         words = split_words(path.rsplit("/", 1)[-1])
         if any(w in EVAL_WORDS for w in words):
-            return Classification(Kind.EVAL_RUN, f"{label} submits evaluation manifest `{path}`", frozenset({"network"}), (path,))
+            return Classification(
+                Kind.EVAL_RUN,
+                f"{label} submits evaluation manifest `{path}`",
+                frozenset({"network"}),
+                (path,),
+            )
         if any(w in _JOB_WORDS for w in words):
-            return Classification(Kind.TRAIN_LAUNCH, f"{label} submits training/job manifest `{path}`", frozenset({"network"}), (path,))
+            return Classification(
+                Kind.TRAIN_LAUNCH,
+                f"{label} submits training/job manifest `{path}`",
+                frozenset({"network"}),
+                (path,),
+            )
     target = files[0] if files else (value(options, "-k", "--kustomize") or "manifests")
     return deploy(f"{label} deploys `{target}` to a cluster", target, force=force)
 
@@ -404,11 +641,29 @@ def _all_options(args: list[str]) -> list[tuple[str, str | None]]:
 
 
 def helm(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    words = positionals(argv[1:], frozenset({"-n", "--namespace", "-f", "--values", "--set", "--version", "--kube-context", "--repo"}))
+    words = positionals(
+        argv[1:],
+        frozenset(
+            {
+                "-n",
+                "--namespace",
+                "-f",
+                "--values",
+                "--set",
+                "--version",
+                "--kube-context",
+                "--repo",
+            }
+        ),
+    )
     sub = words[0] if words else ""
     if sub in ("install", "upgrade", "rollback", "uninstall", "delete", "push"):
         release = words[1] if len(words) > 1 else "helm"
-        return deploy(f"`helm {sub}` changes release `{release}` on a cluster", release, force="--force" in argv)
+        return deploy(
+            f"`helm {sub}` changes release `{release}` on a cluster",
+            release,
+            force="--force" in argv,
+        )
     return shell_exec(f"runs `helm {sub}`".rstrip(), "network", targets=("helm",))
 
 
@@ -417,7 +672,9 @@ def dvc(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if words[:1] == ["push"]:
         return deploy("`dvc push` uploads data to shared remote storage", "dvc")
     if words[:1] == ["repro"] or words[:2] == ["exp", "run"]:
-        return Classification(Kind.EXPERIMENT_RUN, f"`dvc {' '.join(words)}` runs a pipeline", targets=("dvc",))
+        return Classification(
+            Kind.EXPERIMENT_RUN, f"`dvc {' '.join(words)}` runs a pipeline", targets=("dvc",)
+        )
     network = ("network",) if words[:1] and words[0] in ("pull", "fetch", "import", "get") else ()
     return shell_exec(f"runs `dvc {' '.join(words[:1])}`".rstrip(), *network, targets=("dvc",))
 
@@ -425,7 +682,9 @@ def dvc(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 def mlflow(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     words = positionals(argv[1:3])
     if words[:1] == ["run"] or words[:2] == ["models", "serve"]:
-        return Classification(Kind.EXPERIMENT_RUN, f"`mlflow {' '.join(words)}` runs locally", targets=("mlflow",))
+        return Classification(
+            Kind.EXPERIMENT_RUN, f"`mlflow {' '.join(words)}` runs locally", targets=("mlflow",)
+        )
     if words[:1] == ["deployments"] and words[1:2] and words[1] in ("create", "update"):
         return deploy(f"`mlflow deployments {words[1]}` deploys a model", "mlflow")
     return shell_exec(f"runs `mlflow {' '.join(words)}`".rstrip(), targets=("mlflow",))
@@ -433,14 +692,37 @@ def mlflow(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 def huggingface(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     name = program_name(argv[0])
-    words = positionals(argv[1:], frozenset({"--repo-type", "--revision", "--token", "--commit-message", "--include", "--exclude", "--local-dir", "--cache-dir"}))
+    words = positionals(
+        argv[1:],
+        frozenset(
+            {
+                "--repo-type",
+                "--revision",
+                "--token",
+                "--commit-message",
+                "--include",
+                "--exclude",
+                "--local-dir",
+                "--cache-dir",
+            }
+        ),
+    )
     sub = words[0] if words else ""
     if sub in ("upload", "upload-large-folder"):
         repo = words[1] if len(words) > 1 else "a Hub repository"
         return deploy(f"`{name} {sub}` uploads to the Hugging Face Hub repo `{repo}`", repo)
     if sub == "repo" and words[1:2] and words[1] in ("delete", "move", "settings"):
         return deploy(f"`{name} repo {words[1]}` changes a shared Hub repository", *words[2:3])
-    if sub in ("download", "login", "whoami", "repo", "lfs-enable-largefiles", "scan-cache", "auth", "cache"):
+    if sub in (
+        "download",
+        "login",
+        "whoami",
+        "repo",
+        "lfs-enable-largefiles",
+        "scan-cache",
+        "auth",
+        "cache",
+    ):
         return shell_exec(f"runs `{name} {sub}`", "network", targets=(name,))
     return shell_exec(f"runs `{name} {sub}`".rstrip(), targets=(name,))
 

@@ -22,39 +22,118 @@ from oversight.kinds import Kind
 
 MAX_DEPTH = 8
 SUBPROCESS = frozenset(
-    {"subprocess.run", "subprocess.Popen", "subprocess.call", "subprocess.check_call",
-     "subprocess.check_output", "subprocess.getoutput", "subprocess.getstatusoutput",
-     "os.system", "os.popen", "asyncio.create_subprocess_shell",
-     "asyncio.create_subprocess_exec", "pexpect.spawn", "pexpect.run", "commands.getoutput"}
+    {
+        "subprocess.run",
+        "subprocess.Popen",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "subprocess.getoutput",
+        "subprocess.getstatusoutput",
+        "os.system",
+        "os.popen",
+        "asyncio.create_subprocess_shell",
+        "asyncio.create_subprocess_exec",
+        "pexpect.spawn",
+        "pexpect.run",
+        "commands.getoutput",
+    }
 )
 # function → indexes of the path arguments it writes
 WRITING_FUNCTIONS: dict[str, tuple[int, ...]] = {
-    "shutil.copy": (1,), "shutil.copy2": (1,), "shutil.copyfile": (1,), "shutil.copytree": (1,),
-    "shutil.move": (0, 1), "shutil.rmtree": (0,), "os.remove": (0,), "os.unlink": (0,),
-    "os.rmdir": (0,), "os.removedirs": (0,), "os.rename": (0, 1), "os.replace": (0, 1),
-    "os.renames": (0, 1), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,),
-    "os.makedirs": (0,), "os.mkdir": (0,), "os.symlink": (1,), "os.link": (1,),
-    "torch.save": (1,), "numpy.save": (0,), "numpy.savez": (0,), "send2trash.send2trash": (0,),
+    "shutil.copy": (1,),
+    "shutil.copy2": (1,),
+    "shutil.copyfile": (1,),
+    "shutil.copytree": (1,),
+    "shutil.move": (0, 1),
+    "shutil.rmtree": (0,),
+    "os.remove": (0,),
+    "os.unlink": (0,),
+    "os.rmdir": (0,),
+    "os.removedirs": (0,),
+    "os.rename": (0, 1),
+    "os.replace": (0, 1),
+    "os.renames": (0, 1),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.truncate": (0,),
+    "os.makedirs": (0,),
+    "os.mkdir": (0,),
+    "os.symlink": (1,),
+    "os.link": (1,),
+    "torch.save": (1,),
+    "numpy.save": (0,),
+    "numpy.savez": (0,),
+    "send2trash.send2trash": (0,),
 }
 PATH_METHODS = frozenset(
-    {"write_text", "write_bytes", "unlink", "rmdir", "touch", "mkdir", "symlink_to",
-     "hardlink_to"}
+    {"write_text", "write_bytes", "unlink", "rmdir", "touch", "mkdir", "symlink_to", "hardlink_to"}
 )
-SAVE_METHODS = frozenset({"to_csv", "to_json", "to_parquet", "to_pickle", "save_pretrained", "savefig"})
+SAVE_METHODS = frozenset(
+    {"to_csv", "to_json", "to_parquet", "to_pickle", "save_pretrained", "savefig"}
+)
 OPENERS = frozenset({"open", "io.open", "codecs.open", "builtins.open"})
-UPLOADS = frozenset({"push_to_hub", "upload_file", "upload_folder", "upload_large_folder", "create_commit"})
-EXECUTORS = frozenset({"exec", "eval", "compile", "builtins.exec", "builtins.eval", "builtins.compile"})
+UPLOADS = frozenset(
+    {"push_to_hub", "upload_file", "upload_folder", "upload_large_folder", "create_commit"}
+)
+EXECUTORS = frozenset(
+    {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "builtins.compile"}
+)
 HIDDEN_LOADERS = frozenset({"marshal.loads", "types.CodeType", "types.FunctionType"})
 NETWORK_ROOTS = frozenset(
-    {"requests", "httpx", "urllib", "aiohttp", "socket", "http", "paramiko", "ftplib",
-     "smtplib", "boto3", "websocket", "websockets"}
+    {
+        "requests",
+        "httpx",
+        "urllib",
+        "aiohttp",
+        "socket",
+        "http",
+        "paramiko",
+        "ftplib",
+        "smtplib",
+        "boto3",
+        "websocket",
+        "websockets",
+    }
 )
 OVERSIGHT_ROOTS = frozenset({"oversight", "agent_oversight"})
 NOT_ACTIONS = frozenset(
-    {"get", "load", "build", "make", "create", "prepare", "setup", "init", "compute", "read",
-     "save", "log", "print", "plot", "parse", "split", "sample", "collate", "preprocess",
-     "format", "tokenize", "download", "show", "list", "fetch", "check", "validate", "is",
-     "has", "set", "to", "with", "on", "update"}
+    {
+        "get",
+        "load",
+        "build",
+        "make",
+        "create",
+        "prepare",
+        "setup",
+        "init",
+        "compute",
+        "read",
+        "save",
+        "log",
+        "print",
+        "plot",
+        "parse",
+        "split",
+        "sample",
+        "collate",
+        "preprocess",
+        "format",
+        "tokenize",
+        "download",
+        "show",
+        "list",
+        "fetch",
+        "check",
+        "validate",
+        "is",
+        "has",
+        "set",
+        "to",
+        "with",
+        "on",
+        "update",
+    }
 )
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -174,7 +253,9 @@ class _Visitor:
                 module = node.module or ""
                 for alias in node.names:
                     self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
-                if module.split(".", 1)[0] in OVERSIGHT_ROOTS and any(a.name == "*" for a in node.names):
+                if module.split(".", 1)[0] in OVERSIGHT_ROOTS and any(
+                    a.name == "*" for a in node.names
+                ):
                     self.aliases["*oversight"] = module
             elif isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
@@ -197,7 +278,9 @@ class _Visitor:
     def finish(self) -> list[Classification]:
         if self.backward and self.step:
             self.parts.append(
-                Classification(Kind.TRAIN_LAUNCH, "python: runs a training loop (`.backward()` and `.step()`)")
+                Classification(
+                    Kind.TRAIN_LAUNCH, "python: runs a training loop (`.backward()` and `.step()`)"
+                )
             )
         return self.parts
 
@@ -243,7 +326,9 @@ class _Visitor:
         if isinstance(node, ast.JoinedStr):
             parts = []
             for value in node.values:
-                piece = self.text(value, hole, depth + 1) if isinstance(value, ast.Constant) else hole
+                piece = (
+                    self.text(value, hole, depth + 1) if isinstance(value, ast.Constant) else hole
+                )
                 parts.append(piece or hole)
             return "".join(parts)
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Div)):
@@ -285,15 +370,23 @@ class _Visitor:
             owner = self.dotted(target.value)
             key = self.text(target.slice, hole="")
             if owner == "os.environ" and key is not None and self.rules.tampers_env(key):
-                self.parts.append(tamper(f"python: {verb} os.environ[{key!r}], one of oversight's settings", [key]))
+                self.parts.append(
+                    tamper(
+                        f"python: {verb} os.environ[{key!r}], one of oversight's settings", [key]
+                    )
+                )
                 return
             if owner == "sys.modules" and key is not None and "oversight" in key:
-                self.parts.append(tamper(f"python: {verb} sys.modules[{key!r}], replacing oversight", [key]))
+                self.parts.append(
+                    tamper(f"python: {verb} sys.modules[{key!r}], replacing oversight", [key])
+                )
                 return
         if isinstance(target, (ast.Attribute, ast.Subscript)):
             name = self.dotted(target)
             if name.split(".", 1)[0] in OVERSIGHT_ROOTS:
-                self.parts.append(tamper(f"python: {verb} `{name}`, patching oversight itself", [name]))
+                self.parts.append(
+                    tamper(f"python: {verb} `{name}`, patching oversight itself", [name])
+                )
 
     # calls
 
@@ -305,26 +398,44 @@ class _Visitor:
             self._subprocess(name, node)
         elif name in EXECUTORS and isinstance(node.func, (ast.Name, ast.Attribute)):
             self._executes(name, node)
-        elif name == "__import__" or name in HIDDEN_LOADERS or (
-            name == "importlib.import_module" and self.text(self.argument(node, 0), hole="\0") in (None,)
+        elif (
+            name == "__import__"
+            or name in HIDDEN_LOADERS
+            or (
+                name == "importlib.import_module"
+                and self.text(self.argument(node, 0), hole="\0") in (None,)
+            )
         ):
             self.parts.append(
-                shell_exec(f"python: `{name}` loads code by a name or bytes computed at run time", "obfuscated")
+                shell_exec(
+                    f"python: `{name}` loads code by a name or bytes computed at run time",
+                    "obfuscated",
+                )
             )
         elif name in ("getattr", "setattr", "delattr") and node.args:
             owner = self.dotted(node.args[0])
             if owner in ("__builtins__", "builtins") and name == "getattr":
-                self.parts.append(shell_exec("python: reaches builtins through `getattr`", "obfuscated"))
+                self.parts.append(
+                    shell_exec("python: reaches builtins through `getattr`", "obfuscated")
+                )
             elif owner.split(".", 1)[0] in OVERSIGHT_ROOTS and name != "getattr":
-                self.parts.append(tamper(f"python: `{name}` on `{owner}` patches oversight itself", [owner]))
+                self.parts.append(
+                    tamper(f"python: `{name}` on `{owner}` patches oversight itself", [owner])
+                )
         elif name in OPENERS or (last == "open" and isinstance(node.func, ast.Attribute)):
             self._open(name, node)
         elif name in WRITING_FUNCTIONS:
             for index in WRITING_FUNCTIONS[name]:
-                self.write(self.argument(node, index, "dst", "path", "f", "file"), f"`{name}` writes")
+                self.write(
+                    self.argument(node, index, "dst", "path", "f", "file"), f"`{name}` writes"
+                )
         elif last in PATH_METHODS and isinstance(node.func, ast.Attribute):
             self.write(self._receiver_path(node.func.value), f"`.{last}()` writes")
-        elif last in ("rename", "replace", "chmod") and isinstance(node.func, ast.Attribute) and self._is_path(node.func.value):
+        elif (
+            last in ("rename", "replace", "chmod")
+            and isinstance(node.func, ast.Attribute)
+            and self._is_path(node.func.value)
+        ):
             self.write(self._receiver_path(node.func.value), f"`.{last}()` changes")
             if last != "chmod":
                 self.write(self.argument(node, 0, "target"), f"`.{last}()` writes")
@@ -332,11 +443,19 @@ class _Visitor:
             self.write(node.args[0], f"`.{last}()` writes")
         elif last in UPLOADS:
             self.parts.append(
-                Classification(Kind.DEPLOY, f"python: `.{last}()` uploads for others to use", frozenset({"publish", "network"}), (last,))
+                Classification(
+                    Kind.DEPLOY,
+                    f"python: `.{last}()` uploads for others to use",
+                    frozenset({"publish", "network"}),
+                    (last,),
+                )
             )
         elif name in ("sqlite3.connect", "sqlalchemy.create_engine", "duckdb.connect"):
             self._connect(name, node)
-        elif last in ("execute", "executescript", "executemany", "exec_driver_sql") or name == "sqlalchemy.text":
+        elif (
+            last in ("execute", "executescript", "executemany", "exec_driver_sql")
+            or name == "sqlalchemy.text"
+        ):
             sql = self.text(self.argument(node, 0), hole="")
             if sql and changes_oversight_tables(sql):
                 self.parts.append(tamper(f"python: `{last}` changes oversight's tables", ["sql"]))
@@ -356,7 +475,10 @@ class _Visitor:
         argument = self.argument(node, 0, "args", "cmd", "command")
         if isinstance(argument, ast.Name) and argument.id in self.constants:
             argument = self.constants[argument.id]
-        if name.startswith(("os.exec", "os.spawn", "os.posix_spawn")) or name == "asyncio.create_subprocess_exec":
+        if (
+            name.startswith(("os.exec", "os.spawn", "os.posix_spawn"))
+            or name == "asyncio.create_subprocess_exec"
+        ):
             lists = [a for a in node.args if isinstance(a, (ast.List, ast.Tuple))]
             if lists:
                 argument = lists[0]
@@ -376,7 +498,9 @@ class _Visitor:
             self.add(self.rules.script(script), f"python: `{name}` runs: ")
             return
         self.parts.append(
-            shell_exec(f"python: `{name}` runs a command built at run time", "unresolved", targets=(name,))
+            shell_exec(
+                f"python: `{name}` runs a command built at run time", "unresolved", targets=(name,)
+            )
         )
 
     def _executes(self, name: str, node: ast.Call) -> None:
@@ -394,7 +518,9 @@ class _Visitor:
             self.parts.extend(visitor.finish())
             return
         self.parts.append(
-            shell_exec(f"python: `{name}` runs code computed at run time", "obfuscated", targets=(name,))
+            shell_exec(
+                f"python: `{name}` runs code computed at run time", "obfuscated", targets=(name,)
+            )
         )
 
     def _open(self, name: str, node: ast.Call) -> None:
@@ -411,7 +537,11 @@ class _Visitor:
     def _is_path(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Name) and node.id in self.constants:
             node = self.constants[node.id]
-        return isinstance(node, ast.Call) and self.dotted(node.func).rsplit(".", 1)[-1] in ("Path", "PurePath", "PosixPath")
+        return isinstance(node, ast.Call) and self.dotted(node.func).rsplit(".", 1)[-1] in (
+            "Path",
+            "PurePath",
+            "PosixPath",
+        )
 
     def _receiver_path(self, node: ast.expr) -> ast.expr:
         return node
@@ -423,12 +553,16 @@ class _Visitor:
         path = re.sub(r"^sqlite(\+\w+)?:///", "", target)
         owned = self.rules.paths.tamper_pattern(path)
         if owned is not None:
-            self.parts.append(tamper(f"python: `{name}` opens oversight's store `{path}` ({owned})", [path]))
+            self.parts.append(
+                tamper(f"python: `{name}` opens oversight's store `{path}` ({owned})", [path])
+            )
 
     def _environ(self, name: str, node: ast.Call) -> None:
         method = name.rsplit(".", 1)[-1]
         if method == "clear":
-            self.parts.append(tamper("python: `os.environ.clear()` removes oversight's settings", ["os.environ"]))
+            self.parts.append(
+                tamper("python: `os.environ.clear()` removes oversight's settings", ["os.environ"])
+            )
             return
         keys: list[str] = []
         if method in ("putenv", "unsetenv", "pop", "setdefault", "__setitem__", "__delitem__"):
@@ -438,7 +572,9 @@ class _Visitor:
             keys = self._keys(node)
         for key in keys:
             if self.rules.tampers_env(key):
-                self.parts.append(tamper(f"python: `{name}` changes {key}, one of oversight's settings", [key]))
+                self.parts.append(
+                    tamper(f"python: `{name}` changes {key}, one of oversight's settings", [key])
+                )
                 return
 
     def _keys(self, node: ast.expr) -> list[str]:
@@ -446,7 +582,11 @@ class _Visitor:
         keys: list[str] = []
         for child in ast.walk(node):
             if isinstance(child, ast.Dict):
-                keys += [k.value for k in child.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+                keys += [
+                    k.value
+                    for k in child.keys
+                    if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                ]
             elif isinstance(child, ast.Call):
                 keys += [k.arg for k in child.keywords if k.arg and _ENV_KEY.match(k.arg)]
         return keys
@@ -456,23 +596,46 @@ class _Visitor:
             if keyword.arg in ("env", "environment", "env_vars", "runtime_env"):
                 for key in self._keys(keyword.value):
                     if self.rules.tampers_env(key):
-                        self.parts.append(tamper(f"python: passes {key} in `{keyword.arg}=`, overriding oversight's settings", [key]))
+                        self.parts.append(
+                            tamper(
+                                f"python: passes {key} in `{keyword.arg}=`, overriding oversight's settings",
+                                [key],
+                            )
+                        )
                         return
 
     def _purpose(self, name: str, last: str, node: ast.Call) -> None:
         """Training, evaluation and deployment named by the call itself."""
         receiver = name.rsplit(".", 1)[0].lower() if "." in name else ""
         if last in ("train", "fit") and "trainer" in receiver:
-            self.parts.append(Classification(Kind.TRAIN_LAUNCH, f"python: `{name}()` starts training", targets=(name,)))
+            self.parts.append(
+                Classification(
+                    Kind.TRAIN_LAUNCH, f"python: `{name}()` starts training", targets=(name,)
+                )
+            )
             return
         if last == "fit" and any(k.arg == "epochs" for k in node.keywords):
-            self.parts.append(Classification(Kind.TRAIN_LAUNCH, f"python: `{name}(epochs=...)` trains a model", targets=(name,)))
+            self.parts.append(
+                Classification(
+                    Kind.TRAIN_LAUNCH,
+                    f"python: `{name}(epochs=...)` trains a model",
+                    targets=(name,),
+                )
+            )
             return
         if last == "evaluate" and "trainer" in receiver:
-            self.parts.append(Classification(Kind.EVAL_RUN, f"python: `{name}()` runs an evaluation", targets=(name,)))
+            self.parts.append(
+                Classification(
+                    Kind.EVAL_RUN, f"python: `{name}()` runs an evaluation", targets=(name,)
+                )
+            )
             return
         if name in ("inspect_ai.eval", "inspect_ai.eval_set", "inspect_ai.eval_retry"):
-            self.parts.append(Classification(Kind.EVAL_RUN, f"python: `{name}()` runs an Inspect evaluation", targets=(name,)))
+            self.parts.append(
+                Classification(
+                    Kind.EVAL_RUN, f"python: `{name}()` runs an Inspect evaluation", targets=(name,)
+                )
+            )
             return
         if last == "backward":
             self.backward = True
@@ -486,4 +649,6 @@ class _Visitor:
         found = purpose(words)
         if found is not None:
             kind, word = found
-            self.parts.append(Classification(kind, f"python: calls `{name}()` (word `{word}`)", targets=(name,)))
+            self.parts.append(
+                Classification(kind, f"python: calls `{name}()` (word `{word}`)", targets=(name,))
+            )

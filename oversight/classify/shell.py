@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import tree_sitter
 import tree_sitter_bash
@@ -91,8 +92,7 @@ class ParsedScript:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Ctx:
+class _Ctx(NamedTuple):
     background: bool = False
     nested: bool = False
     redirects: tuple[Redirect, ...] = ()
@@ -175,14 +175,14 @@ class _Walker:
 
     def sequence(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
         """Any container of statements; a statement followed by `&` runs in the background."""
-        inner = replace(ctx, depth=ctx.depth + 1)
+        inner = ctx._replace(depth=ctx.depth + 1)
         children = node.children
         for i, child in enumerate(children):
             if not child.is_named:
                 continue
             if child.type in STATEMENTS:
                 background = i + 1 < len(children) and children[i + 1].type == "&"
-                self.statement(child, replace(inner, background=True) if background else inner)
+                self.statement(child, inner._replace(background=True) if background else inner)
             elif child.type not in ("comment", "heredoc_body"):
                 self.substitutions(child, inner)
 
@@ -191,9 +191,7 @@ class _Walker:
         stage = 0
         for child in node.named_children:
             if child.type in STATEMENTS:
-                self.statement(
-                    child, replace(ctx, pipeline=pid, stage=stage, depth=ctx.depth + 1)
-                )
+                self.statement(child, ctx._replace(pipeline=pid, stage=stage, depth=ctx.depth + 1))
                 stage += 1
 
     def redirected(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
@@ -213,8 +211,7 @@ class _Walker:
                 then_list = then_list or right
                 background = background or bg
         body = node.child_by_field_name("body")
-        inner = replace(
-            ctx,
+        inner = ctx._replace(
             redirects=ctx.redirects + tuple(redirects),
             stdin=stdin,
             background=background,
@@ -223,14 +220,15 @@ class _Walker:
         if then_pipe is not None:
             pid = self.new_pipeline()
             if body is not None:
-                self.statement(body, replace(inner, pipeline=pid, stage=0))
+                self.statement(body, inner._replace(pipeline=pid, stage=0))
             stage = 1
             for child in then_pipe.named_children:
                 if child.type in STATEMENTS:
                     self.statement(
                         child,
-                        replace(ctx, pipeline=pid, stage=stage, background=background,
-                                depth=ctx.depth + 1),
+                        ctx._replace(
+                            pipeline=pid, stage=stage, background=background, depth=ctx.depth + 1
+                        ),
                     )
                     stage += 1
         elif body is not None:
@@ -238,12 +236,15 @@ class _Walker:
         if body is None:
             self.out.append(
                 SimpleCommand(
-                    (), redirects=inner.redirects, background=background,
-                    nested=ctx.nested, builtin="redirect",
+                    (),
+                    redirects=inner.redirects,
+                    background=background,
+                    nested=ctx.nested,
+                    builtin="redirect",
                 )
             )
         if then_list is not None:
-            self.statement(then_list, replace(ctx, depth=ctx.depth + 1))
+            self.statement(then_list, ctx._replace(depth=ctx.depth + 1))
 
     # redirections
 
@@ -272,7 +273,7 @@ class _Walker:
         for i, child in enumerate(node.children):
             if child.type == "heredoc_body":
                 body = self.raw(child)
-                self.substitutions(child, replace(ctx, depth=ctx.depth + 1))
+                self.substitutions(child, ctx._replace(depth=ctx.depth + 1))
             elif child.type == "file_redirect":
                 redirects.append(self.file_redirect(child, ctx))
             elif child.type == "pipeline":
@@ -332,8 +333,15 @@ class _Walker:
                 argv.append(self.word(child, ctx))
         self.out.append(
             SimpleCommand(
-                tuple(argv), tuple(assignments), ctx.redirects, ctx.stdin, ctx.background,
-                ctx.pipeline, ctx.stage, ctx.nested, builtin=keyword,
+                tuple(argv),
+                tuple(assignments),
+                ctx.redirects,
+                ctx.stdin,
+                ctx.background,
+                ctx.pipeline,
+                ctx.stage,
+                ctx.nested,
+                builtin=keyword,
             )
         )
 
@@ -343,8 +351,15 @@ class _Walker:
             self.vars[name] = value
         self.out.append(
             SimpleCommand(
-                (), tuple(assignments), ctx.redirects, ctx.stdin, ctx.background,
-                ctx.pipeline, ctx.stage, ctx.nested, builtin="assign",
+                (),
+                tuple(assignments),
+                ctx.redirects,
+                ctx.stdin,
+                ctx.background,
+                ctx.pipeline,
+                ctx.stage,
+                ctx.nested,
+                builtin="assign",
             )
         )
 
@@ -430,6 +445,6 @@ class _Walker:
             if child.type in SUBSTITUTIONS:
                 self.word(child, ctx)
             elif child.type in STATEMENTS:
-                self.statement(child, replace(ctx, depth=ctx.depth + 1))
+                self.statement(child, ctx._replace(depth=ctx.depth + 1))
             elif child.named_child_count:
-                self.substitutions(child, replace(ctx, depth=ctx.depth + 1))
+                self.substitutions(child, ctx._replace(depth=ctx.depth + 1))

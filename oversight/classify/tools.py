@@ -57,49 +57,172 @@ def _names(*names: str) -> frozenset[str]:
 
 
 SHELL_TOOLS = _names(
-    "bash", "execute_bash", "shell", "terminal", "run_shell_command", "run_command",
-    "execute_command", "exec_command", "shell_exec", "run_bash", "bash_tool", "local_shell",
-    "container.exec", "run_terminal_cmd", "run_in_terminal", "shell_command", "execute_shell",
-    "run_shell", "sh", "cmd", "command",
+    "bash",
+    "execute_bash",
+    "shell",
+    "terminal",
+    "run_shell_command",
+    "run_command",
+    "execute_command",
+    "exec_command",
+    "shell_exec",
+    "run_bash",
+    "bash_tool",
+    "local_shell",
+    "container.exec",
+    "run_terminal_cmd",
+    "run_in_terminal",
+    "shell_command",
+    "execute_shell",
+    "run_shell",
+    "sh",
+    "cmd",
+    "command",
 )
 PYTHON_TOOLS = _names(
-    "python", "python_repl", "run_python", "execute_python", "ipython", "python_interpreter",
-    "code_interpreter", "execute_code", "run_code", "jupyter", "exec_python", "python_exec",
-    "repl", "run_ipython", "execute_ipython_cell", "python_repl_ast", "pythonrepl",
-    "python_tool", "run_cell", "execute_cell",
+    "python",
+    "python_repl",
+    "run_python",
+    "execute_python",
+    "ipython",
+    "python_interpreter",
+    "code_interpreter",
+    "execute_code",
+    "run_code",
+    "jupyter",
+    "exec_python",
+    "python_exec",
+    "repl",
+    "run_ipython",
+    "execute_ipython_cell",
+    "python_repl_ast",
+    "pythonrepl",
+    "python_tool",
+    "run_cell",
+    "execute_cell",
 )
 WRITE_TOOLS = _names(
-    "write", "write_file", "create_file", "edit", "edit_file", "multiedit", "notebookedit",
-    "write_to_file", "replace_in_file", "save_file", "append_file", "append_to_file",
-    "delete_file", "remove_file", "move_file", "rename_file", "copy_file", "overwrite_file",
-    "replace", "str_replace", "search_replace", "edit_notebook", "write_notebook",
-    "create_directory", "make_directory", "insert",
+    "write",
+    "write_file",
+    "create_file",
+    "edit",
+    "edit_file",
+    "multiedit",
+    "notebookedit",
+    "write_to_file",
+    "replace_in_file",
+    "save_file",
+    "append_file",
+    "append_to_file",
+    "delete_file",
+    "remove_file",
+    "move_file",
+    "rename_file",
+    "copy_file",
+    "overwrite_file",
+    "replace",
+    "str_replace",
+    "search_replace",
+    "edit_notebook",
+    "write_notebook",
+    "create_directory",
+    "make_directory",
+    "insert",
 )
 EDITOR_TOOLS = _names(
-    "str_replace_editor", "str_replace_based_edit_tool", "text_editor", "edit_tool",
-    "file_editor", "editor",
+    "str_replace_editor",
+    "str_replace_based_edit_tool",
+    "text_editor",
+    "edit_tool",
+    "file_editor",
+    "editor",
 )
 PATCH_TOOLS = _names("apply_patch", "patch", "apply_diff", "apply_unified_diff", "applypatch")
 READ_TOOLS = _names(
-    "read", "read_file", "glob", "grep", "ls", "list_files", "list_dir", "list_directory",
-    "view", "view_file", "open_file", "open", "cat", "search_files", "search_file",
-    "search_dir", "find_file", "find_files", "file_search", "codebase_search",
-    "read_many_files", "search_file_content", "get_file", "get_file_contents", "view_image",
-    "tree", "file_read", "read_notebook", "notebookread", "search_code", "goto", "scroll_up",
+    "read",
+    "read_file",
+    "glob",
+    "grep",
+    "ls",
+    "list_files",
+    "list_dir",
+    "list_directory",
+    "view",
+    "view_file",
+    "open_file",
+    "open",
+    "cat",
+    "search_files",
+    "search_file",
+    "search_dir",
+    "find_file",
+    "find_files",
+    "file_search",
+    "codebase_search",
+    "read_many_files",
+    "search_file_content",
+    "get_file",
+    "get_file_contents",
+    "view_image",
+    "tree",
+    "file_read",
+    "read_notebook",
+    "notebookread",
+    "search_code",
+    "goto",
+    "scroll_up",
     "scroll_down",
 )
 WEB_TOOLS = _names(
-    "webfetch", "websearch", "web_fetch", "web_search", "fetch", "browse", "browser",
-    "google_web_search", "search_web", "http_get", "http_request", "fetch_url", "read_url",
-    "scrape", "web_browser", "browser_action", "tavily_search", "duckduckgo_search",
-    "bing_search", "google_search", "visit_webpage", "url_fetch", "requests_get",
+    "webfetch",
+    "websearch",
+    "web_fetch",
+    "web_search",
+    "fetch",
+    "browse",
+    "browser",
+    "google_web_search",
+    "search_web",
+    "http_get",
+    "http_request",
+    "fetch_url",
+    "read_url",
+    "scrape",
+    "web_browser",
+    "browser_action",
+    "tavily_search",
+    "duckduckgo_search",
+    "bing_search",
+    "google_search",
+    "visit_webpage",
+    "url_fetch",
+    "requests_get",
     "requests_post",
 )
 MODEL_TOOLS = _names(
-    "chat", "call_llm", "llm", "complete", "completion", "chat_completion", "chat_completions",
-    "invoke_model", "generate", "chatopenai", "messages.create", "ask_llm", "query_llm",
-    "ask_model", "call_model", "chat.completions.create", "completions.create",
-    "generate_text", "generate_content", "invoke_llm", "llm_call", "model_call", "converse",
+    "chat",
+    "call_llm",
+    "llm",
+    "complete",
+    "completion",
+    "chat_completion",
+    "chat_completions",
+    "invoke_model",
+    "generate",
+    "chatopenai",
+    "messages.create",
+    "ask_llm",
+    "query_llm",
+    "ask_model",
+    "call_model",
+    "chat.completions.create",
+    "completions.create",
+    "generate_text",
+    "generate_content",
+    "invoke_llm",
+    "llm_call",
+    "model_call",
+    "converse",
 )
 OTHER_TOOLS: dict[str, tuple[Kind, str]] = {
     "task": (Kind.TOOL_CALL, "delegates work to a sub-agent"),
@@ -115,62 +238,250 @@ OTHER_TOOLS: dict[str, tuple[Kind, str]] = {
 }
 
 MUTATING = frozenset(
-    {"disable", "delete", "remove", "stop", "kill", "pause", "clear", "reset", "edit", "update",
-     "write", "set", "uninstall", "purge", "approve", "override", "bypass", "skip", "mute"}
+    {
+        "disable",
+        "delete",
+        "remove",
+        "stop",
+        "kill",
+        "pause",
+        "clear",
+        "reset",
+        "edit",
+        "update",
+        "write",
+        "set",
+        "uninstall",
+        "purge",
+        "approve",
+        "override",
+        "bypass",
+        "skip",
+        "mute",
+    }
 )
 QUERY_VERBS = frozenset(
-    {"get", "list", "check", "show", "describe", "view", "read", "status", "watch", "monitor",
-     "poll", "wait", "query", "inspect", "search", "find", "lookup", "count", "summarize",
-     "explain", "print", "tail", "logs", "log", "plot", "cancel", "stop", "kill", "abort",
-     "terminate", "pause"}
+    {
+        "get",
+        "list",
+        "check",
+        "show",
+        "describe",
+        "view",
+        "read",
+        "status",
+        "watch",
+        "monitor",
+        "poll",
+        "wait",
+        "query",
+        "inspect",
+        "search",
+        "find",
+        "lookup",
+        "count",
+        "summarize",
+        "explain",
+        "print",
+        "tail",
+        "logs",
+        "log",
+        "plot",
+        "cancel",
+        "stop",
+        "kill",
+        "abort",
+        "terminate",
+        "pause",
+    }
 )
-JOB_VERBS = frozenset({"submit", "launch", "queue", "enqueue", "schedule", "start", "run", "create"})
+JOB_VERBS = frozenset(
+    {"submit", "launch", "queue", "enqueue", "schedule", "start", "run", "create"}
+)
 PUSH_OBJECTS = frozenset(
-    {"git", "branch", "commit", "commits", "code", "changes", "files", "file", "repo", "origin",
-     "remote"}
+    {
+        "git",
+        "branch",
+        "commit",
+        "commits",
+        "code",
+        "changes",
+        "files",
+        "file",
+        "repo",
+        "origin",
+        "remote",
+    }
 )
 MERGE_OBJECTS = frozenset({"pr", "pull", "mr", "branch", "request", "main", "master", "changes"})
-UPLOAD_OBJECTS = frozenset({"model", "checkpoint", "weights", "hub", "artifact", "adapter", "dataset"})
+UPLOAD_OBJECTS = frozenset(
+    {"model", "checkpoint", "weights", "hub", "artifact", "adapter", "dataset"}
+)
 WRITE_VERBS = frozenset(
-    {"write", "edit", "create", "save", "append", "replace", "delete", "remove", "rename",
-     "move", "copy", "update", "modify", "insert", "overwrite", "mkdir"}
+    {
+        "write",
+        "edit",
+        "create",
+        "save",
+        "append",
+        "replace",
+        "delete",
+        "remove",
+        "rename",
+        "move",
+        "copy",
+        "update",
+        "modify",
+        "insert",
+        "overwrite",
+        "mkdir",
+    }
 )
 READ_VERBS = frozenset(
-    {"read", "view", "open", "list", "ls", "cat", "get", "show", "search", "find", "glob",
-     "grep", "load"}
+    {
+        "read",
+        "view",
+        "open",
+        "list",
+        "ls",
+        "cat",
+        "get",
+        "show",
+        "search",
+        "find",
+        "glob",
+        "grep",
+        "load",
+    }
 )
 FILE_NOUNS = frozenset(
-    {"file", "files", "notebook", "dir", "directory", "folder", "path", "document", "doc",
-     "code", "codebase", "cell"}
+    {
+        "file",
+        "files",
+        "notebook",
+        "dir",
+        "directory",
+        "folder",
+        "path",
+        "document",
+        "doc",
+        "code",
+        "codebase",
+        "cell",
+    }
 )
-SHELL_WORDS = frozenset({"shell", "bash", "terminal", "command", "cmd", "sh", "zsh", "exec", "execute"})
+SHELL_WORDS = frozenset(
+    {"shell", "bash", "terminal", "command", "cmd", "sh", "zsh", "exec", "execute"}
+)
 PYTHON_WORDS = frozenset({"python", "repl", "ipython", "jupyter"})
 MODEL_WORDS = frozenset(
-    {"chat", "llm", "completion", "completions", "complete", "generate", "generation", "gpt",
-     "claude", "openai", "anthropic", "gemini", "prompt", "ask"}
+    {
+        "chat",
+        "llm",
+        "completion",
+        "completions",
+        "complete",
+        "generate",
+        "generation",
+        "gpt",
+        "claude",
+        "openai",
+        "anthropic",
+        "gemini",
+        "prompt",
+        "ask",
+    }
 )
 WEB_WORDS = frozenset(
-    {"web", "fetch", "http", "https", "url", "browse", "browser", "download", "scrape",
-     "crawl", "google", "bing", "internet", "website", "webpage"}
+    {
+        "web",
+        "fetch",
+        "http",
+        "https",
+        "url",
+        "browse",
+        "browser",
+        "download",
+        "scrape",
+        "crawl",
+        "google",
+        "bing",
+        "internet",
+        "website",
+        "webpage",
+    }
 )
 
 COMMAND_KEYS = ("command", "cmd", "commands", "script", "shell_command", "input", "code", "argv")
 CODE_KEYS = ("code", "command", "query", "source", "input", "script", "cell", "python_code")
 PATH_KEYS = frozenset(
-    {"file_path", "path", "filename", "file", "notebook_path", "target_file", "absolute_path",
-    "destination", "dest", "new_path", "target", "paths", "files", "old_path", "source_path",
-    "directory", "dir", "pattern"}
+    {
+        "file_path",
+        "path",
+        "filename",
+        "file",
+        "notebook_path",
+        "target_file",
+        "absolute_path",
+        "destination",
+        "dest",
+        "new_path",
+        "target",
+        "paths",
+        "files",
+        "old_path",
+        "source_path",
+        "directory",
+        "dir",
+        "pattern",
+    }
 )
 PATCH_KEYS = ("input", "patch", "diff", "content", "patch_text")
-JOB_COMMAND_KEYS = frozenset({"command", "cmd", "commands", "shell_command", "entrypoint", "entry_point", "run"})
+JOB_COMMAND_KEYS = frozenset(
+    {"command", "cmd", "commands", "shell_command", "entrypoint", "entry_point", "run"}
+)
 OUTPUT_KEYS = frozenset(
-    {"output", "output_path", "output_dir", "output_file", "save_path", "save_dir", "dest",
-     "destination", "out", "out_dir", "out_path", "target_path", "write_path"}
+    {
+        "output",
+        "output_path",
+        "output_dir",
+        "output_file",
+        "save_path",
+        "save_dir",
+        "dest",
+        "destination",
+        "out",
+        "out_dir",
+        "out_path",
+        "target_path",
+        "write_path",
+    }
 )
 TARGET_KEYS = frozenset(
-    {"path", "file_path", "script", "config", "config_path", "repo", "repo_id", "remote",
-     "branch", "model", "model_id", "model_name", "url", "image", "dataset", "query",
-     "notebook_path", "target_file", "absolute_path", "pattern", "job_name", "task"}
+    {
+        "path",
+        "file_path",
+        "script",
+        "config",
+        "config_path",
+        "repo",
+        "repo_id",
+        "remote",
+        "branch",
+        "model",
+        "model_id",
+        "model_name",
+        "url",
+        "image",
+        "dataset",
+        "query",
+        "notebook_path",
+        "target_file",
+        "absolute_path",
+        "pattern",
+        "job_name",
+        "task",
+    }
 )
 ENV_KEYS = frozenset({"env", "environment", "env_vars", "environment_variables", "envs"})
 MAX_TARGET_CHARS = 300
@@ -183,7 +494,9 @@ def rule_for(name: str, configured: Mapping[str, Kind]) -> ToolRule:
     for pattern, kind in configured.items():
         if fnmatchcase(name, pattern):
             return ToolRule(
-                builtin.shape, kind, f"config: tool `{name}` matches `{pattern}`",
+                builtin.shape,
+                kind,
+                f"config: tool `{name}` matches `{pattern}`",
                 configured=True,
             )
     return builtin
@@ -206,7 +519,12 @@ def _builtin_rule(name: str) -> ToolRule:
         if key in READ_TOOLS:
             return ToolRule(Shape.READ, Kind.FILE_READ, f"tool `{name}` reads files")
         if key in WEB_TOOLS:
-            return ToolRule(Shape.NAMED, Kind.TOOL_CALL, f"tool `{name}` reaches the web", frozenset({"network"}))
+            return ToolRule(
+                Shape.NAMED,
+                Kind.TOOL_CALL,
+                f"tool `{name}` reaches the web",
+                frozenset({"network"}),
+            )
         if key in MODEL_TOOLS:
             return ToolRule(Shape.NAMED, Kind.MODEL_CALL, f"tool `{name}` calls a model")
         if key in OTHER_TOOLS:
@@ -219,28 +537,67 @@ def _word_rule(name: str, words: tuple[str, ...]) -> ToolRule:
     present = frozenset(words)
     label = f"tool `{name}`"
     if "oversight" in present and present & MUTATING:
-        return ToolRule(Shape.NAMED, Kind.OVERSIGHT_TAMPER, f"{label}: its name says it changes oversight", frozenset({"oversight_target"}))
+        return ToolRule(
+            Shape.NAMED,
+            Kind.OVERSIGHT_TAMPER,
+            f"{label}: its name says it changes oversight",
+            frozenset({"oversight_target"}),
+        )
     querying = bool(words) and words[0] in QUERY_VERBS
     if not querying:
-        if present & DEPLOY_WORDS or {"push", "hub"} <= present or ("upload" in present and present & UPLOAD_OBJECTS):
-            return ToolRule(Shape.NAMED, Kind.DEPLOY, f"{label}: its name says it publishes or deploys", frozenset({"publish"}))
+        if (
+            present & DEPLOY_WORDS
+            or {"push", "hub"} <= present
+            or ("upload" in present and present & UPLOAD_OBJECTS)
+        ):
+            return ToolRule(
+                Shape.NAMED,
+                Kind.DEPLOY,
+                f"{label}: its name says it publishes or deploys",
+                frozenset({"publish"}),
+            )
         found = purpose(words)
-        if (found and found[0] is Kind.TRAIN_LAUNCH) or (present & JOB_VERBS and present & {"job", "jobs"}):
+        if (found and found[0] is Kind.TRAIN_LAUNCH) or (
+            present & JOB_VERBS and present & {"job", "jobs"}
+        ):
             if found and found[0] is Kind.TRAIN_LAUNCH:
-                return ToolRule(Shape.NAMED, Kind.TRAIN_LAUNCH, f"{label}: its name says it launches training (word `{found[1]}`)")
-            return ToolRule(Shape.NAMED, Kind.TRAIN_LAUNCH, f"{label}: its name says it submits a job", job=True)
+                return ToolRule(
+                    Shape.NAMED,
+                    Kind.TRAIN_LAUNCH,
+                    f"{label}: its name says it launches training (word `{found[1]}`)",
+                )
+            return ToolRule(
+                Shape.NAMED, Kind.TRAIN_LAUNCH, f"{label}: its name says it submits a job", job=True
+            )
         if (
             ("merge" in present and present & MERGE_OBJECTS)
             or ("push" in present and (present & PUSH_OBJECTS or len(words) == 1))
             or ("land" in present and len(words) <= 3)
-            or (present & {"github", "gitlab"} and present & {"create", "update", "delete", "push"} and present & {"file", "files", "branch"})
+            or (
+                present & {"github", "gitlab"}
+                and present & {"create", "update", "delete", "push"}
+                and present & {"file", "files", "branch"}
+            )
         ):
-            return ToolRule(Shape.NAMED, Kind.CODE_APPLY, f"{label}: its name says it changes shared history", frozenset({"shared_history"}))
+            return ToolRule(
+                Shape.NAMED,
+                Kind.CODE_APPLY,
+                f"{label}: its name says it changes shared history",
+                frozenset({"shared_history"}),
+            )
         if present & EVAL_WORDS:
-            return ToolRule(Shape.NAMED, Kind.EVAL_RUN, f"{label}: its name says it runs an evaluation")
-        if present & EXPERIMENT_WORDS or (present & {"run", "execute"} and present & {"notebook", "script"}):
-            return ToolRule(Shape.NAMED, Kind.EXPERIMENT_RUN, f"{label}: its name says it runs an experiment")
-    if present & PYTHON_WORDS or ("code" in present and present & {"run", "execute", "exec", "interpreter"}):
+            return ToolRule(
+                Shape.NAMED, Kind.EVAL_RUN, f"{label}: its name says it runs an evaluation"
+            )
+        if present & EXPERIMENT_WORDS or (
+            present & {"run", "execute"} and present & {"notebook", "script"}
+        ):
+            return ToolRule(
+                Shape.NAMED, Kind.EXPERIMENT_RUN, f"{label}: its name says it runs an experiment"
+            )
+    if present & PYTHON_WORDS or (
+        "code" in present and present & {"run", "execute", "exec", "interpreter"}
+    ):
         return ToolRule(Shape.PYTHON, Kind.SHELL_EXEC, "runs Python code")
     if present & SHELL_WORDS and not present & FILE_NOUNS:
         return ToolRule(Shape.SHELL, Kind.SHELL_EXEC, "runs a shell command")
@@ -251,13 +608,26 @@ def _word_rule(name: str, words: tuple[str, ...]) -> ToolRule:
             return ToolRule(Shape.WRITE, Kind.FILE_WRITE, "writes files")
         if present & READ_VERBS or querying:
             return ToolRule(Shape.READ, Kind.FILE_READ, f"{label} reads files")
-    if present & MODEL_WORDS or ({"invoke", "model"} <= present) or ({"messages", "create"} <= present):
+    if (
+        present & MODEL_WORDS
+        or ({"invoke", "model"} <= present)
+        or ({"messages", "create"} <= present)
+    ):
         return ToolRule(Shape.NAMED, Kind.MODEL_CALL, f"{label}: its name says it calls a model")
     if present & WEB_WORDS or ({"search"} <= present and "web" in present):
-        return ToolRule(Shape.NAMED, Kind.TOOL_CALL, f"{label}: its name says it reaches the web", frozenset({"network"}))
+        return ToolRule(
+            Shape.NAMED,
+            Kind.TOOL_CALL,
+            f"{label}: its name says it reaches the web",
+            frozenset({"network"}),
+        )
     if querying:
         return ToolRule(Shape.NAMED, Kind.TOOL_CALL, f"{label}: its name says it only queries")
-    return ToolRule(Shape.NAMED, Kind.TOOL_CALL, f"{label}: no rule matched its name, so it is a plain tool call")
+    return ToolRule(
+        Shape.NAMED,
+        Kind.TOOL_CALL,
+        f"{label}: no rule matched its name, so it is a plain tool call",
+    )
 
 
 class ToolRules:
@@ -310,7 +680,11 @@ class ToolRules:
     def _is_plain(self, args: Mapping[str, Any]) -> bool:
         """No argument that could run a command, write a path or set oversight's variables."""
         for key, val in args.items():
-            if key in _SPECIAL_KEYS or key.startswith(self.env_prefixes) or isinstance(val, Mapping):
+            if (
+                key in _SPECIAL_KEYS
+                or key.startswith(self.env_prefixes)
+                or isinstance(val, Mapping)
+            ):
                 return False
         return True
 
@@ -332,20 +706,26 @@ class ToolRules:
                 if key == "commands":
                     return self.script("\n".join(command))
                 return self.argv(tuple(command))
-        return Classification(Kind.SHELL_EXEC, "shell: no command in the arguments", frozenset({"unresolved"}))
+        return Classification(
+            Kind.SHELL_EXEC, "shell: no command in the arguments", frozenset({"unresolved"})
+        )
 
     def _python(self, args: Mapping[str, Any]) -> Classification:
         for key in CODE_KEYS:
             code = args.get(key)
             if isinstance(code, str) and code.strip():
                 return self.python(code)
-        return Classification(Kind.SHELL_EXEC, "python: no code in the arguments", frozenset({"unresolved"}))
+        return Classification(
+            Kind.SHELL_EXEC, "python: no code in the arguments", frozenset({"unresolved"})
+        )
 
     def _write(self, name: str, args: Mapping[str, Any]) -> Classification:
         paths = _targets(args, PATH_KEYS)
         found = self._writes(paths, f"tool `{name}` writes")
         return found or Classification(
-            Kind.FILE_WRITE, f"tool `{name}` writes a file it does not name", frozenset({"unresolved"})
+            Kind.FILE_WRITE,
+            f"tool `{name}` writes a file it does not name",
+            frozenset({"unresolved"}),
         )
 
     def _editor(self, name: str, args: Mapping[str, Any]) -> Classification:
@@ -355,7 +735,11 @@ class ToolRules:
             return Classification(Kind.FILE_READ, f"tool `{name}` views files", targets=paths)
         verb = f"tool `{name}` ({command})" if isinstance(command, str) else f"tool `{name}`"
         found = self._writes(paths, f"{verb} writes")
-        return found or Classification(Kind.FILE_WRITE, f"tool `{name}` edits a file it does not name", frozenset({"unresolved"}))
+        return found or Classification(
+            Kind.FILE_WRITE,
+            f"tool `{name}` edits a file it does not name",
+            frozenset({"unresolved"}),
+        )
 
     def _patch(self, name: str, args: Mapping[str, Any]) -> Classification:
         paths: list[str] = []
@@ -365,7 +749,11 @@ class ToolRules:
                 paths += patch_paths(text)
         paths += _targets(args, frozenset({"path", "file_path", "target_file"}))
         found = self._writes(tuple(paths), f"tool `{name}` patches")
-        return found or Classification(Kind.FILE_WRITE, f"tool `{name}` applies a patch whose files are not visible", frozenset({"unresolved"}))
+        return found or Classification(
+            Kind.FILE_WRITE,
+            f"tool `{name}` applies a patch whose files are not visible",
+            frozenset({"unresolved"}),
+        )
 
     def _named(self, name: str, rule: ToolRule, args: Mapping[str, Any]) -> Classification:
         """A tool known by its name; commands and output paths in its arguments still count."""
@@ -376,7 +764,11 @@ class ToolRules:
             if key in JOB_COMMAND_KEYS:
                 found = self._command_argument(key, val)
                 if found is not None:
-                    commands.append(found.with_reason(f"argument `{key}`: {found.reason.removeprefix('shell: ')}"))
+                    commands.append(
+                        found.with_reason(
+                            f"argument `{key}`: {found.reason.removeprefix('shell: ')}"
+                        )
+                    )
             elif key in OUTPUT_KEYS and isinstance(val, str):
                 written = self.paths.writes([val], f"argument `{key}` writes")
                 if written is not None:
@@ -402,8 +794,15 @@ class ToolRules:
                 found.append(tamper(f"argument sets {key}, one of oversight's settings", [key]))
             elif key in ENV_KEYS and isinstance(val, (list, tuple)):
                 for item in val:
-                    if isinstance(item, str) and item.split("=", 1)[0].startswith(self.env_prefixes):
-                        found.append(tamper(f"argument `{key}` sets {item.split('=', 1)[0]}, one of oversight's settings", [item]))
+                    if isinstance(item, str) and item.split("=", 1)[0].startswith(
+                        self.env_prefixes
+                    ):
+                        found.append(
+                            tamper(
+                                f"argument `{key}` sets {item.split('=', 1)[0]}, one of oversight's settings",
+                                [item],
+                            )
+                        )
             if isinstance(val, Mapping) and depth < 3:
                 found += self._env_arguments(_string_keys(val), depth + 1)
         return found

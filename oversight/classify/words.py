@@ -16,18 +16,50 @@ _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 TRAIN_WORDS = frozenset(
     {
-        "train", "training", "trainer", "finetune", "finetuning", "pretrain", "pretraining",
-        "sft", "rlhf", "dpo", "ppo", "grpo", "orpo", "kto",
+        "train",
+        "training",
+        "trainer",
+        "finetune",
+        "finetuning",
+        "pretrain",
+        "pretraining",
+        "sft",
+        "rlhf",
+        "dpo",
+        "ppo",
+        "grpo",
+        "orpo",
+        "kto",
     }
 )
 EVAL_WORDS = frozenset(
-    {"eval", "evals", "evaluate", "evaluation", "evaluations", "evaluator", "benchmark",
-     "benchmarks", "bench"}
+    {
+        "eval",
+        "evals",
+        "evaluate",
+        "evaluation",
+        "evaluations",
+        "evaluator",
+        "benchmark",
+        "benchmarks",
+        "bench",
+    }
 )
 DEPLOY_WORDS = frozenset({"deploy", "deployment", "publish"})
 EXPERIMENT_WORDS = frozenset(
-    {"experiment", "experiments", "exp", "sweep", "ablation", "ablations", "hpo", "hparam",
-     "hparams", "hyperparameter", "hyperparameters"}
+    {
+        "experiment",
+        "experiments",
+        "exp",
+        "sweep",
+        "ablation",
+        "ablations",
+        "hpo",
+        "hparam",
+        "hparams",
+        "hyperparameter",
+        "hyperparameters",
+    }
 )
 
 

@@ -66,7 +66,9 @@ def hidden_source(command: SimpleCommand) -> str | None:
     short = "".join(a[1:] for a in args if a.startswith("-") and not a.startswith("--"))
     if prog in DOWNLOADERS:
         return f"`{prog}` downloads it"
-    if prog in ("base64", "base32", "basenc") and ("d" in short or "D" in short or "--decode" in args):
+    if prog in ("base64", "base32", "basenc") and (
+        "d" in short or "D" in short or "--decode" in args
+    ):
         return f"`{prog}` decodes it"
     if prog == "xxd" and "r" in short:
         return "`xxd -r` decodes it from hex"
@@ -87,9 +89,7 @@ def hidden_source(command: SimpleCommand) -> str | None:
     return None
 
 
-def run_file(
-    kit: Toolkit, path: str, run: Run, runner: str | None = None
-) -> Classification:
+def run_file(kit: Toolkit, path: str, run: Run, runner: str | None = None) -> Classification:
     """Running a script file: what its name says, unless its text was hidden or generated."""
     label = f"`{runner} {path}`" if runner else f"`{path}`"
     if is_computed(path):
@@ -163,7 +163,9 @@ def env(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     while rest and _ASSIGNMENT.match(rest[0]):
         name = rest.pop(0).split("=", 1)[0]
         if kit.env_tampers(name):
-            run.side.append(tamper(f"`env {name}=...` overrides one of oversight's settings", [name]))
+            run.side.append(
+                tamper(f"`env {name}=...` overrides one of oversight's settings", [name])
+            )
     if not rest:
         return shell_exec("prints the environment", targets=("env",))
     return then(kit, rest, run, "env")
@@ -173,9 +175,30 @@ def sudo(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     options, rest = split_options(
         argv[1:],
         frozenset(
-            {"-u", "--user", "-g", "--group", "-p", "--prompt", "-C", "--close-from", "-D",
-             "--chdir", "-h", "--host", "-r", "--role", "-t", "--type", "-U", "--other-user",
-             "-T", "--command-timeout", "-R", "--chroot"}
+            {
+                "-u",
+                "--user",
+                "-g",
+                "--group",
+                "-p",
+                "--prompt",
+                "-C",
+                "--close-from",
+                "-D",
+                "--chdir",
+                "-h",
+                "--host",
+                "-r",
+                "--role",
+                "-t",
+                "--type",
+                "-U",
+                "--other-user",
+                "-T",
+                "--command-timeout",
+                "-R",
+                "--chroot",
+            }
         ),
     )
     name = program_name(argv[0])
@@ -188,7 +211,9 @@ def sudo(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     while rest and _ASSIGNMENT.match(rest[0]):
         var = rest.pop(0).split("=", 1)[0]
         if kit.env_tampers(var):
-            run.side.append(tamper(f"`{name} {var}=...` overrides one of oversight's settings", [var]))
+            run.side.append(
+                tamper(f"`{name} {var}=...` overrides one of oversight's settings", [var])
+            )
     if not rest:
         return shell_exec(f"`{name}` opens a privileged shell or checks rights", targets=(name,))
     return then(kit, rest, run, name)
@@ -197,8 +222,21 @@ def sudo(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 def su(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     options, rest = split_options(
         argv[1:],
-        frozenset({"-c", "--command", "-s", "--shell", "-g", "--group", "-G", "-u", "--user",
-                   "-w", "--whitelist-environment"}),
+        frozenset(
+            {
+                "-c",
+                "--command",
+                "-s",
+                "--shell",
+                "-g",
+                "--group",
+                "-G",
+                "-u",
+                "--user",
+                "-w",
+                "--whitelist-environment",
+            }
+        ),
     )
     name = program_name(argv[0])
     run.flags.add("privileged")
@@ -262,9 +300,25 @@ def lookup(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 def xargs(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     _, rest = split_options(
         argv[1:],
-        frozenset({"-a", "--arg-file", "-d", "--delimiter", "-E", "-I", "-L", "--max-lines",
-                   "-n", "--max-args", "-P", "--max-procs", "-s", "--max-chars",
-                   "--process-slot-var"}),
+        frozenset(
+            {
+                "-a",
+                "--arg-file",
+                "-d",
+                "--delimiter",
+                "-E",
+                "-I",
+                "-L",
+                "--max-lines",
+                "-n",
+                "--max-args",
+                "-P",
+                "--max-procs",
+                "-s",
+                "--max-chars",
+                "--process-slot-var",
+            }
+        ),
     )
     command = rest or ["echo"]
     if run.upstream:
@@ -288,9 +342,7 @@ def screen(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         if long in args:
             at = args.index(long)
             del args[at : at + 2]
-    options, rest = split_options(
-        args, frozenset({"-S", "-c", "-e", "-h", "-p", "-t", "-T", "-s"})
-    )
+    options, rest = split_options(args, frozenset({"-S", "-c", "-e", "-h", "-p", "-t", "-T", "-s"}))
     if has(options, "-X") and len(rest) >= 2 and rest[0] == "stuff":
         text = rest[1].replace("^M", "\n").replace("\\n", "\n").replace("\\r", "\n")
         run.flags.add("background")
@@ -303,8 +355,20 @@ def screen(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 
 _TMUX_RUNS = frozenset(
-    {"new-session", "new", "new-window", "neww", "split-window", "splitw", "respawn-pane",
-     "respawnp", "respawn-window", "respawnw", "run-shell", "run"}
+    {
+        "new-session",
+        "new",
+        "new-window",
+        "neww",
+        "split-window",
+        "splitw",
+        "respawn-pane",
+        "respawnp",
+        "respawn-window",
+        "respawnw",
+        "run-shell",
+        "run",
+    }
 )
 _TMUX_PANE_VALUE = frozenset({"-s", "-n", "-t", "-c", "-e", "-x", "-y", "-F", "-l", "-p", "-f"})
 _TMUX_KEYS_END = frozenset({"Enter", "C-m", "KPEnter", "C-j"})
@@ -337,8 +401,30 @@ def tmux(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 
 _SSH_VALUE = frozenset(
-    {"-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", "-m", "-O", "-o", "-p",
-     "-Q", "-R", "-S", "-W", "-w", "-B", "-P"}
+    {
+        "-b",
+        "-c",
+        "-D",
+        "-E",
+        "-e",
+        "-F",
+        "-I",
+        "-i",
+        "-J",
+        "-L",
+        "-l",
+        "-m",
+        "-O",
+        "-o",
+        "-p",
+        "-Q",
+        "-R",
+        "-S",
+        "-W",
+        "-w",
+        "-B",
+        "-P",
+    }
 )
 
 
@@ -362,8 +448,20 @@ def ssh(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 
 _DOCKER_BOOLEAN = frozenset(
-    {"--detach", "--interactive", "--tty", "--rm", "--privileged", "--init", "--publish-all",
-     "--read-only", "--no-healthcheck", "--oom-kill-disable", "--sig-proxy", "--disable-content-trust"}
+    {
+        "--detach",
+        "--interactive",
+        "--tty",
+        "--rm",
+        "--privileged",
+        "--init",
+        "--publish-all",
+        "--read-only",
+        "--no-healthcheck",
+        "--oom-kill-disable",
+        "--sig-proxy",
+        "--disable-content-trust",
+    }
 )
 
 
@@ -381,10 +479,14 @@ def container_run(kit: Toolkit, argv: Argv, run: Run) -> Classification:
             _env_pair(kit, arg[6:], run, f"`{name} {sub} --env`")
         if arg == "--privileged":
             run.flags.add("privileged")
-        if arg in ("-d", "--detach") or (arg[1:2] != "-" and "d" in arg[1:] and set(arg[1:]) <= set("dit")):
+        if arg in ("-d", "--detach") or (
+            arg[1:2] != "-" and "d" in arg[1:] and set(arg[1:]) <= set("dit")
+        ):
             run.flags.add("background")
-        boolean = arg in _DOCKER_BOOLEAN or "=" in arg or (
-            not arg.startswith("--") and set(arg[1:]) <= set("ditP")
+        boolean = (
+            arg in _DOCKER_BOOLEAN
+            or "=" in arg
+            or (not arg.startswith("--") and set(arg[1:]) <= set("ditP"))
         )
         i += 1 if boolean else 2
     if i < len(args) and args[i] == "--":
@@ -449,8 +551,20 @@ WRAPPERS: dict[str, Rule] = {
     "chrt": skipping(frozenset(), positional=1),
     "taskset": skipping(frozenset(), positional=1),
     "numactl": skipping(
-        frozenset({"-N", "-m", "-C", "-i", "-p", "--cpunodebind", "--membind", "--physcpubind",
-                   "--interleave", "--preferred"})
+        frozenset(
+            {
+                "-N",
+                "-m",
+                "-C",
+                "-i",
+                "-p",
+                "--cpunodebind",
+                "--membind",
+                "--physcpubind",
+                "--interleave",
+                "--preferred",
+            }
+        )
     ),
     "timeout": skipping(frozenset({"-s", "--signal", "-k", "--kill-after"}), positional=1),
     "flock": skipping(frozenset({"-w", "--timeout", "-E", "--conflict-exit-code"}), positional=1),
@@ -461,22 +575,106 @@ WRAPPERS: dict[str, Rule] = {
     "proxychains": skipping(frozenset({"-f"}), "network"),
     "proxychains4": skipping(frozenset({"-f"}), "network"),
     "torsocks": skipping(frozenset(), "network"),
-    "xvfb-run": skipping(frozenset({"-n", "--server-num", "-s", "--server-args", "-f", "--auth-file", "-e", "--error-file", "-p", "--xauth-protocol"})),
-    "strace": skipping(frozenset({"-o", "-e", "-p", "-s", "-u", "-E", "-P", "-I", "-b", "-a", "-X"})),
+    "xvfb-run": skipping(
+        frozenset(
+            {
+                "-n",
+                "--server-num",
+                "-s",
+                "--server-args",
+                "-f",
+                "--auth-file",
+                "-e",
+                "--error-file",
+                "-p",
+                "--xauth-protocol",
+            }
+        )
+    ),
+    "strace": skipping(
+        frozenset({"-o", "-e", "-p", "-s", "-u", "-E", "-P", "-I", "-b", "-a", "-X"})
+    ),
     "ltrace": skipping(frozenset({"-o", "-e", "-p", "-s", "-u", "-n", "-a"})),
     "srun": skipping(
-        frozenset({"-A", "--account", "-c", "--cpus-per-task", "-d", "--dependency", "-D",
-                   "--chdir", "-e", "--error", "-i", "--input", "-J", "--job-name", "-L",
-                   "--licenses", "-m", "--distribution", "-n", "--ntasks", "-N", "--nodes",
-                   "-o", "--output", "-p", "--partition", "-q", "--qos", "-t", "--time", "-w",
-                   "--nodelist", "-x", "--exclude", "-G", "--gpus", "--gres", "--mem",
-                   "--mem-per-cpu", "--mem-per-gpu", "--ntasks-per-node", "--gpus-per-node",
-                   "--gpus-per-task", "--cpus-per-gpu", "--export", "--mpi", "-C",
-                   "--constraint", "--reservation", "-K", "--kill-on-bad-exit"})
+        frozenset(
+            {
+                "-A",
+                "--account",
+                "-c",
+                "--cpus-per-task",
+                "-d",
+                "--dependency",
+                "-D",
+                "--chdir",
+                "-e",
+                "--error",
+                "-i",
+                "--input",
+                "-J",
+                "--job-name",
+                "-L",
+                "--licenses",
+                "-m",
+                "--distribution",
+                "-n",
+                "--ntasks",
+                "-N",
+                "--nodes",
+                "-o",
+                "--output",
+                "-p",
+                "--partition",
+                "-q",
+                "--qos",
+                "-t",
+                "--time",
+                "-w",
+                "--nodelist",
+                "-x",
+                "--exclude",
+                "-G",
+                "--gpus",
+                "--gres",
+                "--mem",
+                "--mem-per-cpu",
+                "--mem-per-gpu",
+                "--ntasks-per-node",
+                "--gpus-per-node",
+                "--gpus-per-task",
+                "--cpus-per-gpu",
+                "--export",
+                "--mpi",
+                "-C",
+                "--constraint",
+                "--reservation",
+                "-K",
+                "--kill-on-bad-exit",
+            }
+        )
     ),
     "salloc": skipping(
-        frozenset({"-A", "--account", "-c", "-J", "-N", "-n", "-p", "-t", "-G", "--gres",
-                   "--mem", "--gpus", "-w", "-q", "--qos", "--time", "--partition", "--nodes"})
+        frozenset(
+            {
+                "-A",
+                "--account",
+                "-c",
+                "-J",
+                "-N",
+                "-n",
+                "-p",
+                "-t",
+                "-G",
+                "--gres",
+                "--mem",
+                "--gpus",
+                "-w",
+                "-q",
+                "--qos",
+                "--time",
+                "--partition",
+                "--nodes",
+            }
+        )
     ),
     "env": env,
     "sudo": sudo,

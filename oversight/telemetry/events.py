@@ -25,21 +25,36 @@ LOGGER_NAME = "oversight"
 class EventLog:
     """Writes each record as one event to a configured sink."""
 
-    def __init__(self, logger: Any, file: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        logger: Any,
+        file: TextIO | None = None,
+        *,
+        splice_json: bool = False,
+        stream: TextIO | None = None,
+    ) -> None:
         self._logger = logger
         self._file = file  # only a file we opened ourselves; closed by close()
+        self._stream = stream if stream is not None else file
+        self._splice = splice_json
 
     def write(self, record: Record) -> None:
+        if self._splice:
+            # Our own JSON pipeline: hand it the record's JSON text, rendered once by pydantic,
+            # instead of a dict of fields it would serialise again.
+            self._logger.info(record.type, **{_BODY_KEY: record.model_dump_json()})
+            return
         fields = record.model_dump(mode="json")
         self._logger.info(fields["type"], logger=LOGGER_NAME, **fields)
 
     def flush(self) -> None:
         """Called once per batch: files are block-buffered, not flushed line by line."""
-        if self._file is not None:
-            self._file.flush()
+        if self._stream is not None:
+            self._stream.flush()
 
     def close(self) -> None:
         file, self._file = self._file, None
+        self._stream = None
         if file is not None:
             file.close()
 
@@ -58,12 +73,13 @@ def open_event_log(log: str, log_format: str) -> EventLog | None:
     if log == "structlog":
         # Left lazy: each event goes through the application's configuration as it is then.
         return EventLog(structlog.get_logger(LOGGER_NAME))
+    splice = log_format == "json"
     if log == "stderr":
-        return EventLog(_private_logger(sys.stderr, log_format))
+        return EventLog(_private_logger(sys.stderr, log_format), splice_json=splice, stream=sys.stderr)
     if log == "stdout":
-        return EventLog(_private_logger(sys.stdout, log_format))
+        return EventLog(_private_logger(sys.stdout, log_format), splice_json=splice, stream=sys.stdout)
     file = _open_file(log)
-    return EventLog(_private_logger(file, log_format), file)
+    return EventLog(_private_logger(file, log_format), file, splice_json=splice)
 
 
 def _open_file(log: str) -> TextIO:
@@ -82,20 +98,40 @@ def _open_file(log: str) -> TextIO:
         ) from None
 
 
-def _to_json_text(obj: Any, **_: Any) -> str:
-    # pydantic-core's serializer: several times faster than json.dumps on event dicts.
-    return to_json(obj, fallback=str).decode("utf-8")
+_BODY_KEY = "_oversight_record_json"
+
+
+def _render_json(_: Any, __: str, event_dict: dict[str, Any]) -> str:
+    """JSON renderer that splices the record's pre-rendered JSON into the event line."""
+    body = event_dict.pop(_BODY_KEY, None)
+    event_dict.setdefault("logger", LOGGER_NAME)
+    head = to_json(event_dict, fallback=str).decode("utf-8")
+    if body is None or len(body) < 3:
+        return head
+    return f"{head[:-1]},{body[1:]}"
+
+
+class _BufferedWriteLogger:
+    """Like structlog's WriteLogger without a flush per line; EventLog.flush runs per batch."""
+
+    def __init__(self, file: TextIO) -> None:
+        self._write = file.write
+
+    def msg(self, message: str) -> None:
+        self._write(message + "\n")
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = failure = msg
 
 
 def _private_logger(file: TextIO, log_format: str) -> Any:
     renderer: structlog.typing.Processor
     if log_format == "json":
-        renderer = structlog.processors.JSONRenderer(serializer=_to_json_text)
+        renderer = _render_json
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=False, timestamp_key="ts")
     # Every part is passed explicitly so nothing is read from the global structlog config.
     return structlog.wrap_logger(
-        structlog.WriteLogger(file),
+        _BufferedWriteLogger(file),
         processors=[structlog.processors.add_log_level, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET),
         context_class=dict,
