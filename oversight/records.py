@@ -104,8 +104,8 @@ def parse_record(body: str | bytes) -> Record:
 
 
 def record_body(record: _Record) -> str:
-    """The exact text that is stored and hashed for a record."""
-    return record.model_dump_json()
+    """The exact text that is stored and hashed for a record (same as `model_dump_json`)."""
+    return type(record).__pydantic_serializer__.to_json(record).decode("utf-8")
 
 
 def record_index(record: _Record) -> tuple[str | None, str | None, str | None]:

@@ -348,7 +348,8 @@ def test_moving_main_directly_is_code_apply(command: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["git branch -f scratch HEAD~1", "git fetch origin", "git update-ref refs/heads/wip HEAD"]
+    "command",
+    ["git branch -f scratch HEAD~1", "git fetch origin", "git update-ref refs/heads/wip HEAD"],
 )
 def test_moving_other_branches_is_local(command: str) -> None:
     assert shell(command).kind is Kind.SHELL_EXEC

@@ -84,3 +84,12 @@ def test_a_body_that_is_not_a_record_is_named() -> None:
         SessionStarted(session_id="s", pid=1, host="h", oversight_version="0")
     )._replace(body='{"id": 1}')
     assert "body is not a valid record" in str(body_disagreement(*columns))
+
+
+def test_a_column_holding_the_escaped_form_of_the_body_value_is_caught() -> None:
+    record = SessionStarted(session_id='lab "A"', pid=1, host="h", oversight_version="0")
+    columns = record_columns(record)._replace(session_id='lab \\"A\\"')
+    assert columns.body.startswith(
+        f'{{"id":"{record.id}","ts":"{columns.ts}","session_id":"lab \\"A\\""'
+    )
+    assert "session_id column" in str(body_disagreement(*columns))

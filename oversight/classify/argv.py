@@ -11,6 +11,11 @@ Options = list[tuple[str, str | None]]
 _VERSIONED = re.compile(r"^(python|pip|pypy|ipython)[0-9.]*$")
 
 
+def word_set(text: str) -> frozenset[str]:
+    """A vocabulary or option table written as whitespace-separated words."""
+    return frozenset(text.split())
+
+
 def program_name(word: str) -> str:
     """`/usr/bin/python3.11` → `python`; `pip3` → `pip`: the name rules are written for."""
     base = word.rstrip("/").rsplit("/", 1)[-1] or word

@@ -9,11 +9,12 @@ declarations are handled per command; a script's result is the most consequentia
 from __future__ import annotations
 
 import functools
+import posixpath
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 
 from oversight.classify import files, guards, launchers, publishing, wrappers
-from oversight.classify.argv import Argv, is_computed, is_dynamic, program_name
+from oversight.classify.argv import Argv, is_computed, is_dynamic, program_name, word_set
 from oversight.classify.config import ClassifierConfig
 from oversight.classify.paths import PathRules
 from oversight.classify.result import Classification, combine, merge_targets, tamper
@@ -30,19 +31,10 @@ LAUNCH_LIKE = frozenset(
 )
 DRY_RUN = frozenset({"--dry-run", "--dryrun", "--test-only", "--what-if"})
 DECLARATIONS = frozenset({"export", "declare", "typeset", "readonly", "local", "unset"})
-ENV_FILES = frozenset(
-    {
-        ".bashrc",
-        ".bash_profile",
-        ".bash_login",
-        ".profile",
-        ".zshrc",
-        ".zprofile",
-        ".zshenv",
-        ".env",
-        ".envrc",
-        "environment",
-    }
+ENV_FILES = word_set(
+    """
+    .bashrc .bash_profile .bash_login .profile .zshrc .zprofile .zshenv .env .envrc environment
+    """
 )
 _WHY = {
     Kind.TRAIN_LAUNCH: "training script",
@@ -125,8 +117,11 @@ class CommandRules:
     def python(self, code: str) -> Classification:
         return self._python(code)
 
-    def writes(self, paths: Iterable[str], verb: str) -> Classification | None:
-        return self.paths.writes(paths, verb)
+    def writes(self, paths: Iterable[str], verb: str, run: Run) -> Classification | None:
+        cwd = run.chain.cwd
+        if cwd is None:
+            return self.paths.writes(tuple(paths), verb)
+        return self.paths.writes(tuple(_within(cwd, p) for p in paths), verb)
 
     def script_kind(self, path: str) -> tuple[Kind, str]:
         return self._script_kind(path)
@@ -173,6 +168,8 @@ class CommandRules:
         if command.builtin in DECLARATIONS:
             parts.append(self._declaration(command))
         elif command.argv:
+            if command.argv[0] in ("cd", "pushd") and not command.nested:
+                chain.cwd = _changed_directory(chain.cwd, command.argv[1:])
             found = self.argv(command.argv, run)
             if command.escaped and program_name(command.argv[0]) not in ("echo", "printf"):
                 run.flags.add("obfuscated")
@@ -187,7 +184,7 @@ class CommandRules:
         elif command.builtin == "assign" and not parts:
             parts.append(shell_exec("sets shell variables"))
         written = [r.target for r in command.redirects if r.writes]
-        found_write = self.writes(written, "redirects output into")
+        found_write = self.writes(written, "redirects output into", run)
         if found_write is not None:
             parts.append(found_write)
             if any(hidden_source(c) for c in (*upstream, command)):
@@ -246,6 +243,20 @@ class CommandRules:
             kind, word = found
             return kind, f"{_WHY[kind]} `{path}` (word `{word}`)"
         return Kind.EXPERIMENT_RUN, f"project script `{path}`"
+
+
+def _changed_directory(cwd: str | None, args: Argv) -> str | None:
+    """The directory after `cd args`, or None when it cannot be known (`cd`, `cd -`, `$X`)."""
+    words = [a for a in args if not a.startswith("-")]
+    if len(words) != 1 or is_dynamic(words[0]) or words[0].startswith("~"):
+        return None
+    return _within(cwd, words[0]) if cwd else words[0]
+
+
+def _within(cwd: str, path: str) -> str:
+    if not path or path.startswith(("/", "~", "$")):
+        return path
+    return posixpath.normpath(posixpath.join(cwd, path))
 
 
 def _demoted(name: str, argv: Argv, result: Classification) -> Classification:

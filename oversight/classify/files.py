@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import re
 
-from oversight.classify.argv import Argv, has, positionals, program_name, split_options, value
+from oversight.classify.argv import (
+    Argv,
+    has,
+    positionals,
+    program_name,
+    split_options,
+    value,
+    word_set,
+)
 from oversight.classify.patches import patch_paths
 from oversight.classify.result import Classification
 from oversight.classify.toolkit import Rule, Run, Toolkit
@@ -42,7 +50,7 @@ def writer(verb: str, takes_value: frozenset[str] = frozenset(), skip_first: boo
         paths = positionals(argv[1:], takes_value)
         if skip_first and not any(a.startswith("--reference") for a in argv):
             paths = paths[1:]
-        return kit.writes(paths, f"`{name}` {verb}") or shell_exec(
+        return kit.writes(paths, f"`{name}` {verb}", run) or shell_exec(
             f"runs `{name}`", targets=(name,)
         )
 
@@ -51,29 +59,11 @@ def writer(verb: str, takes_value: frozenset[str] = frozenset(), skip_first: boo
 
 def copier(verb: str, moves_source: bool = False) -> Rule:
     """cp, mv, ln, install, rsync, scp: the destination is written (mv also removes sources)."""
-    takes = frozenset(
-        {
-            "-t",
-            "--target-directory",
-            "-S",
-            "--suffix",
-            "-m",
-            "--mode",
-            "-o",
-            "--owner",
-            "-g",
-            "--group",
-            "-e",
-            "--rsh",
-            "--exclude",
-            "--include",
-            "-P",
-            "-i",
-            "-F",
-            "-l",
-            "-c",
-            "-J",
-        }
+    takes = word_set(
+        """
+        -t --target-directory -S --suffix -m --mode -o --owner -g --group -e --rsh --exclude
+        --include -P -i -F -l -c -J
+        """
     )
 
     def rule(kit: Toolkit, argv: Argv, run: Run) -> Classification:
@@ -88,7 +78,7 @@ def copier(verb: str, moves_source: bool = False) -> Rule:
         remote = [p for p in written if _is_remote_host_path(p)]
         local = [p for p in written if p not in remote]
         flags = ("network",) if remote or any(_is_remote_host_path(p) for p in sources) else ()
-        found = kit.writes(local, f"`{name}` {verb}")
+        found = kit.writes(local, f"`{name}` {verb}", run)
         if found is None:
             return shell_exec(f"`{name}` copies to `{destination}`", *flags, targets=tuple(written))
         return found.with_flags(*flags)
@@ -103,7 +93,7 @@ def _is_remote_host_path(path: str) -> bool:
 
 def tee(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     paths = positionals(argv[1:], frozenset({"--output-error"}))
-    return kit.writes(paths, "`tee` writes") or shell_exec(
+    return kit.writes(paths, "`tee` writes", run) or shell_exec(
         "`tee` copies to stdout", targets=("tee",)
     )
 
@@ -119,7 +109,7 @@ def sed(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         for a in argv[1:]
     )
     files = paths if scripted else paths[1:]
-    return kit.writes(files, "`sed -i` edits") or shell_exec("`sed -i` with no file")
+    return kit.writes(files, "`sed -i` edits", run) or shell_exec("`sed -i` with no file")
 
 
 def _sed_in_place(arg: str) -> bool:
@@ -136,7 +126,7 @@ def _sed_in_place(arg: str) -> bool:
 
 
 def perl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    takes = frozenset({"-e", "-E", "-I", "-M", "-m", "-x", "-0", "-l"})
+    takes = word_set("-e -E -I -M -m -x -0 -l")
     options, _ = split_options(argv[1:], takes)
     in_place = any(
         a.startswith("-") and not a.startswith("--") and "i" in a[1:]
@@ -151,7 +141,7 @@ def perl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     )
     if in_place:
         files = positionals(argv[1:], takes)
-        found = kit.writes(files, "`perl -i` edits")
+        found = kit.writes(files, "`perl -i` edits", run)
         if found is not None:
             return found.with_flags(*flags)
     if code:
@@ -165,33 +155,17 @@ def perl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 def dd(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     outputs = [a[3:] for a in argv[1:] if a.startswith("of=")]
-    return kit.writes(outputs, "`dd` writes") or shell_exec(
+    return kit.writes(outputs, "`dd` writes", run) or shell_exec(
         "`dd` copies to stdout", targets=("dd",)
     )
 
 
 def patch(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    takes = frozenset(
-        {
-            "-i",
-            "--input",
-            "-o",
-            "--output",
-            "-p",
-            "--strip",
-            "-d",
-            "--directory",
-            "-r",
-            "--reject-file",
-            "-B",
-            "--prefix",
-            "-z",
-            "--suffix",
-            "-D",
-            "-F",
-            "--fuzz",
-            "-V",
-        }
+    takes = word_set(
+        """
+        -i --input -o --output -p --strip -d --directory -r --reject-file -B --prefix -z --suffix
+        -D -F --fuzz -V
+        """
     )
     options, _ = split_options(argv[1:], takes)
     if has(options, "--dry-run", "-C", "--check"):
@@ -201,7 +175,7 @@ def patch(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     paths = [output] if output else words[:1]
     if not paths and run.command.stdin:
         paths = patch_paths(run.command.stdin)
-    found = kit.writes(paths, "`patch` changes")
+    found = kit.writes(paths, "`patch` changes", run)
     return found or Classification(
         Kind.FILE_WRITE, "`patch` applies a patch whose files are not visible", targets=("patch",)
     )
@@ -211,7 +185,7 @@ def apply_patch(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     """Codex CLI's `apply_patch` program: the patch text is its argument or its stdin."""
     text = argv[1] if len(argv) > 1 else (run.command.stdin or "")
     paths = patch_paths(text)
-    found = kit.writes(paths, "`apply_patch` changes")
+    found = kit.writes(paths, "`apply_patch` changes", run)
     return found or Classification(
         Kind.FILE_WRITE,
         "`apply_patch` applies a patch whose files are not visible",
@@ -226,7 +200,7 @@ def editor(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         for p in positionals(argv[1:], frozenset({"-c", "-S", "-u", "--cmd"}))
         if not p.startswith("+")
     ]
-    return kit.writes(paths, f"`{name}` opens for editing") or shell_exec(
+    return kit.writes(paths, f"`{name}` opens for editing", run) or shell_exec(
         f"starts `{name}`", targets=(name,)
     )
 
@@ -240,54 +214,17 @@ def yq(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     paths = positionals(
         argv[1:], frozenset({"-o", "--output-format", "-p", "--input-format", "--indent"})
     )
-    return kit.writes(paths[1:], "`yq -i` edits") or shell_exec("`yq -i` with no file")
+    return kit.writes(paths[1:], "`yq -i` edits", run) or shell_exec("`yq -i` with no file")
 
 
 def curl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    takes = frozenset(
-        {
-            "-o",
-            "--output",
-            "-X",
-            "--request",
-            "-H",
-            "--header",
-            "-d",
-            "--data",
-            "--data-binary",
-            "--data-raw",
-            "--data-urlencode",
-            "-F",
-            "--form",
-            "-T",
-            "--upload-file",
-            "-u",
-            "--user",
-            "-A",
-            "--user-agent",
-            "-e",
-            "--referer",
-            "-b",
-            "--cookie",
-            "-c",
-            "--cookie-jar",
-            "--connect-timeout",
-            "-m",
-            "--max-time",
-            "--retry",
-            "-w",
-            "--write-out",
-            "-x",
-            "--proxy",
-            "--url",
-            "--cacert",
-            "--cert",
-            "--key",
-            "-K",
-            "--config",
-            "-r",
-            "--range",
-        }
+    takes = word_set(
+        """
+        -o --output -X --request -H --header -d --data --data-binary --data-raw --data-urlencode -F
+        --form -T --upload-file -u --user -A --user-agent -e --referer -b --cookie -c --cookie-jar
+        --connect-timeout -m --max-time --retry -w --write-out -x --proxy --url --cacert --cert
+        --key -K --config -r --range
+        """
     )
     options, _ = split_options(argv[1:], takes)
     urls = positionals(argv[1:], takes) + [v for n, v in options if n == "--url" and v]
@@ -298,38 +235,25 @@ def curl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     output = value(options, "-o", "--output")
     if output and output != "-":
         run.chain.generated.add(output)
-        found = kit.writes([output], "`curl` downloads into")
+        found = kit.writes([output], "`curl` downloads into", run)
         if found is not None:
             return found.with_flags("network")
     return shell_exec("`curl` makes a web request", "network", targets=tuple(urls))
 
 
 def wget(kit: Toolkit, argv: Argv, run: Run) -> Classification:
-    takes = frozenset(
-        {
-            "-O",
-            "--output-document",
-            "-P",
-            "--directory-prefix",
-            "-o",
-            "--output-file",
-            "-a",
-            "-U",
-            "--user-agent",
-            "--header",
-            "-e",
-            "-t",
-            "--tries",
-            "-T",
-            "--timeout",
-        }
+    takes = word_set(
+        """
+        -O --output-document -P --directory-prefix -o --output-file -a -U --user-agent --header -e
+        -t --tries -T --timeout
+        """
     )
     options, _ = split_options(argv[1:], takes)
     urls = positionals(argv[1:], takes)
     output = value(options, "-O", "--output-document") or value(options, "-P", "--directory-prefix")
     if output and output != "-":
         run.chain.generated.add(output)
-        found = kit.writes([output], "`wget` downloads into")
+        found = kit.writes([output], "`wget` downloads into", run)
         if found is not None:
             return found.with_flags("network")
     return shell_exec("`wget` downloads files", "network", targets=tuple(urls))

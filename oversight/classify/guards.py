@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import re
 
-from oversight.classify.argv import Argv, has, positionals, program_name, split_options, values
+from oversight.classify.argv import (
+    Argv,
+    has,
+    positionals,
+    program_name,
+    split_options,
+    values,
+    word_set,
+)
 from oversight.classify.result import Classification, tamper
 from oversight.classify.toolkit import Rule, Run, Toolkit
 from oversight.classify.wrappers import shell_exec, then
@@ -30,37 +38,11 @@ _SQL_ON_OVERSIGHT = re.compile(
     re.IGNORECASE,
 )
 
-READ_ONLY_CLI = frozenset(
-    {
-        "classify",
-        "review",
-        "verify",
-        "export",
-        "replay",
-        "show",
-        "list",
-        "ls",
-        "log",
-        "logs",
-        "status",
-        "version",
-        "--version",
-        "--help",
-        "-h",
-        "help",
-        "inspect",
-        "stats",
-        "report",
-        "search",
-        "diff",
-        "explain",
-        "view",
-        "tail",
-        "doctor",
-        "demo",
-        "query",
-        "timeline",
-    }
+READ_ONLY_CLI = word_set(
+    """
+    classify review verify export replay show list ls log logs status version --version --help -h
+    help inspect stats report search diff explain view tail doctor demo query timeline
+    """
 )
 READ_ONLY_POLICY = frozenset({"test", "lint", "validate", "show", "list", "check", "explain"})
 
@@ -100,45 +82,13 @@ def removes_oversight(packages: list[str]) -> str | None:
     return None
 
 
-_PIP_VALUE = frozenset(
-    {
-        "-r",
-        "--requirement",
-        "-c",
-        "--constraint",
-        "-e",
-        "--editable",
-        "-i",
-        "--index-url",
-        "--extra-index-url",
-        "-f",
-        "--find-links",
-        "-t",
-        "--target",
-        "--prefix",
-        "--root",
-        "--src",
-        "--python-version",
-        "--platform",
-        "--only-binary",
-        "--no-binary",
-        "--upgrade-strategy",
-        "--progress-bar",
-        "--log",
-        "--cache-dir",
-        "--trusted-host",
-        "--proxy",
-        "--timeout",
-        "--retries",
-        "-C",
-        "--config-settings",
-        "--python",
-        "--report",
-        "--implementation",
-        "--abi",
-        "-d",
-        "--dest",
-    }
+_PIP_VALUE = word_set(
+    """
+    -r --requirement -c --constraint -e --editable -i --index-url --extra-index-url -f --find-links
+    -t --target --prefix --root --src --python-version --platform --only-binary --no-binary
+    --upgrade-strategy --progress-bar --log --cache-dir --trusted-host --proxy --timeout --retries
+    -C --config-settings --python --report --implementation --abi -d --dest
+    """
 )
 
 
@@ -197,28 +147,12 @@ def package_manager(run_sub: str = "run", run_value: frozenset[str] = frozenset(
     return rule
 
 
-_UV_RUN_VALUE = frozenset(
-    {
-        "--with",
-        "--with-editable",
-        "--with-requirements",
-        "-p",
-        "--python",
-        "--project",
-        "--directory",
-        "--env-file",
-        "--extra",
-        "--group",
-        "--package",
-        "--index",
-        "--index-url",
-        "--extra-index-url",
-        "--only-group",
-        "--no-group",
-        "--from",
-        "--default-index",
-        "-w",
-    }
+_UV_RUN_VALUE = word_set(
+    """
+    --with --with-editable --with-requirements -p --python --project --directory --env-file --extra
+    --group --package --index --index-url --extra-index-url --only-group --no-group --from
+    --default-index -w
+    """
 )
 
 
@@ -303,21 +237,10 @@ def _piped_text(run: Run) -> str | None:
     return ""
 
 
-_SQLITE_VALUE = frozenset(
-    {
-        "cmd",
-        "init",
-        "separator",
-        "newline",
-        "nullvalue",
-        "mmap",
-        "vfs",
-        "maxsize",
-        "pagecache",
-        "lookaside",
-        "heap",
-        "escape",
-    }
+_SQLITE_VALUE = word_set(
+    """
+    cmd init separator newline nullvalue mmap vfs maxsize pagecache lookaside heap escape
+    """
 )
 
 
@@ -371,26 +294,11 @@ def sql_client(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     name = program_name(argv[0])
     options, _ = split_options(
         argv[1:],
-        frozenset(
-            {
-                "-c",
-                "--command",
-                "-e",
-                "--execute",
-                "-h",
-                "--host",
-                "-U",
-                "-u",
-                "--user",
-                "-d",
-                "--dbname",
-                "-p",
-                "--port",
-                "-f",
-                "--file",
-                "-D",
-                "--database",
-            }
+        word_set(
+            """
+            -c --command -e --execute -h --host -U -u --user -d --dbname -p --port -f --file -D
+            --database
+            """
         ),
     )
     statements = values(options, "-c", "--command", "-e", "--execute")
@@ -410,19 +318,10 @@ def oversight_cli(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     """Oversight's own CLI: read commands are fine, anything else changes oversight's state."""
     words = positionals(
         argv[1:],
-        frozenset(
-            {
-                "--db",
-                "--policy",
-                "--classify-config",
-                "--session",
-                "--format",
-                "-o",
-                "--output",
-                "--limit",
-                "--since",
-                "--kind",
-            }
+        word_set(
+            """
+            --db --policy --classify-config --session --format -o --output --limit --since --kind
+            """
         ),
     )
     if not words or words[0] in READ_ONLY_CLI:

@@ -17,6 +17,7 @@ from oversight.classify.argv import (
     split_options,
     value,
     values,
+    word_set,
 )
 from oversight.classify.result import RANK, Classification, tamper
 from oversight.classify.toolkit import Rule, Run, Toolkit
@@ -26,56 +27,18 @@ from oversight.kinds import Kind
 
 _ENV_SETTING = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*[=:]")
 
-EVAL_MODULES = frozenset(
-    {
-        "lm_eval",
-        "lighteval",
-        "inspect_ai",
-        "helm",
-        "evalplus",
-        "alpaca_eval",
-        "opencompass",
-        "mteb",
-        "bigcodebench",
-        "swebench",
-        "evaluate",
-    }
+EVAL_MODULES = word_set(
+    """
+    lm_eval lighteval inspect_ai helm evalplus alpaca_eval opencompass mteb bigcodebench swebench
+    evaluate
+    """
 )
-TOOL_MODULES = frozenset(
-    {
-        "pytest",
-        "unittest",
-        "doctest",
-        "mypy",
-        "ruff",
-        "black",
-        "isort",
-        "flake8",
-        "pylint",
-        "venv",
-        "virtualenv",
-        "http.server",
-        "json.tool",
-        "pydoc",
-        "site",
-        "ensurepip",
-        "timeit",
-        "compileall",
-        "py_compile",
-        "zipfile",
-        "tarfile",
-        "build",
-        "pip_audit",
-        "coverage",
-        "pyright",
-        "tokenize",
-        "ast",
-        "dis",
-        "platform",
-        "sysconfig",
-        "this",
-        "calendar",
-    }
+TOOL_MODULES = word_set(
+    """
+    pytest unittest doctest mypy ruff black isort flake8 pylint venv virtualenv http.server
+    json.tool pydoc site ensurepip timeit compileall py_compile zipfile tarfile build pip_audit
+    coverage pyright tokenize ast dis platform sysconfig this calendar
+    """
 )
 # `python -m X ...` runs the same code as the program `X ...`.
 MODULE_PROGRAMS: dict[str, tuple[str, ...]] = {
@@ -250,69 +213,15 @@ def script_runner(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     return run_file(kit, rest[0], run, name)
 
 
-_SBATCH_VALUE = frozenset(
-    {
-        "-A",
-        "--account",
-        "-a",
-        "--array",
-        "-b",
-        "--begin",
-        "-c",
-        "--cpus-per-task",
-        "-C",
-        "--constraint",
-        "-D",
-        "--chdir",
-        "-d",
-        "--dependency",
-        "-e",
-        "--error",
-        "-G",
-        "--gpus",
-        "-i",
-        "--input",
-        "-J",
-        "--job-name",
-        "-L",
-        "--licenses",
-        "-M",
-        "--clusters",
-        "-m",
-        "--distribution",
-        "-N",
-        "--nodes",
-        "-n",
-        "--ntasks",
-        "-o",
-        "--output",
-        "-p",
-        "--partition",
-        "-q",
-        "--qos",
-        "-t",
-        "--time",
-        "-w",
-        "--nodelist",
-        "-x",
-        "--exclude",
-        "--gres",
-        "--mem",
-        "--mem-per-cpu",
-        "--mem-per-gpu",
-        "--ntasks-per-node",
-        "--gpus-per-node",
-        "--gpus-per-task",
-        "--cpus-per-gpu",
-        "--wrap",
-        "--export",
-        "--mail-type",
-        "--mail-user",
-        "--reservation",
-        "--signal",
-        "--comment",
-        "-W",
-    }
+_SBATCH_VALUE = word_set(
+    """
+    -A --account -a --array -b --begin -c --cpus-per-task -C --constraint -D --chdir -d
+    --dependency -e --error -G --gpus -i --input -J --job-name -L --licenses -M --clusters -m
+    --distribution -N --nodes -n --ntasks -o --output -p --partition -q --qos -t --time -w
+    --nodelist -x --exclude --gres --mem --mem-per-cpu --mem-per-gpu --ntasks-per-node
+    --gpus-per-node --gpus-per-task --cpus-per-gpu --wrap --export --mail-type --mail-user
+    --reservation --signal --comment -W
+    """
 )
 
 
@@ -359,7 +268,8 @@ def bsub(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 def qsub(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     script = positionals(
-        argv[1:], frozenset({"-N", "-q", "-l", "-o", "-e", "-A", "-v", "-W", "-J", "-P", "-pe"})
+        argv[1:],
+        word_set("-N -q -l -o -e -A -v -W -J -P -pe"),
     )
     if not script:
         return as_job("`qsub`", Classification(Kind.TRAIN_LAUNCH, "no script"), "stdin")
@@ -367,23 +277,12 @@ def qsub(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     return as_job("`qsub`", Classification(kind, why, targets=(script[0],)), f"`{script[0]}`")
 
 
-_RAY_VALUE = frozenset(
-    {
-        "--address",
-        "--working-dir",
-        "--runtime-env",
-        "--runtime-env-json",
-        "--submission-id",
-        "--job-id",
-        "--entrypoint-num-cpus",
-        "--entrypoint-num-gpus",
-        "--entrypoint-memory",
-        "--entrypoint-resources",
-        "--metadata-json",
-        "--log-style",
-        "--log-color",
-        "-v",
-    }
+_RAY_VALUE = word_set(
+    """
+    --address --working-dir --runtime-env --runtime-env-json --submission-id --job-id
+    --entrypoint-num-cpus --entrypoint-num-gpus --entrypoint-memory --entrypoint-resources
+    --metadata-json --log-style --log-color -v
+    """
 )
 
 
@@ -417,35 +316,12 @@ def ray(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     return shell_exec(f"runs `ray {' '.join(words)}`", "network", targets=("ray",))
 
 
-_SKY_VALUE = frozenset(
-    {
-        "-c",
-        "--cluster",
-        "--gpus",
-        "--cloud",
-        "--env",
-        "--env-file",
-        "-n",
-        "--name",
-        "--num-nodes",
-        "--workdir",
-        "--infra",
-        "--region",
-        "--zone",
-        "--memory",
-        "--cpus",
-        "--disk-size",
-        "-i",
-        "--idle-minutes-to-autostop",
-        "--secret",
-        "--image-id",
-        "-t",
-        "--instance-type",
-        "--disk-tier",
-        "--ports",
-        "--async",
-        "--config",
-    }
+_SKY_VALUE = word_set(
+    """
+    -c --cluster --gpus --cloud --env --env-file -n --name --num-nodes --workdir --infra --region
+    --zone --memory --cpus --disk-size -i --idle-minutes-to-autostop --secret --image-id -t
+    --instance-type --disk-tier --ports --async --config
+    """
 )
 
 
@@ -477,25 +353,12 @@ def sky(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     return shell_exec(f"runs {label}", "network", targets=("sky",))
 
 
-_TUNE_VALUE = frozenset(
-    {
-        "--nproc_per_node",
-        "--nproc-per-node",
-        "--nnodes",
-        "--rdzv_backend",
-        "--rdzv-backend",
-        "--rdzv_endpoint",
-        "--rdzv-endpoint",
-        "--rdzv_id",
-        "--master_addr",
-        "--master_port",
-        "--node_rank",
-        "--max_restarts",
-        "--log_dir",
-        "--config",
-        "-r",
-        "-t",
-    }
+_TUNE_VALUE = word_set(
+    """
+    --nproc_per_node --nproc-per-node --nnodes --rdzv_backend --rdzv-backend --rdzv_endpoint
+    --rdzv-endpoint --rdzv_id --master_addr --master_port --node_rank --max_restarts --log_dir
+    --config -r -t
+    """
 )
 
 
@@ -626,9 +489,7 @@ def make(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         t
         for t in positionals(
             argv[1:],
-            frozenset(
-                {"-C", "--directory", "-f", "--file", "-j", "--jobs", "-l", "-o", "-W", "-I"}
-            ),
+            word_set("-C --directory -f --file -j --jobs -l -o -W -I"),
         )
         if "=" not in t
     ]
@@ -778,24 +639,16 @@ RULES: dict[str, Rule] = {
     ),
     "trl": subcommands(
         "trl",
-        frozenset({"sft", "dpo", "grpo", "kto", "orpo", "ppo", "reward", "rloo"}),
+        word_set("sft dpo grpo kto orpo ppo reward rloo"),
         model=frozenset({"chat"}),
     ),
     "autotrain": subcommands(
         "autotrain",
-        frozenset(
-            {
-                "llm",
-                "text-classification",
-                "image-classification",
-                "seq2seq",
-                "dreambooth",
-                "tabular",
-                "token-classification",
-                "vlm",
-                "sentence-transformers",
-                "extractive-qa",
-            }
+        word_set(
+            """
+            llm text-classification image-classification seq2seq dreambooth tabular
+            token-classification vlm sentence-transformers extractive-qa
+            """
         ),
         default=Kind.SHELL_EXEC,
     ),

@@ -127,8 +127,8 @@ class PathRules:
     """Protected-path and oversight-path matching, with the reason a path matched."""
 
     def __init__(self, protected: Iterable[str], tamper: Iterable[str]) -> None:
-        self._protected = tuple((p, glob_to_regex(p)) for p in protected)
-        self._tamper = tuple((p, glob_to_regex(p)) for p in tamper)
+        self._protected = _Globs(protected)
+        self._tamper = _Globs(tamper)
         self.protected_pattern = functools.lru_cache(maxsize=4096)(self._protected_pattern)
         self.tamper_pattern = functools.lru_cache(maxsize=4096)(self._tamper_pattern)
 
@@ -155,18 +155,28 @@ class PathRules:
 
     def _protected_pattern(self, path: str) -> str | None:
         """The protected glob `path` matches, or None."""
-        return _first_match(self._protected, path)
+        return self._protected.first_match(path)
 
     def _tamper_pattern(self, path: str) -> str | None:
         """The oversight-owned glob `path` matches, or None."""
-        return _first_match(self._tamper, path)
+        return self._tamper.first_match(path)
 
 
-def _first_match(rules: tuple[tuple[str, re.Pattern[str]], ...], path: str) -> str | None:
-    text = normalise_path(path)
-    if not text:
-        return None
-    for pattern, regex in rules:
-        if regex.fullmatch(text):
-            return pattern
-    return None
+class _Globs:
+    """Several globs compiled into one regex: one C-level match instead of a Python loop."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.patterns = tuple(patterns)
+        alternatives = (
+            f"(?P<g{i}>{glob_to_regex(p).pattern})" for i, p in enumerate(self.patterns)
+        )
+        self.regex = re.compile("|".join(alternatives)) if self.patterns else None
+
+    def first_match(self, path: str) -> str | None:
+        text = normalise_path(path)
+        if not text or self.regex is None:
+            return None
+        match = self.regex.fullmatch(text)
+        if match is None or match.lastgroup is None:
+            return None
+        return self.patterns[int(match.lastgroup[1:])]

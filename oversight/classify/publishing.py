@@ -16,6 +16,7 @@ from oversight.classify.argv import (
     program_name,
     split_options,
     value,
+    word_set,
 )
 from oversight.classify.patches import patch_paths
 from oversight.classify.result import Classification, tamper
@@ -24,9 +25,7 @@ from oversight.classify.words import EVAL_WORDS, TRAIN_WORDS, split_words
 from oversight.classify.wrappers import container_run, shell_exec
 from oversight.kinds import Kind
 
-PROTECTED_BRANCHES = frozenset(
-    {"main", "master", "trunk", "production", "prod", "release", "stable", "live"}
-)
+PROTECTED_BRANCHES = word_set("main master trunk production prod release stable live")
 _BUCKET = re.compile(
     r"^(s3|s3a|gs|az|abfss?|wasbs?|r2|oss|b2|hf)://|^https://[^/]+\.blob\.core\.windows\.net/"
 )
@@ -79,14 +78,14 @@ def git(kit: Toolkit, argv: Argv, run: Run) -> Classification:
             return code_apply(f"`git merge {merged}` merges into `{branch}`", branch, merged)
         return shell_exec(f"`git merge {merged}` merges locally", targets=("git",))
     if sub in ("restore", "rm", "mv"):
-        return _worktree_change(kit, sub, args)
+        return _worktree_change(kit, sub, args, run)
     if sub == "clean":
-        return _clean(kit, args)
+        return _clean(kit, args, run)
     if sub == "apply":
         if any(a in ("--check", "--stat", "--numstat", "--summary") for a in args):
             return shell_exec("`git apply --check` only inspects a patch", targets=("git",))
         text = run.command.stdin or ""
-        found = kit.writes(patch_paths(text), "applies a patch to") if text else None
+        found = kit.writes(patch_paths(text), "applies a patch to", run) if text else None
         return found or Classification(
             Kind.FILE_WRITE,
             "`git apply` applies a patch whose files are not visible",
@@ -145,11 +144,11 @@ def _push(args: list[str]) -> Classification:
 
 
 def _checkout(kit: Toolkit, sub: str, args: list[str], run: Run) -> Classification:
-    takes = frozenset({"-b", "-B", "-c", "-C", "--orphan", "--conflict", "--track", "-t"})
+    takes = word_set("-b -B -c -C --orphan --conflict --track -t")
     options, words = split_options(args, takes)
     if "--" in args:
         paths = args[args.index("--") + 1 :]
-        found = kit.writes(paths, f"`git {sub}` overwrites")
+        found = kit.writes(paths, f"`git {sub}` overwrites", run)
         if found is not None:
             return found
     new = value(options, "-b", "-B", "-c", "-C", "--orphan")
@@ -158,7 +157,7 @@ def _checkout(kit: Toolkit, sub: str, args: list[str], run: Run) -> Classificati
         return shell_exec(f"`git {sub}` creates branch `{new}`", targets=(new,))
     words = [w for w in words if w != "--"]
     if len(words) >= 2:
-        found = kit.writes(words[1:], f"`git {sub} {words[0]}` overwrites")
+        found = kit.writes(words[1:], f"`git {sub} {words[0]}` overwrites", run)
         if found is not None:
             return found
     if words:
@@ -167,7 +166,7 @@ def _checkout(kit: Toolkit, sub: str, args: list[str], run: Run) -> Classificati
     return shell_exec(f"runs `git {sub}`", targets=("git",))
 
 
-def _worktree_change(kit: Toolkit, sub: str, args: list[str]) -> Classification:
+def _worktree_change(kit: Toolkit, sub: str, args: list[str], run: Run) -> Classification:
     options, _ = split_options(args, frozenset({"-s", "--source"}))
     if sub == "rm" and has(options, "--cached"):
         return shell_exec("`git rm --cached` only untracks files", targets=("git",))
@@ -175,16 +174,16 @@ def _worktree_change(kit: Toolkit, sub: str, args: list[str]) -> Classification:
         return shell_exec("`git restore --staged` only unstages files", targets=("git",))
     paths = positionals(args, frozenset({"-s", "--source"}))
     verb = {"restore": "restores", "rm": "deletes", "mv": "moves"}[sub]
-    return kit.writes(paths, f"`git {sub}` {verb}") or shell_exec(f"runs `git {sub}`")
+    return kit.writes(paths, f"`git {sub}` {verb}", run) or shell_exec(f"runs `git {sub}`")
 
 
-def _clean(kit: Toolkit, args: list[str]) -> Classification:
+def _clean(kit: Toolkit, args: list[str], run: Run) -> Classification:
     options, _ = split_options(args, frozenset({"-e", "--exclude"}))
     paths = positionals(args, frozenset({"-e", "--exclude"}))
     if has(options, "-n", "--dry-run") or not has(options, "-f", "--force"):
         return shell_exec("`git clean` without --force only lists files", targets=("git",))
     if paths:
-        return kit.writes(paths, "`git clean` deletes untracked files under") or shell_exec(
+        return kit.writes(paths, "`git clean` deletes untracked files under", run) or shell_exec(
             "git clean"
         )
     if has(options, "-d") and has(options, "-x", "-X"):
@@ -197,23 +196,10 @@ def _clean(kit: Toolkit, args: list[str]) -> Classification:
 def gh(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     words = positionals(
         argv[1:],
-        frozenset(
-            {
-                "-R",
-                "--repo",
-                "-X",
-                "--method",
-                "-t",
-                "--title",
-                "-b",
-                "--body",
-                "-H",
-                "--header",
-                "-f",
-                "-F",
-                "--field",
-                "--raw-field",
-            }
+        word_set(
+            """
+            -R --repo -X --method -t --title -b --body -H --header -f -F --field --raw-field
+            """
         ),
     )
     if words[:2] == ["pr", "merge"]:
@@ -223,22 +209,10 @@ def gh(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if words[:1] == ["api"]:
         options, _ = split_options(
             argv[2:],
-            frozenset(
-                {
-                    "-X",
-                    "--method",
-                    "-H",
-                    "--header",
-                    "-f",
-                    "-F",
-                    "--field",
-                    "--raw-field",
-                    "--jq",
-                    "-q",
-                    "--input",
-                    "-t",
-                    "--template",
-                }
+            word_set(
+                """
+                -X --method -H --header -f -F --field --raw-field --jq -q --input -t --template
+                """
             ),
         )
         method = (value(options, "-X", "--method") or "GET").upper()
@@ -297,14 +271,14 @@ def publisher(*subs: str, network_subs: tuple[str, ...] = ()) -> Rule:
     return rule
 
 
-def bucket_copy(label: str, paths: list[str], kit: Toolkit) -> Classification:
+def bucket_copy(label: str, paths: list[str], kit: Toolkit, run: Run) -> Classification:
     """An upload to object storage is a deploy (it leaves the sandbox); a download is a write."""
     if len(paths) < 2:
         return shell_exec(f"runs `{label}`", "network", targets=tuple(paths))
     destination = paths[-1]
     if _BUCKET.search(destination):
         return deploy(f"`{label}` uploads to `{destination}`", destination)
-    found = kit.writes([destination], f"`{label}` downloads into")
+    found = kit.writes([destination], f"`{label}` downloads into", run)
     if found is None:
         return shell_exec(f"runs `{label}`", "network")
     return found.with_flags("network")
@@ -313,24 +287,16 @@ def bucket_copy(label: str, paths: list[str], kit: Toolkit) -> Classification:
 def aws(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     words = positionals(
         argv[1:],
-        frozenset(
-            {
-                "--profile",
-                "--region",
-                "--endpoint-url",
-                "--output",
-                "--exclude",
-                "--include",
-                "--acl",
-                "--storage-class",
-                "--cli-input-json",
-                "--query",
-            }
+        word_set(
+            """
+            --profile --region --endpoint-url --output --exclude --include --acl --storage-class
+            --cli-input-json --query
+            """
         ),
     )
     service, action = (words + ["", ""])[:2]
     if service == "s3" and action in ("cp", "mv", "sync"):
-        return bucket_copy(f"aws s3 {action}", words[2:], kit)
+        return bucket_copy(f"aws s3 {action}", words[2:], kit, run)
     if service == "s3" and action in ("rm", "rb"):
         return deploy(f"`aws s3 {action}` deletes shared objects", *words[2:3])
     if service == "sagemaker" and action == "create-training-job":
@@ -349,7 +315,7 @@ def gsutil(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     words = positionals(argv[1:], frozenset({"-o", "-h", "-u", "-p"}))
     action = words[0] if words else ""
     if action in ("cp", "mv", "rsync"):
-        return bucket_copy(f"gsutil {action}", words[1:], kit)
+        return bucket_copy(f"gsutil {action}", words[1:], kit, run)
     if action in ("rm", "rb"):
         return deploy(f"`gsutil {action}` deletes shared objects", *words[1:2])
     return shell_exec(f"runs `gsutil {action}`".rstrip(), "network", targets=("gsutil",))
@@ -358,22 +324,11 @@ def gsutil(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 def gcloud(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     words = positionals(
         argv[1:],
-        frozenset(
-            {
-                "--project",
-                "--region",
-                "--zone",
-                "--format",
-                "--config",
-                "--image",
-                "--source",
-                "--account",
-            }
-        ),
+        word_set("--project --region --zone --format --config --image --source --account"),
     )
     joined = " ".join(words[:3])
     if words[:1] == ["storage"] and words[1:2] and words[1] in ("cp", "mv", "rsync"):
-        return bucket_copy(f"gcloud storage {words[1]}", words[2:], kit)
+        return bucket_copy(f"gcloud storage {words[1]}", words[2:], kit, run)
     if joined.startswith(
         ("ai custom-jobs create", "ai hp-tuning-jobs create", "ml-engine jobs submit")
     ):
@@ -393,25 +348,11 @@ def gcloud(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 def az(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     words = positionals(
         argv[1:],
-        frozenset(
-            {
-                "-g",
-                "--resource-group",
-                "-n",
-                "--name",
-                "-f",
-                "--file",
-                "-c",
-                "--container-name",
-                "--account-name",
-                "-s",
-                "--source",
-                "-d",
-                "--destination",
-                "--subscription",
-                "-w",
-                "--workspace-name",
-            }
+        word_set(
+            """
+            -g --resource-group -n --name -f --file -c --container-name --account-name -s --source
+            -d --destination --subscription -w --workspace-name
+            """
         ),
     )
     joined = " ".join(words[:3])
@@ -439,24 +380,17 @@ def az(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 def azcopy(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     words = positionals(argv[1:])
     if words[:1] and words[0] in ("copy", "cp", "sync"):
-        return bucket_copy(f"azcopy {words[0]}", words[1:], kit)
+        return bucket_copy(f"azcopy {words[0]}", words[1:], kit, run)
     return shell_exec("runs `azcopy`", "network", targets=("azcopy",))
 
 
 def rclone(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     words = positionals(
         argv[1:],
-        frozenset(
-            {
-                "--config",
-                "--include",
-                "--exclude",
-                "--filter",
-                "--transfers",
-                "--checkers",
-                "--log-file",
-                "--bwlimit",
-            }
+        word_set(
+            """
+            --config --include --exclude --filter --transfers --checkers --log-file --bwlimit
+            """
         ),
     )
     action = words[0] if words else ""
@@ -464,7 +398,7 @@ def rclone(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         destination = words[-1]
         if _RCLONE_REMOTE.match(destination) and not destination.startswith(("/", ".")):
             return deploy(f"`rclone {action}` uploads to `{destination}`", destination)
-        found = kit.writes([destination], f"`rclone {action}` writes into")
+        found = kit.writes([destination], f"`rclone {action}` writes into", run)
         return (found or shell_exec("rclone")).with_flags("network")
     return shell_exec(f"runs `rclone {action}`".rstrip(), "network", targets=("rclone",))
 
@@ -510,52 +444,17 @@ def docker(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     return shell_exec(f"runs `{name} {sub}`", targets=(name,))
 
 
-_KUBECTL_VALUE = frozenset(
-    {
-        "-n",
-        "--namespace",
-        "--context",
-        "--kubeconfig",
-        "-f",
-        "--filename",
-        "-k",
-        "--kustomize",
-        "-l",
-        "--selector",
-        "-o",
-        "--output",
-        "-c",
-        "--container",
-        "--cluster",
-        "--user",
-        "-s",
-        "--server",
-        "--image",
-        "-p",
-        "--patch",
-        "--type",
-        "--replicas",
-        "--field-manager",
-    }
+_KUBECTL_VALUE = word_set(
+    """
+    -n --namespace --context --kubeconfig -f --filename -k --kustomize -l --selector -o --output -c
+    --container --cluster --user -s --server --image -p --patch --type --replicas --field-manager
+    """
 )
-_KUBECTL_DEPLOYS = frozenset(
-    {
-        "rollout",
-        "set",
-        "scale",
-        "patch",
-        "delete",
-        "edit",
-        "annotate",
-        "label",
-        "autoscale",
-        "expose",
-        "run",
-        "cordon",
-        "drain",
-        "taint",
-        "replace",
-    }
+_KUBECTL_DEPLOYS = word_set(
+    """
+    rollout set scale patch delete edit annotate label autoscale expose run cordon drain taint
+    replace
+    """
 )
 
 
@@ -643,18 +542,7 @@ def _all_options(args: list[str]) -> list[tuple[str, str | None]]:
 def helm(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     words = positionals(
         argv[1:],
-        frozenset(
-            {
-                "-n",
-                "--namespace",
-                "-f",
-                "--values",
-                "--set",
-                "--version",
-                "--kube-context",
-                "--repo",
-            }
-        ),
+        word_set("-n --namespace -f --values --set --version --kube-context --repo"),
     )
     sub = words[0] if words else ""
     if sub in ("install", "upgrade", "rollback", "uninstall", "delete", "push"):
@@ -694,17 +582,11 @@ def huggingface(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     name = program_name(argv[0])
     words = positionals(
         argv[1:],
-        frozenset(
-            {
-                "--repo-type",
-                "--revision",
-                "--token",
-                "--commit-message",
-                "--include",
-                "--exclude",
-                "--local-dir",
-                "--cache-dir",
-            }
+        word_set(
+            """
+            --repo-type --revision --token --commit-message --include --exclude --local-dir
+            --cache-dir
+            """
         ),
     )
     sub = words[0] if words else ""

@@ -13,7 +13,7 @@ import ast
 import re
 from collections.abc import Callable, Iterable
 
-from oversight.classify.argv import Argv
+from oversight.classify.argv import Argv, word_set
 from oversight.classify.guards import changes_oversight_tables
 from oversight.classify.paths import PathRules
 from oversight.classify.result import Classification, combine, tamper
@@ -21,23 +21,13 @@ from oversight.classify.words import purpose, split_words
 from oversight.kinds import Kind
 
 MAX_DEPTH = 8
-SUBPROCESS = frozenset(
-    {
-        "subprocess.run",
-        "subprocess.Popen",
-        "subprocess.call",
-        "subprocess.check_call",
-        "subprocess.check_output",
-        "subprocess.getoutput",
-        "subprocess.getstatusoutput",
-        "os.system",
-        "os.popen",
-        "asyncio.create_subprocess_shell",
-        "asyncio.create_subprocess_exec",
-        "pexpect.spawn",
-        "pexpect.run",
-        "commands.getoutput",
-    }
+SUBPROCESS = word_set(
+    """
+    subprocess.run subprocess.Popen subprocess.call subprocess.check_call subprocess.check_output
+    subprocess.getoutput subprocess.getstatusoutput os.system os.popen
+    asyncio.create_subprocess_shell asyncio.create_subprocess_exec pexpect.spawn pexpect.run
+    commands.getoutput
+    """
 )
 # function → indexes of the path arguments it writes
 WRITING_FUNCTIONS: dict[str, tuple[int, ...]] = {
@@ -66,9 +56,7 @@ WRITING_FUNCTIONS: dict[str, tuple[int, ...]] = {
     "numpy.savez": (0,),
     "send2trash.send2trash": (0,),
 }
-PATH_METHODS = frozenset(
-    {"write_text", "write_bytes", "unlink", "rmdir", "touch", "mkdir", "symlink_to", "hardlink_to"}
-)
+PATH_METHODS = word_set("write_text write_bytes unlink rmdir touch mkdir symlink_to hardlink_to")
 SAVE_METHODS = frozenset(
     {"to_csv", "to_json", "to_parquet", "to_pickle", "save_pretrained", "savefig"}
 )
@@ -80,60 +68,18 @@ EXECUTORS = frozenset(
     {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "builtins.compile"}
 )
 HIDDEN_LOADERS = frozenset({"marshal.loads", "types.CodeType", "types.FunctionType"})
-NETWORK_ROOTS = frozenset(
-    {
-        "requests",
-        "httpx",
-        "urllib",
-        "aiohttp",
-        "socket",
-        "http",
-        "paramiko",
-        "ftplib",
-        "smtplib",
-        "boto3",
-        "websocket",
-        "websockets",
-    }
+NETWORK_ROOTS = word_set(
+    """
+    requests httpx urllib aiohttp socket http paramiko ftplib smtplib boto3 websocket websockets
+    """
 )
 OVERSIGHT_ROOTS = frozenset({"oversight", "agent_oversight"})
-NOT_ACTIONS = frozenset(
-    {
-        "get",
-        "load",
-        "build",
-        "make",
-        "create",
-        "prepare",
-        "setup",
-        "init",
-        "compute",
-        "read",
-        "save",
-        "log",
-        "print",
-        "plot",
-        "parse",
-        "split",
-        "sample",
-        "collate",
-        "preprocess",
-        "format",
-        "tokenize",
-        "download",
-        "show",
-        "list",
-        "fetch",
-        "check",
-        "validate",
-        "is",
-        "has",
-        "set",
-        "to",
-        "with",
-        "on",
-        "update",
-    }
+NOT_ACTIONS = word_set(
+    """
+    get load build make create prepare setup init compute read save log print plot parse split
+    sample collate preprocess format tokenize download show list fetch check validate is has set to
+    with on update
+    """
 )
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -430,13 +376,13 @@ class _Visitor:
                     self.argument(node, index, "dst", "path", "f", "file"), f"`{name}` writes"
                 )
         elif last in PATH_METHODS and isinstance(node.func, ast.Attribute):
-            self.write(self._receiver_path(node.func.value), f"`.{last}()` writes")
+            self.write(node.func.value, f"`.{last}()` writes")
         elif (
             last in ("rename", "replace", "chmod")
             and isinstance(node.func, ast.Attribute)
             and self._is_path(node.func.value)
         ):
-            self.write(self._receiver_path(node.func.value), f"`.{last}()` changes")
+            self.write(node.func.value, f"`.{last}()` changes")
             if last != "chmod":
                 self.write(self.argument(node, 0, "target"), f"`.{last}()` writes")
         elif last in SAVE_METHODS and node.args and self.text(node.args[0]) is not None:
@@ -530,7 +476,7 @@ class _Visitor:
         if mode is None or not any(c in mode for c in "wax+"):
             return
         if method and isinstance(node.func, ast.Attribute):
-            self.write(self._receiver_path(node.func.value), f"`open({mode!r})` writes")
+            self.write(node.func.value, f"`open({mode!r})` writes")
         else:
             self.write(self.argument(node, 0, "file"), f"`open({mode!r})` writes")
 
@@ -542,9 +488,6 @@ class _Visitor:
             "PurePath",
             "PosixPath",
         )
-
-    def _receiver_path(self, node: ast.expr) -> ast.expr:
-        return node
 
     def _connect(self, name: str, node: ast.Call) -> None:
         target = self.text(self.argument(node, 0, "database", "url"), hole="")

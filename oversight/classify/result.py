@@ -15,8 +15,8 @@ FLAGS: frozenset[str] = frozenset(
         "privileged",  # runs as another user: sudo, su, doas, pkexec, --privileged containers
         "shared_history",  # changes history other people build on: push, merge to main
         "force",  # overwrites shared state others rely on: force push, --force to a cluster
-        "publish",  # puts artifacts where others consume them: hubs, registries, buckets
-        "oversight_target",  # writes oversight's own store, policies, settings or code
+        "publish",  # makes something available to others: hubs, registries, buckets, services
+        "oversight_target",  # set exactly when the kind is oversight.tamper
         "network",  # reaches beyond the machine: downloads, uploads, remote hosts, web tools
         "unresolved",  # part of the step could not be read (dynamic program, syntax error)
     }
@@ -87,10 +87,6 @@ def merge_targets(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:
 NOTABLE = frozenset({"oversight_target", "obfuscated", "protected_target", "force", "privileged"})
 
 
-def _weight(item: Classification) -> tuple[int, int]:
-    return RANK[item.kind], len(item.flags & NOTABLE)
-
-
 def combine(parts: Iterable[Classification], numbered: str | None = None) -> Classification:
     """The most consequential part wins (on a tie, the one with more notable flags, then the
     first); flags and targets are the union of all parts.
@@ -98,18 +94,27 @@ def combine(parts: Iterable[Classification], numbered: str | None = None) -> Cla
     With `numbered` (e.g. "command"), a winner among several parts says which one it was, as in
     "(command 2 of 3)". Ties keep the first part found, so the answer is deterministic.
     """
-    items = list(parts)
-    if not items:
-        raise ValueError("combine() needs at least one classification")
+    items = parts if isinstance(parts, list) else list(parts)
     if len(items) == 1:
         return items[0]
+    if not items:
+        raise ValueError("combine() needs at least one classification")
     best = 0
+    best_rank = RANK[items[0].kind]
+    best_notable = len(items[0].flags & NOTABLE)
+    flags: set[str] = set()
     for i, item in enumerate(items):
-        if _weight(item) > _weight(items[best]):
-            best = i
+        flags |= item.flags
+        rank = RANK[item.kind]
+        if rank < best_rank:
+            continue
+        notable = len(item.flags & NOTABLE) if item.flags else 0
+        if rank > best_rank or notable > best_notable:
+            best, best_rank, best_notable = i, rank, notable
     winner = items[best]
     reason = winner.reason
     if numbered is not None:
         reason = f"{reason} ({numbered} {best + 1} of {len(items)})"
-    flags = frozenset().union(*(item.flags for item in items))
-    return Classification(winner.kind, reason, flags, merge_targets(i.targets for i in items))
+    return Classification(
+        winner.kind, reason, frozenset(flags), merge_targets(i.targets for i in items)
+    )

@@ -17,44 +17,61 @@ from typing import NamedTuple
 import tree_sitter
 import tree_sitter_bash
 
+from oversight.classify.argv import word_set
+
 _LANGUAGE = tree_sitter.Language(tree_sitter_bash.language())
 _local = threading.local()
 
 MAX_DEPTH = 60
 
-STATEMENTS = frozenset(
-    {
-        "program",
-        "command",
-        "declaration_command",
-        "unset_command",
-        "variable_assignment",
-        "variable_assignments",
-        "pipeline",
-        "list",
-        "redirected_statement",
-        "subshell",
-        "compound_statement",
-        "if_statement",
-        "elif_clause",
-        "else_clause",
-        "while_statement",
-        "for_statement",
-        "c_style_for_statement",
-        "case_statement",
-        "case_item",
-        "do_group",
-        "function_definition",
-        "negated_command",
-        "test_command",
-        "ERROR",
-    }
+STATEMENTS = word_set(
+    """
+    program command declaration_command unset_command variable_assignment variable_assignments
+    pipeline list redirected_statement subshell compound_statement if_statement elif_clause
+    else_clause while_statement for_statement c_style_for_statement case_statement case_item
+    do_group function_definition negated_command test_command ERROR
+    """
 )
 SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
 WRITE_OPERATORS = frozenset({">", ">>", ">|", "&>", "&>>", ">&", "<>"})
 _BACKSLASH = re.compile(r"\\(.)", re.DOTALL)
 _DQ_ESCAPE = re.compile(r"\\([$`\"\\\n])")
 _HEX_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]|[0-7]{1,3}|u[0-9a-fA-F]|U[0-9a-fA-F])")
+
+
+_ANSI_C = re.compile(
+    r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|c.|.)", re.DOTALL
+)
+_SIMPLE_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "e": "\x1b",
+    "E": "\x1b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
+
+
+def _ansi_c_escape(match: re.Match[str]) -> str:
+    """One escape of bash's $'...' quoting; unknown escapes are kept as written."""
+    code = match.group(1)
+    try:
+        if code[0] in "xuU" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        if code[0] in "01234567":
+            return chr(int(code, 8) & 0xFF)
+        if code[0] == "c" and len(code) == 2:
+            return chr(ord(code[1].upper()) & 0x1F)
+    except (ValueError, OverflowError):
+        return match.group(0)
+    return _SIMPLE_ESCAPES.get(code, match.group(0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +249,7 @@ class _Walker:
                     )
                     stage += 1
         elif body is not None:
-            self.statement(body, inner)
+            self.tail(body, ctx._replace(background=background, depth=ctx.depth + 1), inner)
         if body is None:
             self.out.append(
                 SimpleCommand(
@@ -245,6 +262,26 @@ class _Walker:
             )
         if then_list is not None:
             self.statement(then_list, ctx._replace(depth=ctx.depth + 1))
+
+    def tail(self, node: tree_sitter.Node, plain: _Ctx, redirected: _Ctx) -> None:
+        """Bash binds a trailing redirection to the last command; tree-sitter to the whole list.
+
+        `cd evals && echo x > a.py` writes a.py from `echo` only, so only the last command of a
+        list or pipeline body gets the redirections and here-document input.
+        """
+        statements = [c for c in node.named_children if c.type in STATEMENTS]
+        if node.type == "list" and statements:
+            for child in statements[:-1]:
+                self.statement(child, plain)
+            self.tail(statements[-1], plain, redirected)
+        elif node.type == "pipeline" and statements:
+            pid = self.new_pipeline()
+            last = len(statements) - 1
+            for stage, child in enumerate(statements):
+                chosen = redirected if stage == last else plain
+                self.statement(child, chosen._replace(pipeline=pid, stage=stage))
+        else:
+            self.statement(node, redirected)
 
     # redirections
 
@@ -428,10 +465,7 @@ class _Walker:
     def ansi_c(self, body: str) -> str:
         if _HEX_ESCAPE.search(body):
             self.escaped = True
-        try:
-            return body.encode("latin-1", "backslashreplace").decode("unicode_escape")
-        except UnicodeDecodeError:
-            return body
+        return _ANSI_C.sub(_ansi_c_escape, body)
 
     def substitutions(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
         """Walk the commands hidden in `$(...)`/`<(...)` anywhere inside a non-statement node."""

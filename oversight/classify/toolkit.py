@@ -19,9 +19,10 @@ from oversight.kinds import Kind
 
 @dataclass(slots=True)
 class Chain:
-    """State carried along one script: the branch checked out, scripts generated from hidden text."""
+    """State carried along one script: branch checked out, directory, generated scripts."""
 
     branch: str | None = None
+    cwd: str | None = None
     generated: set[str] = field(default_factory=set)
 
 
@@ -53,8 +54,11 @@ class Toolkit(Protocol):
         """Classify Python source run by this command (`python -c`, heredoc into python)."""
         ...
 
-    def writes(self, paths: Iterable[str], verb: str) -> Classification | None:
-        """A file.write (or tamper) for the paths written, or None when there are none."""
+    def writes(self, paths: Iterable[str], verb: str, run: Run) -> Classification | None:
+        """A file.write (or tamper) for the paths written, or None when there are none.
+
+        Relative paths are read from the directory the script has `cd`-ed into, if known.
+        """
         ...
 
     def script_kind(self, path: str) -> tuple[Kind, str]:

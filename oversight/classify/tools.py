@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from oversight.classify.argv import Argv
+from oversight.classify.argv import Argv, word_set
 from oversight.classify.launchers import as_job
 from oversight.classify.patches import patch_paths
 from oversight.classify.paths import PathRules
@@ -52,177 +52,55 @@ class ToolRule:
     job: bool = False
 
 
-def _names(*names: str) -> frozenset[str]:
-    return frozenset(names)
-
-
-SHELL_TOOLS = _names(
-    "bash",
-    "execute_bash",
-    "shell",
-    "terminal",
-    "run_shell_command",
-    "run_command",
-    "execute_command",
-    "exec_command",
-    "shell_exec",
-    "run_bash",
-    "bash_tool",
-    "local_shell",
-    "container.exec",
-    "run_terminal_cmd",
-    "run_in_terminal",
-    "shell_command",
-    "execute_shell",
-    "run_shell",
-    "sh",
-    "cmd",
-    "command",
+SHELL_TOOLS = word_set(
+    """
+    bash execute_bash shell terminal run_shell_command run_command execute_command exec_command
+    shell_exec run_bash bash_tool local_shell container.exec run_terminal_cmd run_in_terminal
+    shell_command execute_shell run_shell sh cmd command
+    """
 )
-PYTHON_TOOLS = _names(
-    "python",
-    "python_repl",
-    "run_python",
-    "execute_python",
-    "ipython",
-    "python_interpreter",
-    "code_interpreter",
-    "execute_code",
-    "run_code",
-    "jupyter",
-    "exec_python",
-    "python_exec",
-    "repl",
-    "run_ipython",
-    "execute_ipython_cell",
-    "python_repl_ast",
-    "pythonrepl",
-    "python_tool",
-    "run_cell",
-    "execute_cell",
+PYTHON_TOOLS = word_set(
+    """
+    python python_repl run_python execute_python ipython python_interpreter code_interpreter
+    execute_code run_code jupyter exec_python python_exec repl run_ipython execute_ipython_cell
+    python_repl_ast pythonrepl python_tool run_cell execute_cell
+    """
 )
-WRITE_TOOLS = _names(
-    "write",
-    "write_file",
-    "create_file",
-    "edit",
-    "edit_file",
-    "multiedit",
-    "notebookedit",
-    "write_to_file",
-    "replace_in_file",
-    "save_file",
-    "append_file",
-    "append_to_file",
-    "delete_file",
-    "remove_file",
-    "move_file",
-    "rename_file",
-    "copy_file",
-    "overwrite_file",
-    "replace",
-    "str_replace",
-    "search_replace",
-    "edit_notebook",
-    "write_notebook",
-    "create_directory",
-    "make_directory",
-    "insert",
+WRITE_TOOLS = word_set(
+    """
+    write write_file create_file edit edit_file multiedit notebookedit write_to_file
+    replace_in_file save_file append_file append_to_file delete_file remove_file move_file
+    rename_file copy_file overwrite_file replace str_replace search_replace edit_notebook
+    write_notebook create_directory make_directory insert
+    """
 )
-EDITOR_TOOLS = _names(
-    "str_replace_editor",
-    "str_replace_based_edit_tool",
-    "text_editor",
-    "edit_tool",
-    "file_editor",
-    "editor",
+EDITOR_TOOLS = word_set(
+    """
+    str_replace_editor str_replace_based_edit_tool text_editor edit_tool file_editor editor
+    """
 )
-PATCH_TOOLS = _names("apply_patch", "patch", "apply_diff", "apply_unified_diff", "applypatch")
-READ_TOOLS = _names(
-    "read",
-    "read_file",
-    "glob",
-    "grep",
-    "ls",
-    "list_files",
-    "list_dir",
-    "list_directory",
-    "view",
-    "view_file",
-    "open_file",
-    "open",
-    "cat",
-    "search_files",
-    "search_file",
-    "search_dir",
-    "find_file",
-    "find_files",
-    "file_search",
-    "codebase_search",
-    "read_many_files",
-    "search_file_content",
-    "get_file",
-    "get_file_contents",
-    "view_image",
-    "tree",
-    "file_read",
-    "read_notebook",
-    "notebookread",
-    "search_code",
-    "goto",
-    "scroll_up",
-    "scroll_down",
+PATCH_TOOLS = word_set("apply_patch patch apply_diff apply_unified_diff applypatch")
+READ_TOOLS = word_set(
+    """
+    read read_file glob grep ls list_files list_dir list_directory view view_file open_file open
+    cat search_files search_file search_dir find_file find_files file_search codebase_search
+    read_many_files search_file_content get_file get_file_contents view_image tree file_read
+    read_notebook notebookread search_code goto scroll_up scroll_down
+    """
 )
-WEB_TOOLS = _names(
-    "webfetch",
-    "websearch",
-    "web_fetch",
-    "web_search",
-    "fetch",
-    "browse",
-    "browser",
-    "google_web_search",
-    "search_web",
-    "http_get",
-    "http_request",
-    "fetch_url",
-    "read_url",
-    "scrape",
-    "web_browser",
-    "browser_action",
-    "tavily_search",
-    "duckduckgo_search",
-    "bing_search",
-    "google_search",
-    "visit_webpage",
-    "url_fetch",
-    "requests_get",
-    "requests_post",
+WEB_TOOLS = word_set(
+    """
+    webfetch websearch web_fetch web_search fetch browse browser google_web_search search_web
+    http_get http_request fetch_url read_url scrape web_browser browser_action tavily_search
+    duckduckgo_search bing_search google_search visit_webpage url_fetch requests_get requests_post
+    """
 )
-MODEL_TOOLS = _names(
-    "chat",
-    "call_llm",
-    "llm",
-    "complete",
-    "completion",
-    "chat_completion",
-    "chat_completions",
-    "invoke_model",
-    "generate",
-    "chatopenai",
-    "messages.create",
-    "ask_llm",
-    "query_llm",
-    "ask_model",
-    "call_model",
-    "chat.completions.create",
-    "completions.create",
-    "generate_text",
-    "generate_content",
-    "invoke_llm",
-    "llm_call",
-    "model_call",
-    "converse",
+MODEL_TOOLS = word_set(
+    """
+    chat call_llm llm complete completion chat_completion chat_completions invoke_model generate
+    chatopenai messages.create ask_llm query_llm ask_model call_model chat.completions.create
+    completions.create generate_text generate_content invoke_llm llm_call model_call converse
+    """
 )
 OTHER_TOOLS: dict[str, tuple[Kind, str]] = {
     "task": (Kind.TOOL_CALL, "delegates work to a sub-agent"),
@@ -237,251 +115,74 @@ OTHER_TOOLS: dict[str, tuple[Kind, str]] = {
     "think": (Kind.TOOL_CALL, "records a thought"),
 }
 
-MUTATING = frozenset(
-    {
-        "disable",
-        "delete",
-        "remove",
-        "stop",
-        "kill",
-        "pause",
-        "clear",
-        "reset",
-        "edit",
-        "update",
-        "write",
-        "set",
-        "uninstall",
-        "purge",
-        "approve",
-        "override",
-        "bypass",
-        "skip",
-        "mute",
-    }
+MUTATING = word_set(
+    """
+    disable delete remove stop kill pause clear reset edit update write set uninstall purge approve
+    override bypass skip mute
+    """
 )
-QUERY_VERBS = frozenset(
-    {
-        "get",
-        "list",
-        "check",
-        "show",
-        "describe",
-        "view",
-        "read",
-        "status",
-        "watch",
-        "monitor",
-        "poll",
-        "wait",
-        "query",
-        "inspect",
-        "search",
-        "find",
-        "lookup",
-        "count",
-        "summarize",
-        "explain",
-        "print",
-        "tail",
-        "logs",
-        "log",
-        "plot",
-        "cancel",
-        "stop",
-        "kill",
-        "abort",
-        "terminate",
-        "pause",
-    }
+QUERY_VERBS = word_set(
+    """
+    get list check show describe view read status watch monitor poll wait query inspect search find
+    lookup count summarize explain print tail logs log plot cancel stop kill abort terminate pause
+    """
 )
-JOB_VERBS = frozenset(
-    {"submit", "launch", "queue", "enqueue", "schedule", "start", "run", "create"}
-)
-PUSH_OBJECTS = frozenset(
-    {
-        "git",
-        "branch",
-        "commit",
-        "commits",
-        "code",
-        "changes",
-        "files",
-        "file",
-        "repo",
-        "origin",
-        "remote",
-    }
-)
-MERGE_OBJECTS = frozenset({"pr", "pull", "mr", "branch", "request", "main", "master", "changes"})
+JOB_VERBS = word_set("submit launch queue enqueue schedule start run create")
+PUSH_OBJECTS = word_set("git branch commit commits code changes files file repo origin remote")
+MERGE_OBJECTS = word_set("pr pull mr branch request main master changes")
 UPLOAD_OBJECTS = frozenset(
     {"model", "checkpoint", "weights", "hub", "artifact", "adapter", "dataset"}
 )
-WRITE_VERBS = frozenset(
-    {
-        "write",
-        "edit",
-        "create",
-        "save",
-        "append",
-        "replace",
-        "delete",
-        "remove",
-        "rename",
-        "move",
-        "copy",
-        "update",
-        "modify",
-        "insert",
-        "overwrite",
-        "mkdir",
-    }
+WRITE_VERBS = word_set(
+    """
+    write edit create save append replace delete remove rename move copy update modify insert
+    overwrite mkdir
+    """
 )
-READ_VERBS = frozenset(
-    {
-        "read",
-        "view",
-        "open",
-        "list",
-        "ls",
-        "cat",
-        "get",
-        "show",
-        "search",
-        "find",
-        "glob",
-        "grep",
-        "load",
-    }
+READ_VERBS = word_set("read view open list ls cat get show search find glob grep load")
+FILE_NOUNS = word_set(
+    """
+    file files notebook dir directory folder path document doc code codebase cell
+    """
 )
-FILE_NOUNS = frozenset(
-    {
-        "file",
-        "files",
-        "notebook",
-        "dir",
-        "directory",
-        "folder",
-        "path",
-        "document",
-        "doc",
-        "code",
-        "codebase",
-        "cell",
-    }
-)
-SHELL_WORDS = frozenset(
-    {"shell", "bash", "terminal", "command", "cmd", "sh", "zsh", "exec", "execute"}
-)
+SHELL_WORDS = word_set("shell bash terminal command cmd sh zsh exec execute")
 PYTHON_WORDS = frozenset({"python", "repl", "ipython", "jupyter"})
-MODEL_WORDS = frozenset(
-    {
-        "chat",
-        "llm",
-        "completion",
-        "completions",
-        "complete",
-        "generate",
-        "generation",
-        "gpt",
-        "claude",
-        "openai",
-        "anthropic",
-        "gemini",
-        "prompt",
-        "ask",
-    }
+MODEL_WORDS = word_set(
+    """
+    chat llm completion completions complete generate generation gpt claude openai anthropic gemini
+    prompt ask
+    """
 )
-WEB_WORDS = frozenset(
-    {
-        "web",
-        "fetch",
-        "http",
-        "https",
-        "url",
-        "browse",
-        "browser",
-        "download",
-        "scrape",
-        "crawl",
-        "google",
-        "bing",
-        "internet",
-        "website",
-        "webpage",
-    }
+WEB_WORDS = word_set(
+    """
+    web fetch http https url browse browser download scrape crawl google bing internet website
+    webpage
+    """
 )
 
 COMMAND_KEYS = ("command", "cmd", "commands", "script", "shell_command", "input", "code", "argv")
 CODE_KEYS = ("code", "command", "query", "source", "input", "script", "cell", "python_code")
-PATH_KEYS = frozenset(
-    {
-        "file_path",
-        "path",
-        "filename",
-        "file",
-        "notebook_path",
-        "target_file",
-        "absolute_path",
-        "destination",
-        "dest",
-        "new_path",
-        "target",
-        "paths",
-        "files",
-        "old_path",
-        "source_path",
-        "directory",
-        "dir",
-        "pattern",
-    }
+PATH_KEYS = word_set(
+    """
+    file_path path filename file notebook_path target_file absolute_path destination dest new_path
+    target paths files old_path source_path directory dir pattern
+    """
 )
 PATCH_KEYS = ("input", "patch", "diff", "content", "patch_text")
 JOB_COMMAND_KEYS = frozenset(
     {"command", "cmd", "commands", "shell_command", "entrypoint", "entry_point", "run"}
 )
-OUTPUT_KEYS = frozenset(
-    {
-        "output",
-        "output_path",
-        "output_dir",
-        "output_file",
-        "save_path",
-        "save_dir",
-        "dest",
-        "destination",
-        "out",
-        "out_dir",
-        "out_path",
-        "target_path",
-        "write_path",
-    }
+OUTPUT_KEYS = word_set(
+    """
+    output output_path output_dir output_file save_path save_dir dest destination out out_dir
+    out_path target_path write_path
+    """
 )
-TARGET_KEYS = frozenset(
-    {
-        "path",
-        "file_path",
-        "script",
-        "config",
-        "config_path",
-        "repo",
-        "repo_id",
-        "remote",
-        "branch",
-        "model",
-        "model_id",
-        "model_name",
-        "url",
-        "image",
-        "dataset",
-        "query",
-        "notebook_path",
-        "target_file",
-        "absolute_path",
-        "pattern",
-        "job_name",
-        "task",
-    }
+TARGET_KEYS = word_set(
+    """
+    path file_path script config config_path repo repo_id remote branch model model_id model_name
+    url image dataset query notebook_path target_file absolute_path pattern job_name task
+    """
 )
 ENV_KEYS = frozenset({"env", "environment", "env_vars", "environment_variables", "envs"})
 MAX_TARGET_CHARS = 300

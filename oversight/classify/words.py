@@ -10,56 +10,27 @@ import functools
 import itertools
 import re
 
+from oversight.classify.argv import word_set
 from oversight.kinds import Kind
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
-TRAIN_WORDS = frozenset(
-    {
-        "train",
-        "training",
-        "trainer",
-        "finetune",
-        "finetuning",
-        "pretrain",
-        "pretraining",
-        "sft",
-        "rlhf",
-        "dpo",
-        "ppo",
-        "grpo",
-        "orpo",
-        "kto",
-    }
+TRAIN_WORDS = word_set(
+    """
+    train training trainer finetune finetuning pretrain pretraining sft rlhf dpo ppo grpo orpo kto
+    """
 )
-EVAL_WORDS = frozenset(
-    {
-        "eval",
-        "evals",
-        "evaluate",
-        "evaluation",
-        "evaluations",
-        "evaluator",
-        "benchmark",
-        "benchmarks",
-        "bench",
-    }
+EVAL_WORDS = word_set(
+    """
+    eval evals evaluate evaluation evaluations evaluator benchmark benchmarks bench
+    """
 )
 DEPLOY_WORDS = frozenset({"deploy", "deployment", "publish"})
-EXPERIMENT_WORDS = frozenset(
-    {
-        "experiment",
-        "experiments",
-        "exp",
-        "sweep",
-        "ablation",
-        "ablations",
-        "hpo",
-        "hparam",
-        "hparams",
-        "hyperparameter",
-        "hyperparameters",
-    }
+EXPERIMENT_WORDS = word_set(
+    """
+    experiment experiments exp sweep ablation ablations hpo hparam hparams hyperparameter
+    hyperparameters
+    """
 )
 
 

@@ -17,6 +17,7 @@ from oversight.classify.argv import (
     program_name,
     split_options,
     value,
+    word_set,
 )
 from oversight.classify.result import Classification, tamper
 from oversight.classify.shell import SimpleCommand
@@ -26,8 +27,7 @@ from oversight.kinds import Kind
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 SCRIPT_SUFFIXES = (".py", ".sh", ".bash", ".zsh", ".r", ".jl", ".ipynb")
 PYTHONS = frozenset({"python", "ipython", "pypy"})
-SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "ash", "fish", "mksh"})
-DOWNLOADERS = frozenset({"curl", "wget", "nc", "ncat", "netcat", "fetch", "aria2c", "http", "xh"})
+DOWNLOADERS = word_set("curl wget nc ncat netcat fetch aria2c http xh")
 _ESCAPED_BYTES = re.compile(r"\\x[0-9a-fA-F]{2}|\\[0-7]{3}")
 
 
@@ -174,31 +174,11 @@ def env(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 def sudo(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     options, rest = split_options(
         argv[1:],
-        frozenset(
-            {
-                "-u",
-                "--user",
-                "-g",
-                "--group",
-                "-p",
-                "--prompt",
-                "-C",
-                "--close-from",
-                "-D",
-                "--chdir",
-                "-h",
-                "--host",
-                "-r",
-                "--role",
-                "-t",
-                "--type",
-                "-U",
-                "--other-user",
-                "-T",
-                "--command-timeout",
-                "-R",
-                "--chroot",
-            }
+        word_set(
+            """
+            -u --user -g --group -p --prompt -C --close-from -D --chdir -h --host -r --role -t
+            --type -U --other-user -T --command-timeout -R --chroot
+            """
         ),
     )
     name = program_name(argv[0])
@@ -206,7 +186,7 @@ def sudo(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if has(options, "-b", "--background"):
         run.flags.add("background")
     if has(options, "-e", "--edit"):
-        found = kit.writes(rest, f"edits as root with `{name} -e`")
+        found = kit.writes(rest, f"edits as root with `{name} -e`", run)
         return found or shell_exec(f"`{name} -e` with no file")
     while rest and _ASSIGNMENT.match(rest[0]):
         var = rest.pop(0).split("=", 1)[0]
@@ -222,21 +202,7 @@ def sudo(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 def su(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     options, rest = split_options(
         argv[1:],
-        frozenset(
-            {
-                "-c",
-                "--command",
-                "-s",
-                "--shell",
-                "-g",
-                "--group",
-                "-G",
-                "-u",
-                "--user",
-                "-w",
-                "--whitelist-environment",
-            }
-        ),
+        word_set("-c --command -s --shell -g --group -G -u --user -w --whitelist-environment"),
     )
     name = program_name(argv[0])
     run.flags.add("privileged")
@@ -300,24 +266,11 @@ def lookup(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 def xargs(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     _, rest = split_options(
         argv[1:],
-        frozenset(
-            {
-                "-a",
-                "--arg-file",
-                "-d",
-                "--delimiter",
-                "-E",
-                "-I",
-                "-L",
-                "--max-lines",
-                "-n",
-                "--max-args",
-                "-P",
-                "--max-procs",
-                "-s",
-                "--max-chars",
-                "--process-slot-var",
-            }
+        word_set(
+            """
+            -a --arg-file -d --delimiter -E -I -L --max-lines -n --max-args -P --max-procs -s
+            --max-chars --process-slot-var
+            """
         ),
     )
     command = rest or ["echo"]
@@ -342,7 +295,10 @@ def screen(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         if long in args:
             at = args.index(long)
             del args[at : at + 2]
-    options, rest = split_options(args, frozenset({"-S", "-c", "-e", "-h", "-p", "-t", "-T", "-s"}))
+    options, rest = split_options(
+        args,
+        word_set("-S -c -e -h -p -t -T -s"),
+    )
     if has(options, "-X") and len(rest) >= 2 and rest[0] == "stuff":
         text = rest[1].replace("^M", "\n").replace("\\n", "\n").replace("\\r", "\n")
         run.flags.add("background")
@@ -354,23 +310,13 @@ def screen(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     return then(kit, rest, run, "screen")
 
 
-_TMUX_RUNS = frozenset(
-    {
-        "new-session",
-        "new",
-        "new-window",
-        "neww",
-        "split-window",
-        "splitw",
-        "respawn-pane",
-        "respawnp",
-        "respawn-window",
-        "respawnw",
-        "run-shell",
-        "run",
-    }
+_TMUX_RUNS = word_set(
+    """
+    new-session new new-window neww split-window splitw respawn-pane respawnp respawn-window
+    respawnw run-shell run
+    """
 )
-_TMUX_PANE_VALUE = frozenset({"-s", "-n", "-t", "-c", "-e", "-x", "-y", "-F", "-l", "-p", "-f"})
+_TMUX_PANE_VALUE = word_set("-s -n -t -c -e -x -y -F -l -p -f")
 _TMUX_KEYS_END = frozenset({"Enter", "C-m", "KPEnter", "C-j"})
 
 
@@ -400,32 +346,7 @@ def tmux(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     return shell_exec(f"runs `tmux {sub}`", targets=("tmux",))
 
 
-_SSH_VALUE = frozenset(
-    {
-        "-b",
-        "-c",
-        "-D",
-        "-E",
-        "-e",
-        "-F",
-        "-I",
-        "-i",
-        "-J",
-        "-L",
-        "-l",
-        "-m",
-        "-O",
-        "-o",
-        "-p",
-        "-Q",
-        "-R",
-        "-S",
-        "-W",
-        "-w",
-        "-B",
-        "-P",
-    }
-)
+_SSH_VALUE = word_set("-b -c -D -E -e -F -I -i -J -L -l -m -O -o -p -Q -R -S -W -w -B -P")
 
 
 def ssh(kit: Toolkit, argv: Argv, run: Run) -> Classification:
@@ -447,21 +368,11 @@ def ssh(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     )
 
 
-_DOCKER_BOOLEAN = frozenset(
-    {
-        "--detach",
-        "--interactive",
-        "--tty",
-        "--rm",
-        "--privileged",
-        "--init",
-        "--publish-all",
-        "--read-only",
-        "--no-healthcheck",
-        "--oom-kill-disable",
-        "--sig-proxy",
-        "--disable-content-trust",
-    }
+_DOCKER_BOOLEAN = word_set(
+    """
+    --detach --interactive --tty --rm --privileged --init --publish-all --read-only
+    --no-healthcheck --oom-kill-disable --sig-proxy --disable-content-trust
+    """
 )
 
 
@@ -517,7 +428,7 @@ def find(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         starts.append(arg)
     starts = starts or ["."]
     if "-delete" in args:
-        found = kit.writes(starts, "deletes files under")
+        found = kit.writes(starts, "deletes files under", run)
         if found is not None:
             return found
     for action in ("-exec", "-execdir", "-ok", "-okdir"):
@@ -551,20 +462,7 @@ WRAPPERS: dict[str, Rule] = {
     "chrt": skipping(frozenset(), positional=1),
     "taskset": skipping(frozenset(), positional=1),
     "numactl": skipping(
-        frozenset(
-            {
-                "-N",
-                "-m",
-                "-C",
-                "-i",
-                "-p",
-                "--cpunodebind",
-                "--membind",
-                "--physcpubind",
-                "--interleave",
-                "--preferred",
-            }
-        )
+        word_set("-N -m -C -i -p --cpunodebind --membind --physcpubind --interleave --preferred")
     ),
     "timeout": skipping(frozenset({"-s", "--signal", "-k", "--kill-after"}), positional=1),
     "flock": skipping(frozenset({"-w", "--timeout", "-E", "--conflict-exit-code"}), positional=1),
@@ -576,104 +474,31 @@ WRAPPERS: dict[str, Rule] = {
     "proxychains4": skipping(frozenset({"-f"}), "network"),
     "torsocks": skipping(frozenset(), "network"),
     "xvfb-run": skipping(
-        frozenset(
-            {
-                "-n",
-                "--server-num",
-                "-s",
-                "--server-args",
-                "-f",
-                "--auth-file",
-                "-e",
-                "--error-file",
-                "-p",
-                "--xauth-protocol",
-            }
+        word_set(
+            """
+            -n --server-num -s --server-args -f --auth-file -e --error-file -p --xauth-protocol
+            """
         )
     ),
-    "strace": skipping(
-        frozenset({"-o", "-e", "-p", "-s", "-u", "-E", "-P", "-I", "-b", "-a", "-X"})
-    ),
+    "strace": skipping(word_set("-o -e -p -s -u -E -P -I -b -a -X")),
     "ltrace": skipping(frozenset({"-o", "-e", "-p", "-s", "-u", "-n", "-a"})),
     "srun": skipping(
-        frozenset(
-            {
-                "-A",
-                "--account",
-                "-c",
-                "--cpus-per-task",
-                "-d",
-                "--dependency",
-                "-D",
-                "--chdir",
-                "-e",
-                "--error",
-                "-i",
-                "--input",
-                "-J",
-                "--job-name",
-                "-L",
-                "--licenses",
-                "-m",
-                "--distribution",
-                "-n",
-                "--ntasks",
-                "-N",
-                "--nodes",
-                "-o",
-                "--output",
-                "-p",
-                "--partition",
-                "-q",
-                "--qos",
-                "-t",
-                "--time",
-                "-w",
-                "--nodelist",
-                "-x",
-                "--exclude",
-                "-G",
-                "--gpus",
-                "--gres",
-                "--mem",
-                "--mem-per-cpu",
-                "--mem-per-gpu",
-                "--ntasks-per-node",
-                "--gpus-per-node",
-                "--gpus-per-task",
-                "--cpus-per-gpu",
-                "--export",
-                "--mpi",
-                "-C",
-                "--constraint",
-                "--reservation",
-                "-K",
-                "--kill-on-bad-exit",
-            }
+        word_set(
+            """
+            -A --account -c --cpus-per-task -d --dependency -D --chdir -e --error -i --input -J
+            --job-name -L --licenses -m --distribution -n --ntasks -N --nodes -o --output -p
+            --partition -q --qos -t --time -w --nodelist -x --exclude -G --gpus --gres --mem
+            --mem-per-cpu --mem-per-gpu --ntasks-per-node --gpus-per-node --gpus-per-task
+            --cpus-per-gpu --export --mpi -C --constraint --reservation -K --kill-on-bad-exit
+            """
         )
     ),
     "salloc": skipping(
-        frozenset(
-            {
-                "-A",
-                "--account",
-                "-c",
-                "-J",
-                "-N",
-                "-n",
-                "-p",
-                "-t",
-                "-G",
-                "--gres",
-                "--mem",
-                "--gpus",
-                "-w",
-                "-q",
-                "--qos",
-                "--time",
-                "--partition",
-                "--nodes",
-            }
+        word_set(
+            """
+            -A --account -c -J -N -n -p -t -G --gres --mem --gpus -w -q --qos --time --partition
+            --nodes
+            """
         )
     ),
     "env": env,

@@ -83,13 +83,16 @@ def body_disagreement(
 
     The fast path is one prefix comparison: pydantic renders the record's first fields (id, ts,
     session_id, type, and step_id for steps) in a fixed order, so a row written by `append` with
-    plain strings matches it exactly. Anything else (escaped characters, a non-canonical ts, a
-    real disagreement) falls back to parsing the body and comparing every index column.
+    plain strings matches it exactly. Without a backslash in the prefix, a match can only mean
+    equal values (quotes and control characters inside JSON strings are escaped with one).
+    Anything else (escaped characters, a non-canonical ts, a real disagreement) falls back to
+    parsing the body and comparing every index column; kind and decision are compared only
+    there, the hash covering them otherwise.
     """
     prefix = f'{{"id":"{record_id}","ts":"{ts}","session_id":"{session_id}","type":"{type_}",'
     if step_id is not None:
         prefix = f'{prefix}"step_id":"{step_id}",'
-    if body.startswith(prefix):
+    if body.startswith(prefix) and "\\" not in prefix:
         return None
     try:
         record = parse_record(body)

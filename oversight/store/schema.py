@@ -51,13 +51,27 @@ records = Table(
     # Last, so SQLite reads no body overflow pages for queries that only touch index columns.
     Column("body", Text, nullable=False),
 )
-
+# Review queries: a session's records in order; records of a type (sessions, steps) by time;
+# steps of a kind by time; and the rare decisions that are not `allow`. Partial indexes keep
+# the write cost of the common case (cheap, allowed steps) low.
 Index("ix_oversight_records_session_seq", records.c.session_id, records.c.seq)
-Index("ix_oversight_records_ts", records.c.ts)
 Index("ix_oversight_records_type_ts", records.c.type, records.c.ts)
-Index("ix_oversight_records_kind_ts", records.c.kind, records.c.ts)
-Index("ix_oversight_records_decision_ts", records.c.decision, records.c.ts)
-Index("ix_oversight_records_step_id", records.c.step_id)
+_kind_present = records.c.kind.isnot(None)
+Index(
+    "ix_oversight_records_kind_ts",
+    records.c.kind,
+    records.c.ts,
+    sqlite_where=_kind_present,
+    postgresql_where=_kind_present,
+)
+_gated = records.c.decision.isnot(None) & (records.c.decision != "allow")
+Index(
+    "ix_oversight_records_decision_ts",
+    records.c.decision,
+    records.c.ts,
+    sqlite_where=_gated,
+    postgresql_where=_gated,
+)
 
 chain_head = Table(
     "oversight_chain_head",
