@@ -24,7 +24,7 @@ from oversight.records import Record, record_body
 class RecordSink(Protocol):
     """What the recorder writes to: an audit store's append."""
 
-    def append(self, records: Sequence[Record]) -> Any: ...
+    def append(self, records: Sequence[Record], *, durable: bool = True) -> Any: ...
 
 
 class RecordConsumer(Protocol):
@@ -129,7 +129,7 @@ class Recorder:
                 if not batch:
                     return
                 try:
-                    self._store.append(batch)
+                    self._store.append(batch, durable=False)
                 except BaseException:
                     self._queue.extendleft(reversed(batch))
                     raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from oversight.cli.common import err_console
 from oversight.errors import OversightError
@@ -36,9 +37,9 @@ _register()
 def main() -> None:
     """Entry point: typed oversight errors become one clear line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except OversightError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -52,3 +53,5 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    # Without standalone mode click returns a command's exit code instead of exiting.
+    sys.exit(code if isinstance(code, int) else 0)

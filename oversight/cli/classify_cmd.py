@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from oversight.classify import Classifier, load_classifier_config
 from oversight.cli import app
@@ -49,8 +50,8 @@ def classify(
             )
         )
         return
-    console.print(f"[bold]{result.kind.value}[/]  {result.reason}")
+    console.print(Text.assemble((result.kind.value, "bold"), "  ", result.reason))
     if result.flags:
-        console.print(f"flags: {', '.join(sorted(result.flags))}")
+        console.print(Text(f"flags: {', '.join(sorted(result.flags))}"))
     if result.targets:
-        console.print(f"targets: {', '.join(result.targets)}")
+        console.print(Text(f"targets: {', '.join(result.targets)}"))

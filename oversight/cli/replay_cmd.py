@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from oversight.classify import Classifier, load_classifier_config
 from oversight.cli import app
@@ -56,9 +57,9 @@ def replay_command(
     for step in steps:
         table.add_row(
             str(step.index),
-            step.trace.session,
-            step.trace.tool,
-            f"[{KIND_STYLE.get(step.kind, '')}]{step.kind}[/]",
-            step.reason + (f" [{', '.join(step.flags)}]" if step.flags else ""),
+            Text(step.trace.session),
+            Text(step.trace.tool),
+            Text(step.kind, style=KIND_STYLE.get(step.kind, "")),
+            Text(step.reason + (f" [{', '.join(step.flags)}]" if step.flags else "")),
         )
     console.print(table)

@@ -58,8 +58,8 @@ def sessions(
     for r in rows:
         status = r.status or "no end record"
         table.add_row(
-            r.session_id,
-            r.agent or "-",
+            Text(r.session_id),
+            Text(r.agent or "-"),
             fmt_time(r.started_at),
             fmt_time(r.ended_at),
             Text(status, style=STATUS_STYLE.get(status, "yellow")),
@@ -126,18 +126,18 @@ def render_timeline(view: SessionView, *, show_args: bool = False) -> None:
         if step.finished is not None and step.finished.error:
             detail += f"\n→ {step.finished.error}"
         elif step.finished is not None and step.finished.result_summary:
-            detail += f"\n→ {step.finished.result_summary[:120]}"
+            detail += f"\n→ {step.finished.result_summary[:100]}"
         if show_args:
             detail += "\n" + json.dumps(p.args, ensure_ascii=False)[:400]
         table.add_row(
             str(p.seq),
             p.ts.astimezone().strftime("%H:%M:%S.%f")[:-3],
             Text(p.kind, style=KIND_STYLE.get(p.kind, "")),
-            "  " * step.depth + p.name,
+            Text("  " * step.depth + p.name),
             Text(p.decision, style="green" if p.decision == "allow" else "bold red"),
             Text(step.status, style=STATUS_STYLE.get(step.status, "")),
             f"{step.duration_ms:.1f}" if step.duration_ms is not None else "-",
-            detail,
+            Text(detail),  # agent-supplied text: never interpreted as rich markup
         )
     console.print(table)
     counts = view.counts()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from oversight.cli import app
@@ -51,8 +52,8 @@ def verify(db: DbOption = None, as_json: JsonOption = False) -> None:
         assert problem is not None
         console.print(
             f"[bold red]TAMPERED[/]: first bad record seq={problem.seq} "
-            f"id={problem.record_id or '-'}: {problem.reason} "
-            f"({report.checked} records checked in {url})"
+            f"id={escape(problem.record_id or '-')}: {escape(problem.reason)} "
+            f"({report.checked} records checked in {escape(url)})"
         )
     if not report.ok:
         raise typer.Exit(1)

@@ -63,8 +63,12 @@ class AuditStore(Protocol):
     @property
     def url_for_display(self) -> str: ...
 
-    def append(self, records: Sequence[Record]) -> list[StoredRecord]:
-        """Store records atomically, in order, after everything already stored."""
+    def append(self, records: Sequence[Record], *, durable: bool = True) -> list[StoredRecord]:
+        """Store records atomically, in order, after everything already stored.
+
+        `durable=False` marks a batch of records nobody waits on: a store may trade
+        power-loss durability for speed there, never crash safety.
+        """
         ...
 
     def iter_records(

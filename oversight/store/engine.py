@@ -32,6 +32,7 @@ from oversight.errors import (
 
 SYNCHRONOUS_MODES: tuple[str, ...] = ("FULL", "EXTRA", "NORMAL")
 READ_ONLY: dict[str, Any] = {"oversight_read_only": True}
+BATCHED: dict[str, Any] = {"oversight_batched": True}
 DEFAULT_PG_CONNECT_TIMEOUT_S = 10
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -124,8 +125,16 @@ def _sqlite_engine(url: URL, synchronous: str, busy_timeout_s: float) -> StoreEn
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        read_only = conn.get_execution_options().get("oversight_read_only", False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        if options.get("oversight_read_only", False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # Batched (not write-ahead) records skip the fsync at commit: in WAL mode NORMAL is
+        # still safe against the agent crashing, and the next write-ahead commit syncs the
+        # whole log. Write-ahead transactions always get the configured mode.
+        batched = options.get("oversight_batched", False)
+        conn.exec_driver_sql(f"PRAGMA synchronous = {'NORMAL' if batched else mode}")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return StoreEngine(
         engine=engine,

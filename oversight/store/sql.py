@@ -21,7 +21,13 @@ from oversight.records import Record, parse_record
 from oversight.store.base import SessionSummary, StoredRecord, VerifyProblem, VerifyReport
 from oversight.store.chain import GENESIS_HASH, record_hash
 from oversight.store.columns import body_disagreement, parse_ts, record_columns
-from oversight.store.engine import READ_ONLY, StoreEngine, create_store_engine, store_failure
+from oversight.store.engine import (
+    BATCHED,
+    READ_ONLY,
+    StoreEngine,
+    create_store_engine,
+    store_failure,
+)
 from oversight.store.migrations import migrate
 from oversight.store.schema import RECORD_COLUMNS, chain_head, records
 
@@ -77,8 +83,11 @@ class SQLStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def append(self, records: Sequence[Record]) -> list[StoredRecord]:
+    def append(self, records: Sequence[Record], *, durable: bool = True) -> list[StoredRecord]:
         """Store `records` in one transaction, after everything already stored, all or nothing.
+
+        `durable=False` (batched records) lets SQLite skip the fsync at commit; the records are
+        still safe against a crash of the writing process.
 
         Serialising and extracting columns happens before the lock is taken; under it, only
         the chain (one SHA-256 per record), one bulk insert (`executemany` on SQLite, `COPY` on
@@ -90,7 +99,11 @@ class SQLStore:
         self._check_open()
         prepared = [record_columns(r) for r in records]
         try:
-            with self._write_lock, self._engine.connect() as conn, conn.begin():
+            with (
+                self._write_lock,
+                self._engine.connect().execution_options(**(BATCHED if not durable else {})) as conn,
+                conn.begin(),
+            ):
                 head = self._read_head(conn)
                 if head is None:
                     raise StoreUnavailableError(self._no_head_message())
