@@ -92,10 +92,14 @@ def main() -> None:
     print(f"bare call                         {bare}")
     print(f"hand-rolled, SQLite defaults      {hand_default}")
     print(f"hand-rolled, WAL+NORMAL (tuned)   {hand_tuned}")
-    print(f"@monitor.step (tool.call)         {ours}   amortised incl. background writes {ours_amortised:.2f} µs")
+    print(
+        f"@monitor.step (tool.call)         {ours}   amortised incl. background writes {ours_amortised:.2f} µs"
+    )
     print(f"@monitor.step write-ahead (train) {wa}   amortised {wa_amortised:.2f} µs")
     print()
-    print(f"overhead median                 {over:8.2f} µs   target <= 30 µs: {verdict(over <= 30)}")
+    print(
+        f"overhead median                 {over:8.2f} µs   target <= 30 µs: {verdict(over <= 30)}"
+    )
     print(
         f"ratio vs hand-rolled (tuned)    {over / over_hand_tuned:8.3f} x   "
         f"target <= 0.5x: {verdict(over / over_hand_tuned <= 0.5)}"

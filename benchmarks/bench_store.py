@@ -29,17 +29,25 @@ def pg_url() -> str | None:
 
 
 def main() -> None:
-    header(f"Store throughput ({STEPS:,} steps = {2 * STEPS:,} records, batches of {BATCH_RECORDS})")
+    header(
+        f"Store throughput ({STEPS:,} steps = {2 * STEPS:,} records, batches of {BATCH_RECORDS})"
+    )
     records = step_records(STEPS)
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_rate = throughput(f"sqlite:///{Path(tmp) / 'bench.db'}", records)
-    print(f"SQLite (synchronous=FULL)   {sqlite_rate:12,.0f} steps/s   target >= 100,000: {verdict(sqlite_rate >= 100_000)}")
+    print(
+        f"SQLite (synchronous=FULL)   {sqlite_rate:12,.0f} steps/s   target >= 100,000: {verdict(sqlite_rate >= 100_000)}"
+    )
     url = pg_url()
     if url is None:
-        print("PostgreSQL                  not measured: set OVERSIGHT_BENCH_PG_URL (or OVERSIGHT_TEST_PG_URL)")
+        print(
+            "PostgreSQL                  not measured: set OVERSIGHT_BENCH_PG_URL (or OVERSIGHT_TEST_PG_URL)"
+        )
         return
     pg_rate = throughput(url, records[: 2 * 20_000])
-    print(f"PostgreSQL                  {pg_rate:12,.0f} steps/s   ({pg_rate / sqlite_rate:.2f}x SQLite)")
+    print(
+        f"PostgreSQL                  {pg_rate:12,.0f} steps/s   ({pg_rate / sqlite_rate:.2f}x SQLite)"
+    )
 
 
 if __name__ == "__main__":

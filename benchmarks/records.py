@@ -11,7 +11,7 @@ from oversight.records import Record, StepFinished, StepProposed
 def step_records(n_steps: int, session_id: str = "bench-session") -> list[Record]:
     """Two records per step (proposal + outcome), as the monitor writes them."""
     out: list[Record] = []
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     for i in range(n_steps):
         step_id = new_id()
         out.append(

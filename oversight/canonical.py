@@ -7,6 +7,7 @@ import datetime as _dt
 import enum
 import hashlib
 import itertools
+import math
 import os
 import time
 from collections.abc import Mapping
@@ -61,9 +62,9 @@ def to_jsonable(value: Any, _depth: int = 0) -> JSONValue:
     record a faithful, deterministic rendering of each rather than failing on the agent's call.
     """
     if isinstance(value, _SCALARS):
-        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        if isinstance(value, float) and not math.isfinite(value):
             return repr(value)
-        return value  # type: ignore[no-any-return]
+        return value
     if _depth >= MAX_DEPTH:
         return f"<truncated at depth {MAX_DEPTH}>"
     d = _depth + 1
@@ -85,20 +86,33 @@ def to_jsonable(value: Any, _depth: int = 0) -> JSONValue:
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return to_jsonable(dataclasses.asdict(value), d)
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        try:
-            return to_jsonable(dump(mode="json"), d)
-        except Exception:  # noqa: BLE001 - a foreign model's dump failing must not fail the step
-            pass
-    tolist = getattr(value, "tolist", None)
-    if callable(tolist):
-        try:
-            return to_jsonable(tolist(), d)
-        except Exception:  # noqa: BLE001
-            pass
-    text = repr(value)
+    converted = _converted(value)
+    if converted is not _UNCONVERTIBLE:
+        return to_jsonable(converted, d)
+    try:
+        text = repr(value)
+    except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not fail the agent's step
+        text = f"<unrepresentable: {type(exc).__name__}>"
     return {"$repr": text[:500], "$type": type(value).__qualname__}
+
+
+_UNCONVERTIBLE = object()
+
+
+def _converted(value: Any) -> Any:
+    """A pydantic model's or array's own plain rendering, or _UNCONVERTIBLE.
+
+    A foreign object whose conversion raises is recorded by its repr instead: recording must
+    never fail the step it records.
+    """
+    for method, kwargs in (("model_dump", {"mode": "json"}), ("tolist", {})):
+        convert = getattr(value, method, None)
+        if callable(convert):
+            try:
+                return convert(**kwargs)
+            except Exception:  # noqa: BLE001, S112
+                continue
+    return _UNCONVERTIBLE
 
 
 class _IdSource:
@@ -129,4 +143,4 @@ def new_id() -> str:
 
 
 def utc_now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
+    return _dt.datetime.now(_dt.UTC)

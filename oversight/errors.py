@@ -69,7 +69,9 @@ class CheckpointDenied(OversightError):
         self.reason = reason
         self.step_id = step_id
         self.rule = rule
-        super().__init__(f"step denied by oversight: {reason}" + (f" (rule {rule})" if rule else ""))
+        super().__init__(
+            f"step denied by oversight: {reason}" + (f" (rule {rule})" if rule else "")
+        )
 
 
 class CheckpointTimeout(CheckpointDenied):

@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, Self, TypeVar, overload
 
 from opentelemetry.trace import TracerProvider
 
@@ -192,16 +192,14 @@ class Monitor:
         self._recorder.close()
         self.store.close()
 
-    def __enter__(self) -> Monitor:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- internals ----------------------------------------------------------------------------
-    def _propose(
-        self, name: str, raw_args: Mapping[str, Any], declared: Kind | None
-    ) -> StepHandle:
+    def _propose(self, name: str, raw_args: Mapping[str, Any], declared: Kind | None) -> StepHandle:
         session = current_session.get()
         if session is None or session.monitor is not self:
             session = self._active_session()
@@ -221,7 +219,7 @@ class Monitor:
 
 def _spill_dir(url: str) -> Path:
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-        return Path(url[len("sqlite:///"):]).parent
+        return Path(url[len("sqlite:///") :]).parent
     return Path(".oversight")
 
 

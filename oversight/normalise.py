@@ -24,16 +24,14 @@ class ArgumentBinder:
     positional-or-keyword parameters) we zip names instead, and fall back to `bind` otherwise.
     """
 
-    __slots__ = ("_names", "_defaults", "_simple", "_signature", "_skip_first")
+    __slots__ = ("_defaults", "_names", "_signature", "_simple", "_skip_first")
 
     def __init__(self, func: Callable[..., Any]) -> None:
         signature = inspect.signature(func)
         params = list(signature.parameters.values())
         self._signature = signature
         self._skip_first = bool(params) and params[0].name in _SKIP_FIRST
-        self._simple = all(
-            p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params
-        )
+        self._simple = all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params)
         self._names = tuple(p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD)
         self._defaults = {
             p.name: p.default for p in params if p.default is not inspect.Parameter.empty

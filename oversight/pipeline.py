@@ -20,8 +20,8 @@ from oversight.decide import Decider, Proposal, Verdict
 from oversight.errors import CheckpointDenied, SessionHalted, StoreUnavailableError
 from oversight.kinds import CONSEQUENTIAL, Kind
 from oversight.normalise import normalise_args, summarise_result
-from oversight.records import Actor, StepFinished, StepProposed, StepStatus
 from oversight.recorder import Recorder
+from oversight.records import Actor, StepFinished, StepProposed, StepStatus
 
 if TYPE_CHECKING:
     from oversight.session import Session
@@ -155,13 +155,13 @@ class StepHandle:
 
     __slots__ = (
         "_pipeline",
-        "session",
-        "record",
-        "classification",
-        "verdict",
         "_started_at",
         "_t0",
+        "classification",
         "finished",
+        "record",
+        "session",
+        "verdict",
     )
 
     def __init__(

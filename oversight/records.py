@@ -8,7 +8,7 @@ proposal without an outcome is an interrupted step: the agent crashed or was kil
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -84,7 +84,7 @@ class StepFinished(_Record):
 
 
 Record = Annotated[
-    Union[SessionStarted, SessionEnded, StepProposed, StepFinished],
+    SessionStarted | SessionEnded | StepProposed | StepFinished,
     Field(discriminator="type"),
 ]
 

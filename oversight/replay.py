@@ -120,7 +120,9 @@ def read_trace(path: Path) -> Iterator[tuple[int, TraceLine]]:
             try:
                 raw = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise TraceFormatError(number, f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+                raise TraceFormatError(
+                    number, f"not valid JSON: {exc.msg} (column {exc.colno})"
+                ) from None
             if not isinstance(raw, dict):
                 raise TraceFormatError(number, f"expected a JSON object, got {type(raw).__name__}")
             try:

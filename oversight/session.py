@@ -8,7 +8,7 @@ import socket
 import threading
 from contextvars import Token
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from oversight._version import __version__
 from oversight.context import current_session
@@ -89,7 +89,7 @@ class Session:
         )
         self.monitor._recorder.flush()
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> Self:
         self.start()
         self._tokens.append(current_session.set(self))
         return self
@@ -109,7 +109,7 @@ class Session:
         else:
             self.end("failed", error=f"{type(exc).__name__}: {exc}"[:2000])
 
-    async def __aenter__(self) -> Session:
+    async def __aenter__(self) -> Self:
         return self.__enter__()
 
     async def __aexit__(

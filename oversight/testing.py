@@ -1,11 +1,11 @@
 """Helpers for testing your own agent under oversight, like `structlog.testing`.
 
-    from oversight.testing import monitored
+from oversight.testing import monitored
 
-    def test_agent_pushes_only_after_tests():
-        with monitored() as mon:
-            run_my_agent(mon.monitor)
-        assert mon.kinds() == ["file.read", "shell.exec", "code.apply"]
+def test_agent_pushes_only_after_tests():
+    with monitored() as mon:
+        run_my_agent(mon.monitor)
+    assert mon.kinds() == ["file.read", "shell.exec", "code.apply"]
 """
 
 from __future__ import annotations
@@ -36,9 +36,7 @@ class MonitoredRun:
         return [r for r in self.records(session_id) if isinstance(r, StepProposed)]
 
     def outcomes(self, session_id: str | None = None) -> dict[str, StepFinished]:
-        return {
-            r.step_id: r for r in self.records(session_id) if isinstance(r, StepFinished)
-        }
+        return {r.step_id: r for r in self.records(session_id) if isinstance(r, StepFinished)}
 
     def kinds(self, session_id: str | None = None) -> list[str]:
         return [s.kind for s in self.steps(session_id)]

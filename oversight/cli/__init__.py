@@ -46,12 +46,13 @@ def main() -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        from click.exceptions import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:
+        # Usage errors (click's, or typer's own since it vendors click) know how to show
+        # themselves; anything else is a bug and keeps its traceback.
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         raise
     # Without standalone mode click returns a command's exit code instead of exiting.
     sys.exit(code if isinstance(code, int) else 0)

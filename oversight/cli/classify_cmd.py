@@ -20,9 +20,12 @@ from oversight.normalise import normalise_args
 def classify(
     tool: Annotated[str, typer.Argument(help="Tool or function name, e.g. Bash, launch_training.")],
     args: Annotated[
-        str, typer.Argument(help='Arguments as a JSON object, e.g. \'{"command": "torchrun t.py"}\'')
+        str,
+        typer.Argument(help='Arguments as a JSON object, e.g. \'{"command": "torchrun t.py"}\''),
     ] = "{}",
-    kind: Annotated[str | None, typer.Option(help="Declared kind, as @monitor.step(kind=...).")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Declared kind, as @monitor.step(kind=...).")
+    ] = None,
     classify_config: Annotated[
         Path | None, typer.Option("--classify-config", help="YAML extending the patterns.")
     ] = None,

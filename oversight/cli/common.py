@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from oversight.settings import Settings
 from oversight.store import SQLStore, open_store
+
 
 def _width(stream: object) -> int | None:
     # Piped output (CI, `| less`, files) gets a wide page instead of rich's 80-column default.
@@ -23,7 +24,7 @@ console = Console(highlight=False, width=_width(sys.stdout))
 err_console = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 DbOption = Annotated[
-    Optional[str],  # noqa: UP007 - typer needs Optional here
+    str | None,
     typer.Option(
         "--db",
         help="Store URL or SQLite path. Default: $OVERSIGHT_DB, else .oversight/oversight.db.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional, TextIO
+from typing import Annotated, TextIO
 
 import typer
 
@@ -20,7 +20,7 @@ def export(
     session_id: Annotated[str, typer.Argument(metavar="SESSION", help="Session id.")],
     db: DbOption = None,
     output: Annotated[
-        Optional[Path],  # noqa: UP007
+        Path | None,
         typer.Option("--output", "-o", help="Write here instead of standard output."),
     ] = None,
     as_trace: Annotated[
@@ -67,5 +67,3 @@ def export(
         raise OversightError(f"no session {session_id!r} in the store")
     if output:
         err_console.print(f"wrote {written} lines to {output}")
-
-

@@ -31,7 +31,9 @@ def import_records(
         try:
             records.append(parse_record(line))
         except ValidationError as exc:
-            raise TraceFormatError(number, f"not an oversight record: {exc.errors()[0]['msg']}") from None
+            raise TraceFormatError(
+                number, f"not an oversight record: {exc.errors()[0]['msg']}"
+            ) from None
     with open_cli_store(db) as store:
         store.append(records)
         url = store.url_for_display

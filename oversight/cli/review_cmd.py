@@ -142,8 +142,7 @@ def render_timeline(view: SessionView, *, show_args: bool = False) -> None:
     console.print(table)
     counts = view.counts()
     console.print(
-        "steps: "
-        + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        "steps: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         if counts
         else "no steps"
     )
@@ -166,5 +165,3 @@ def _view_json(view: SessionView) -> dict[str, object]:
             for s in view.steps
         ],
     }
-
-

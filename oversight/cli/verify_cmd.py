@@ -41,7 +41,11 @@ def verify(db: DbOption = None, as_json: JsonOption = False) -> None:
                     "checked": report.checked,
                     "first_problem": None
                     if problem is None
-                    else {"seq": problem.seq, "record_id": problem.record_id, "reason": problem.reason},
+                    else {
+                        "seq": problem.seq,
+                        "record_id": problem.record_id,
+                        "reason": problem.reason,
+                    },
                 }
             )
         )

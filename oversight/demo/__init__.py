@@ -15,8 +15,13 @@ from oversight.monitor import Monitor
 from oversight.settings import Settings
 
 
-def run_demo(db: str | None = None, *, console: Console | None = None, pace_s: float | None = None,
-             keep_workspace: bool = False) -> str:
+def run_demo(
+    db: str | None = None,
+    *,
+    console: Console | None = None,
+    pace_s: float | None = None,
+    keep_workspace: bool = False,
+) -> str:
     """Run the demo agent in a fresh workspace; return the session id."""
     from oversight.cli.review_cmd import render_timeline
     from oversight.timeline import build_session
@@ -36,11 +41,15 @@ def run_demo(db: str | None = None, *, console: Console | None = None, pace_s: f
     )
     try:
         repo = create_workspace(root)
-        console.print(f"workspace: {repo}\nstore:     {url}\nevents:    {events} (structlog JSON)\n")
+        console.print(
+            f"workspace: {repo}\nstore:     {url}\nevents:    {events} (structlog JSON)\n"
+        )
         monitor = Monitor(settings=settings.model_copy(update={"log": str(events)}))
         try:
             agent = ResearchAgent(monitor, repo, sys.executable, pace_s=pace, narrate=console.print)
-            with monitor.session(agent="research-bot", metadata={"demo": True, "repo": str(repo)}) as session:
+            with monitor.session(
+                agent="research-bot", metadata={"demo": True, "repo": str(repo)}
+            ) as session:
                 agent.run()
             session_id = session.id
             monitor.flush()

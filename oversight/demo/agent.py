@@ -60,7 +60,9 @@ def script(python: str) -> list[ToolCall]:
         ),
         ToolCall(
             "Bash",
-            {"command": f"{GIT} checkout -q main && {GIT} merge -q tune-lr && {GIT} push -q origin main"},
+            {
+                "command": f"{GIT} checkout -q main && {GIT} merge -q tune-lr && {GIT} push -q origin main"
+            },
             "Merge into main and push to the shared repository.",
         ),
         ToolCall(
@@ -72,8 +74,15 @@ def script(python: str) -> list[ToolCall]:
 
 
 class ResearchAgent:
-    def __init__(self, monitor: Monitor, repo: Path, python: str, *, pace_s: float = 0.0,
-                 narrate: Callable[[str], None] = print) -> None:
+    def __init__(
+        self,
+        monitor: Monitor,
+        repo: Path,
+        python: str,
+        *,
+        pace_s: float = 0.0,
+        narrate: Callable[[str], None] = print,
+    ) -> None:
         self.repo = repo
         self.pace_s = pace_s
         self.narrate = narrate
@@ -112,7 +121,13 @@ class ResearchAgent:
 
     def _bash(self, command: str) -> str:
         out = subprocess.run(
-            command, shell=True, cwd=self.repo, capture_output=True, text=True, timeout=120
+            command,
+            shell=True,
+            cwd=self.repo,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         if out.returncode != 0:
             raise RuntimeError(f"exit {out.returncode}: {out.stderr.strip()[-300:]}")

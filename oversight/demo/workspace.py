@@ -53,9 +53,9 @@ for path in sorted(glob.glob("runs/*.json")):
     print(f"{path}: accuracy={accuracy(pred, ys):.3f}")
 '''
 
-METRICS_PY = '''def accuracy(pred, gold):
+METRICS_PY = """def accuracy(pred, gold):
     return sum(p == g for p, g in zip(pred, gold)) / len(gold)
-'''
+"""
 
 CONFIG = """model: toy-logreg
 lr: 0.1

@@ -101,7 +101,9 @@ class SQLStore:
         try:
             with (
                 self._write_lock,
-                self._engine.connect().execution_options(**(BATCHED if not durable else {})) as conn,
+                self._engine.connect().execution_options(
+                    **(BATCHED if not durable else {})
+                ) as conn,
                 conn.begin(),
             ):
                 head = self._read_head(conn)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -75,9 +76,13 @@ def open_event_log(log: str, log_format: str) -> EventLog | None:
         return EventLog(structlog.get_logger(LOGGER_NAME))
     splice = log_format == "json"
     if log == "stderr":
-        return EventLog(_private_logger(sys.stderr, log_format), splice_json=splice, stream=sys.stderr)
+        return EventLog(
+            _private_logger(sys.stderr, log_format), splice_json=splice, stream=sys.stderr
+        )
     if log == "stdout":
-        return EventLog(_private_logger(sys.stdout, log_format), splice_json=splice, stream=sys.stdout)
+        return EventLog(
+            _private_logger(sys.stdout, log_format), splice_json=splice, stream=sys.stdout
+        )
     file = _open_file(log)
     return EventLog(_private_logger(file, log_format), file, splice_json=splice)
 
@@ -101,11 +106,11 @@ def _open_file(log: str) -> TextIO:
 _BODY_KEY = "_oversight_record_json"
 
 
-def _render_json(_: Any, __: str, event_dict: dict[str, Any]) -> str:
+def _render_json(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> str:
     """JSON renderer that splices the record's pre-rendered JSON into the event line."""
     body = event_dict.pop(_BODY_KEY, None)
     event_dict.setdefault("logger", LOGGER_NAME)
-    head = to_json(event_dict, fallback=str).decode("utf-8")
+    head = to_json(dict(event_dict), fallback=str).decode("utf-8")
     if body is None or len(body) < 3:
         return head
     return f"{head[:-1]},{body[1:]}"
