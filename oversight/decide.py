@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from oversight.kinds import Kind
-from oversight.records import Decision
+from oversight.records import Actor, Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,7 @@ class Proposal:
     seq: int
     name: str
     kind: Kind
-    actor: str
+    actor: Actor
     args: dict[str, Any]
     args_digest: str
     flags: frozenset[str]

@@ -32,7 +32,7 @@ def wrap_step(monitor: Monitor, func: F, *, kind: Kind | None, name: str | None)
         @functools.wraps(func)
         async def async_step(*args: Any, **kwargs: Any) -> Any:
             handle = propose(step_name, binder.bind(args, kwargs), kind)
-            token = current_step.set(handle.record.step_id)
+            token = current_step.set(handle.step_id)
             try:
                 result = await func(*args, **kwargs)
             except BaseException as exc:
@@ -48,7 +48,7 @@ def wrap_step(monitor: Monitor, func: F, *, kind: Kind | None, name: str | None)
     @functools.wraps(func)
     def sync_step(*args: Any, **kwargs: Any) -> Any:
         handle = propose(step_name, binder.bind(args, kwargs), kind)
-        token = current_step.set(handle.record.step_id)
+        token = current_step.set(handle.step_id)
         try:
             result = func(*args, **kwargs)
         except BaseException as exc:

@@ -9,19 +9,21 @@ here so the path is visible in one place and each stage can be tested alone.
 
 from __future__ import annotations
 
+import datetime as _dt
+import functools
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from oversight.canonical import new_id
+from oversight.canonical import new_id, utc_now
 from oversight.classify import Classification, Classifier
 from oversight.context import current_step
 from oversight.decide import Decider, Proposal, Verdict
-from oversight.errors import CheckpointDenied, SessionHalted, StoreUnavailableError
+from oversight.errors import CheckpointDenied, ConfigError, SessionHalted, StoreUnavailableError
 from oversight.kinds import CONSEQUENTIAL, Kind
 from oversight.normalise import normalise_args, summarise_result
 from oversight.recorder import Recorder
-from oversight.records import Actor, StepFinished, StepProposed, StepStatus
+from oversight.records import DECISIONS, Actor, StepFinished, StepProposed, StepStatus
 
 if TYPE_CHECKING:
     from oversight.session import Session
@@ -56,19 +58,20 @@ class Pipeline:
         return self.classifier.classify(name, args, declared)
 
     def decide(self, proposal: Proposal) -> Verdict:
-        return self.decider.decide(proposal)
+        verdict = self.decider.decide(proposal)
+        if not isinstance(verdict, Verdict) or verdict.decision not in DECISIONS:
+            # Fail closed: a decider that answers nonsense has not allowed anything.
+            raise ConfigError(
+                f"decider {type(self.decider).__name__} returned {verdict!r}; expected a Verdict "
+                f"with decision one of {', '.join(DECISIONS)}"
+            )
+        return verdict
 
     @staticmethod
     def needs_write_ahead(classification: Classification) -> bool:
         return classification.kind in CONSEQUENTIAL or not WRITE_AHEAD_FLAGS.isdisjoint(
             classification.flags
         )
-
-    def record_proposal(self, record: StepProposed, *, write_ahead: bool) -> None:
-        if write_ahead:
-            self.recorder.submit_durable(record)
-        else:
-            self.recorder.submit(record)
 
     # -- the path -----------------------------------------------------------------------------
     def propose(
@@ -86,56 +89,51 @@ class Pipeline:
         consequential step is never run unrecorded).
         """
         session.check_running()
+        proposed_at = utc_now()
         args, args_digest = self.normalise(raw_args)
         classification = self.classify(name, args, declared)
-        step_id = new_id()
-        seq = session.next_seq()
-        verdict = self.decide(
-            Proposal(
-                session_id=session.id,
-                step_id=step_id,
-                seq=seq,
-                name=name,
-                kind=classification.kind,
-                actor=actor,
-                args=args,
-                args_digest=args_digest,
-                flags=classification.flags,
-                targets=classification.targets,
-            )
-        )
-        write_ahead = self.needs_write_ahead(classification)
-        record = StepProposed(
+        proposal = Proposal(
             session_id=session.id,
-            step_id=step_id,
-            parent_id=current_step.get(),
-            seq=seq,
-            kind=classification.kind.value,
+            step_id=new_id(),
+            seq=session.next_seq(),
             name=name,
+            kind=classification.kind,
             actor=actor,
             args=args,
             args_digest=args_digest,
-            reason=classification.reason,
-            flags=sorted(classification.flags),
-            targets=list(classification.targets),
-            write_ahead=write_ahead,
-            decision=verdict.decision,
-            rule=verdict.rule,
-            policy_hash=verdict.policy_hash,
-            decision_reason=verdict.reason,
+            flags=classification.flags,
+            targets=classification.targets,
         )
-        handle = StepHandle(self, session, record, classification, verdict)
+        verdict = self.decide(proposal)
+        handle = StepHandle(
+            self,
+            session,
+            proposal,
+            classification,
+            verdict,
+            parent_id=current_step.get(),
+            write_ahead=self.needs_write_ahead(classification),
+            proposed_at=proposed_at,
+        )
+        self.record_proposal(handle)
+        if verdict.decision != "allow":
+            self._refuse(handle, verdict)
+        return handle
+
+    def record_proposal(self, handle: StepHandle) -> None:
+        """Write-ahead steps are durable now; cheap ones are built and written in the background."""
+        if not handle.write_ahead:
+            self.recorder.submit(handle.proposal_record)
+            return
+        record = handle.proposal_record()
         try:
-            self.record_proposal(record, write_ahead=write_ahead)
+            self.recorder.submit_durable(record)
         except StoreUnavailableError as exc:
             # The step will not run. Queue the proposal with its outcome, so the store holds
             # the whole story once it is writable again, then tell the caller.
             self.recorder.submit(record)
             handle.finish("not_run", error=f"audit store unavailable: {exc}")
             raise
-        if verdict.decision != "allow":
-            self._refuse(handle, verdict)
-        return handle
 
     def _refuse(self, handle: StepHandle, verdict: Verdict) -> None:
         if verdict.decision == "halt":
@@ -155,45 +153,80 @@ class StepHandle:
 
     __slots__ = (
         "_pipeline",
-        "_started_at",
         "_t0",
         "classification",
         "finished",
-        "record",
+        "parent_id",
+        "proposal",
+        "proposed_at",
         "session",
         "verdict",
+        "write_ahead",
     )
 
     def __init__(
         self,
         pipeline: Pipeline,
         session: Session,
-        record: StepProposed,
+        proposal: Proposal,
         classification: Classification,
         verdict: Verdict,
+        *,
+        parent_id: str | None,
+        write_ahead: bool,
+        proposed_at: _dt.datetime,
     ) -> None:
         self._pipeline = pipeline
         self.session = session
-        self.record = record
+        self.proposal = proposal
         self.classification = classification
         self.verdict = verdict
-        self._started_at = record.ts
+        self.parent_id = parent_id
+        self.write_ahead = write_ahead
+        self.proposed_at = proposed_at
         self._t0 = time.perf_counter()
         self.finished = False
 
     @property
     def step_id(self) -> str:
-        return self.record.step_id
+        return self.proposal.step_id
 
     @property
     def kind(self) -> Kind:
-        return self.classification.kind
+        return self.proposal.kind
 
     @property
     def args(self) -> dict[str, Any]:
-        return self.record.args
+        return self.proposal.args
+
+    def proposal_record(self) -> StepProposed:
+        p, c, v = self.proposal, self.classification, self.verdict
+        return StepProposed(
+            ts=self.proposed_at,
+            session_id=p.session_id,
+            step_id=p.step_id,
+            parent_id=self.parent_id,
+            seq=p.seq,
+            kind=p.kind.value,
+            name=p.name,
+            actor=p.actor,
+            args=p.args,
+            args_digest=p.args_digest,
+            reason=c.reason,
+            flags=sorted(c.flags),
+            targets=list(c.targets),
+            write_ahead=self.write_ahead,
+            decision=v.decision,
+            rule=v.rule,
+            policy_hash=v.policy_hash,
+            decision_reason=v.reason,
+        )
 
     def succeed(self, result: Any = None) -> None:
+        if type(result) in _IMMUTABLE and not self.write_ahead:
+            # Nothing can change an immutable result later: summarise it in the background.
+            self._finish_later(result)
+            return
         result_digest, summary = summarise_result(
             result, max_chars=self._pipeline.result_summary_chars
         )
@@ -219,19 +252,57 @@ class StepHandle:
         if self.finished:
             return
         self.finished = True
-        record = StepFinished(
-            session_id=self.session.id,
-            step_id=self.record.step_id,
-            seq=self.record.seq,
-            kind=self.record.kind,
-            status=status,
-            started_at=self._started_at,
-            duration_ms=(time.perf_counter() - self._t0) * 1000.0,
+        build = functools.partial(
+            self._outcome,
+            status,
+            (time.perf_counter() - self._t0) * 1000.0,
             result_digest=result_digest,
             result_summary=result_summary,
             error=error,
         )
         if durable:
-            self._pipeline.recorder.submit_durable(record)
+            self._pipeline.recorder.submit_durable(build())
         else:
-            self._pipeline.recorder.submit(record)
+            self._pipeline.recorder.submit(build)
+
+    def _finish_later(self, result: Any) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        duration_ms = (time.perf_counter() - self._t0) * 1000.0
+        limit = self._pipeline.result_summary_chars
+
+        def build() -> StepFinished:
+            result_digest, summary = summarise_result(result, max_chars=limit)
+            return self._outcome(
+                "ok", duration_ms, result_digest=result_digest, result_summary=summary
+            )
+
+        self._pipeline.recorder.submit(build)
+
+    def _outcome(
+        self,
+        status: StepStatus,
+        duration_ms: float,
+        *,
+        result_digest: str | None = None,
+        result_summary: str | None = None,
+        error: str | None = None,
+    ) -> StepFinished:
+        p = self.proposal
+        return StepFinished(
+            session_id=p.session_id,
+            step_id=p.step_id,
+            seq=p.seq,
+            kind=p.kind.value,
+            status=status,
+            started_at=self.proposed_at,
+            duration_ms=duration_ms,
+            result_digest=result_digest,
+            result_summary=result_summary,
+            error=error,
+        )
+
+
+# Results of these types cannot change after the step returns.
+_IMMUTABLE = frozenset({str, int, float, bool, bytes, type(None)})

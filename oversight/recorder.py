@@ -35,6 +35,10 @@ class RecordConsumer(Protocol):
     def close(self) -> None: ...
 
 
+# A queued item is a record, or a function that builds one: cheap steps hand over their
+# record's fields and the background thread pays for validation and serialisation.
+Pending = Record | Callable[[], Record]
+
 # If the store stays unwritable, the queue could grow without bound; past this many records
 # they are spilled to a local JSONL file instead, so nothing is lost and memory stays bounded.
 MAX_QUEUED = 200_000
@@ -57,7 +61,7 @@ class Recorder:
         self._batch_size = batch_size
         self._spill_dir = spill_dir or Path(".oversight")
         self._on_error = on_error or _stderr_warning
-        self._queue: collections.deque[Record] = collections.deque()
+        self._queue: collections.deque[Pending] = collections.deque()
         self._committed: collections.deque[Record] = collections.deque()
         self._write_lock = threading.Lock()
         self._deliver_lock = threading.Lock()
@@ -72,8 +76,8 @@ class Recorder:
         self._thread.start()
 
     # -- the hot path -----------------------------------------------------------------------
-    def submit(self, record: Record) -> None:
-        """Queue a record for the next batched write."""
+    def submit(self, record: Pending) -> None:
+        """Queue a record (or a function building it) for the next batched write."""
         queue = self._queue
         queue.append(record)
         if len(queue) >= self._batch_size and not self._wake.is_set():
@@ -140,7 +144,14 @@ class Recorder:
         queue = self._queue
         out: list[Record] = []
         while queue and len(out) < limit:
-            out.append(queue.popleft())
+            item = queue.popleft()
+            if callable(item):
+                try:
+                    item = item()
+                except Exception as exc:  # noqa: BLE001 - one bad record must not stop the rest
+                    self._report(f"could not build a queued record, it is lost: {exc!r}")
+                    continue
+            out.append(item)
         return out
 
     def _deliver(self) -> None:
