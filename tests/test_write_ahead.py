@@ -147,12 +147,12 @@ def test_records_the_store_cannot_take_at_exit_are_spilled_and_importable(
 
     with mon.session("s"):
         pass
-    later = mon.session("later")
-    later.start()
-    for i in range(5):
-        mon.check("lookup", {"q": str(i)}, session=later).succeed(str(i))
-    holder = _lock_store(db)
+    holder = _lock_store(db)  # from here on, every write attempt fails
     try:
+        later = mon.session("later")
+        later.start()
+        for i in range(5):
+            mon.check("lookup", {"q": str(i)}, session=later).succeed(str(i))
         mon.close()
     finally:
         holder.rollback()
