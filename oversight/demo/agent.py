@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
+
+from oversight.kinds import CONSEQUENTIAL
 from oversight.monitor import Monitor
 
 GIT = "git -c user.name=research-bot -c user.email=bot@example.invalid"
@@ -81,9 +84,10 @@ class ResearchAgent:
         python: str,
         *,
         pace_s: float = 0.0,
-        narrate: Callable[[str], None] = print,
+        narrate: Callable[[str | Text], None] = print,
     ) -> None:
         self.repo = repo
+        self.monitor = monitor
         self.pace_s = pace_s
         self.narrate = narrate
         self.script = script(python)
@@ -141,19 +145,33 @@ class ResearchAgent:
         job.write_text(json.dumps({"config": config, "gpus": gpus, "hours": hours}))
         return f"queued {job.name}: {gpus} GPUs x {hours} h"
 
+    def _preview(self, tool: str, args: dict[str, Any]) -> Text:
+        """What the monitor will make of the call (the same classifier, before it runs)."""
+        c = self.monitor.classifier.classify(tool, args)
+        write_ahead = c.kind in CONSEQUENTIAL
+        line = Text("  ")
+        line.append(f"{tool:<16}", style="cyan")
+        line.append(f"{c.kind.value:<15}", style="bold magenta" if write_ahead else "")
+        line.append("write-ahead " if write_ahead else "batched     ", style="dim")
+        if c.flags:
+            line.append(f"[{', '.join(sorted(c.flags))}] ", style="bold yellow")
+        line.append(c.reason[:90])
+        return line
+
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> None:
         messages = [{"role": "user", "content": "Improve the toy model and launch training."}]
         while True:
             reply = self.model(model="scripted-research-model", messages=messages[-4:])
             messages.append({"role": "assistant", "content": reply["content"]})
-            self.narrate(f"[dim]model:[/] {reply['content']}")
+            self.narrate(Text.assemble(("model: ", "dim"), reply["content"]))
             if not reply["tool_calls"]:
                 return
             for call in reply["tool_calls"]:
+                self.narrate(self._preview(call["name"], call["args"]))
                 result = self.tools[call["name"]](**call["args"])
                 shown = str(result).strip().splitlines()[-1:] or [""]
-                self.narrate(f"  [cyan]{call['name']}[/] → {shown[0][:100]}")
+                self.narrate(Text(f"      → {shown[0][:100]}", style="dim"))
                 messages.append({"role": "tool", "content": str(result)[:2000]})
             if self.pace_s:
                 time.sleep(self.pace_s)
