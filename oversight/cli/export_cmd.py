@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from oversight.cli import app
 from oversight.cli.common import DbOption, err_console, open_cli_store
@@ -35,9 +36,20 @@ def export(
     """Export one session as JSON lines: {seq, hash, prev_hash, record} per record."""
     fh: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
     written = 0
+    progress = Progress(
+        TextColumn("exporting"),
+        SpinnerColumn(),
+        TextColumn("{task.completed} records"),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
     try:
-        with open_cli_store(db) as store:
+        with open_cli_store(db) as store, progress:
+            task = progress.add_task("export", total=None)
             for stored in store.iter_records(session_id=session_id):
+                if written % 1000 == 0:
+                    progress.update(task, completed=written)
                 record = stored.record
                 if as_trace:
                     if not isinstance(record, StepProposed):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -117,7 +118,7 @@ def _sqlite_engine(url: URL, synchronous: str, busy_timeout_s: float) -> StoreEn
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(cursor, busy_timeout_s)
             cursor.execute(f"PRAGMA synchronous = {mode}")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -144,6 +145,27 @@ def _sqlite_engine(url: URL, synchronous: str, busy_timeout_s: float) -> StoreEn
         memory=memory,
         db_errors=(SQLAlchemyError, sqlite3.Error),
     )
+
+
+def _enable_wal(cursor: Any, busy_timeout_s: float) -> None:
+    """Switch to WAL, retrying while another process holds the lock the switch needs.
+
+    SQLite does not apply busy_timeout to a journal-mode change, so several processes opening a
+    fresh store at once would otherwise fail with "database is locked".
+    """
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + busy_timeout_s
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
 
 
 def _prepare_sqlite_path(path: Path) -> None:
