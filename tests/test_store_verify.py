@@ -16,6 +16,7 @@ from oversight.records import SessionEnded, SessionStarted, StepFinished, StepPr
 from oversight.store import SQLStore, VerifyProblem, VerifyReport, open_store
 from oversight.store.chain import GENESIS_HASH, record_hash
 from oversight.store.columns import record_columns
+from oversight.store import forked, sql
 
 N = 10
 COLUMNS = "seq, record_id, type, session_id, step_id, kind, decision, ts, prev_hash, hash, body"
@@ -43,6 +44,35 @@ def ten_records() -> list[Any]:
     records.append(SessionEnded(session_id="s", status="completed", steps=4))
     assert len(records) == N
     return records
+
+
+@pytest.fixture(autouse=True, params=["single-pass", "forked-segments"])
+def verify_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every verify test runs twice: one pass here, and split across forked workers.
+
+    The forked run lowers the size threshold so ten records are split into three segments
+    (`test_the_forked_path_is_taken` checks it really runs rather than falling back).
+    """
+    if request.param == "forked-segments":
+        monkeypatch.setattr(forked, "PARALLEL_MIN_ROWS", 2)
+        monkeypatch.setattr(forked, "MAX_WORKERS", 3)
+        monkeypatch.setattr(forked.os, "cpu_count", lambda: 3)
+    yield request.param
+
+
+def test_the_forked_path_is_taken(
+    verify_mode: str, store: SQLStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = forked.run_forked
+
+    def counting(tasks):  # type: ignore[no-untyped-def]
+        calls.append(len(tasks))
+        return real(tasks)
+
+    monkeypatch.setattr(sql, "run_forked", counting)
+    assert store.verify().ok
+    assert calls == ([3] if verify_mode == "forked-segments" else [])
 
 
 @pytest.fixture
@@ -325,7 +355,7 @@ def test_a_consistent_rewrite_of_chain_and_head_is_not_detected(
     assert store.verify().ok is True
 
 
-def test_verify_reports_progress_against_the_head(tmp_path: Any) -> None:
+def test_verify_reports_progress_against_the_head(tmp_path: Any, verify_mode: str) -> None:
     records = [
         StepProposed(
             session_id="big", step_id=f"s{i}", seq=i, kind="model.call", name="llm",
@@ -339,4 +369,7 @@ def test_verify_reports_progress_against_the_head(tmp_path: Any) -> None:
             big.append(records[i : i + 2_000])
         report = big.verify(progress=lambda done, total: calls.append((done, total)))
     assert report.ok and report.checked == 25_000
-    assert calls == [(10_000, 25_000), (20_000, 25_000), (25_000, 25_000)]
+    if verify_mode == "single-pass":
+        assert calls == [(10_000, 25_000), (20_000, 25_000), (25_000, 25_000)]
+    else:  # one call per finished segment
+        assert calls == [(8_333, 25_000), (16_666, 25_000), (25_000, 25_000)]

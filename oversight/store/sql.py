@@ -8,8 +8,10 @@ is batched by seq so memory stays constant however large the store grows.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, cast
 
@@ -28,6 +30,7 @@ from oversight.store.engine import (
     create_store_engine,
     store_failure,
 )
+from oversight.store.forked import ForkedTaskError, parallel_workers, run_forked
 from oversight.store.migrations import migrate
 from oversight.store.schema import RECORD_COLUMNS, chain_head, records
 
@@ -64,10 +67,12 @@ class SQLStore:
         )
         self._sql_copy = f"COPY {records.name} ({', '.join(RECORD_COLUMNS)}) FROM STDIN"
         self._sql_set_head = f"UPDATE {chain_head.name} SET seq = {p}, hash = {p} WHERE id = {p}"
-        self._sql_verify = (
+        columns = (
             "SELECT seq, record_id, type, session_id, step_id, kind, decision, ts, body, "
-            f"prev_hash, hash FROM {records.name} ORDER BY seq"
+            f"prev_hash, hash FROM {records.name}"
         )
+        self._sql_verify = f"{columns} ORDER BY seq"
+        self._sql_verify_range = f"{columns} WHERE seq > {p} AND seq <= {p} ORDER BY seq"
         self._closed = False
 
     @property
@@ -299,12 +304,25 @@ class SQLStore:
                         first_problem=VerifyProblem(0, None, "chain head row is missing"),
                     )
                 head_seq, head_hash = int(head_row[0]), str(head_row[1])
-                cursor = self._streaming_cursor(conn)
-                try:
-                    cursor.execute(self._sql_verify)
-                    checked, problem = _verify_rows(cursor, head_seq, head_hash, progress)
-                finally:
-                    cursor.close()
+                workers = parallel_workers(head_seq, memory=self._store.memory)
+                outcome = None
+                if workers > 1:
+                    try:
+                        outcome = self._verify_in_processes(
+                            conn, head_seq, head_hash, workers, progress
+                        )
+                    except ForkedTaskError:
+                        outcome = None  # verify here instead: slower, same answer
+                if outcome is not None:
+                    checked, problem = outcome
+                else:
+                    cursor = self._streaming_cursor(conn)
+                    try:
+                        cursor.execute(self._sql_verify)
+                        whole = _Segment(1, head_seq, GENESIS_HASH, True, head_hash)
+                        checked, problem = _verify_rows(cursor, whole, progress)
+                    finally:
+                        cursor.close()
         except self._store.db_errors as exc:
             raise store_failure(exc, self._store, "verify") from exc
         return VerifyReport(
@@ -314,6 +332,83 @@ class SQLStore:
             head_hash=head_hash,
             first_problem=problem,
         )
+
+    def _verify_in_processes(
+        self,
+        conn: Connection,
+        head_seq: int,
+        head_hash: str,
+        workers: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> tuple[int, VerifyProblem | None]:
+        """Verify the chain as `workers` segments in forked processes, one per core.
+
+        Each segment recomputes its own rows and checks their links, starting from the stored
+        hash of the row before it; the segment before checked that stored hash, so together
+        they verify the whole chain. Rows beyond the head are looked for here, in the snapshot
+        the head was read from. The first problem by seq wins, as in a single pass.
+        """
+        bounds = [head_seq * i // workers for i in range(workers + 1)]
+        starts = bounds[1:-1]
+        prev_of: dict[int, str] = {}
+        if starts:
+            marks = ", ".join([self._p] * len(starts))
+            prev_of = {
+                int(s): str(h)
+                for s, h in conn.exec_driver_sql(
+                    f"SELECT seq, hash FROM {records.name} WHERE seq IN ({marks})", tuple(starts)
+                )
+            }
+        segments = [
+            _Segment(
+                first=bounds[i] + 1,
+                last=bounds[i + 1],
+                prev_hash=GENESIS_HASH if i == 0 else prev_of.get(bounds[i], ""),
+                final=i == workers - 1,
+                head_hash=head_hash,
+            )
+            for i in range(workers)
+        ]
+        beyond = conn.exec_driver_sql(
+            f"SELECT seq, record_id FROM {records.name} WHERE seq > {self._p} ORDER BY seq LIMIT 1",
+            (head_seq,),
+        ).first()
+        results = run_forked([functools.partial(self._verify_segment, s) for s in segments])
+        done = 0
+        first: tuple[int, VerifyProblem] | None = None
+        for segment, (checked, problem) in zip(segments, results, strict=True):
+            done += checked
+            if progress is not None:
+                progress(done, head_seq)
+            if problem is not None and (first is None or problem.seq < first[1].seq):
+                first = (done, problem)
+        if beyond is not None:
+            seq, rid = int(beyond[0]), str(beyond[1])
+            if first is None or seq < first[1].seq:
+                first = (
+                    done,
+                    VerifyProblem(
+                        seq,
+                        rid,
+                        f"head mismatch: record at seq {seq} lies beyond the chain head (seq "
+                        f"{head_seq}): rows were appended without updating the head, or the head "
+                        "was moved back",
+                    ),
+                )
+        if first is None:
+            return done, None
+        return min(first[0], done), first[1]
+
+    def _verify_segment(self, segment: _Segment) -> tuple[int, VerifyProblem | None]:
+        """Runs in a forked child: its own connection, never the parent's pooled ones."""
+        self._engine.dispose(close=False)
+        with self._snapshot() as conn:
+            cursor = self._streaming_cursor(conn)
+            try:
+                cursor.execute(f"{self._sql_verify_range}", (segment.first - 1, segment.last))
+                return _verify_rows(cursor, segment, None)
+            finally:
+                cursor.close()
 
     @contextlib.contextmanager
     def _snapshot(self) -> Iterator[Connection]:
@@ -376,15 +471,26 @@ class SQLStore:
         self.close()
 
 
+@dataclass(frozen=True)
+class _Segment:
+    """A run of seqs to verify: rows `first..last` must chain on from `prev_hash`."""
+
+    first: int
+    last: int
+    prev_hash: str
+    final: bool
+    head_hash: str
+
+
 def _verify_rows(
     cursor: Any,
-    head_seq: int,
-    head_hash: str,
+    segment: _Segment,
     progress: Callable[[int, int], None] | None,
 ) -> tuple[int, VerifyProblem | None]:
-    """The verify loop: (rows checked, first problem or None)."""
-    expected = 1
-    prev_hash = GENESIS_HASH
+    """The verify loop over one segment: (rows checked, first problem or None)."""
+    head_seq = segment.last
+    expected = segment.first
+    prev_hash = segment.prev_hash
     checked = 0
     next_progress = PROGRESS_EVERY
     fetch = cursor.fetchmany
@@ -436,13 +542,17 @@ def _verify_rows(
             next_progress = (checked // PROGRESS_EVERY + 1) * PROGRESS_EVERY
     last = expected - 1
     if last < head_seq:
+        if not segment.final:
+            return checked, VerifyProblem(
+                last + 1, None, f"seq gap: seq {last + 1} is missing: a record was deleted"
+            )
         return checked, VerifyProblem(
             last + 1,
             None,
             f"head mismatch: the chain head says {head_seq} records but the table ends at seq "
             f"{last}: the tail was truncated (or the head moved forward)",
         )
-    if prev_hash != head_hash:
+    if segment.final and prev_hash != segment.head_hash:
         return checked, VerifyProblem(
             head_seq,
             None,
