@@ -126,7 +126,8 @@ def render_timeline(view: SessionView, *, show_args: bool = False) -> None:
         if step.finished is not None and step.finished.error:
             detail += f"\n→ {step.finished.error}"
         elif step.finished is not None and step.finished.result_summary:
-            detail += f"\n→ {step.finished.result_summary[:100]}"
+            first_line = step.finished.result_summary.strip().splitlines()[:1] or [""]
+            detail += f"\n→ {first_line[0][:100]}"
         if show_args:
             detail += "\n" + json.dumps(p.args, ensure_ascii=False)[:400]
         table.add_row(

@@ -13,6 +13,35 @@ from oversight.demo.agent import ResearchAgent
 from oversight.demo.workspace import create_workspace
 from oversight.monitor import Monitor
 from oversight.settings import Settings
+from oversight.timeline import SessionView
+
+
+def _summarise(console: Console, view: SessionView, url: str, db: str | None) -> None:
+    """What oversight saw, in three lines, and proof the log is intact."""
+    from collections import Counter
+
+    from oversight.store import open_store
+
+    steps = [s.proposed for s in view.steps]
+    kinds = Counter(s.kind for s in steps)
+    console.print(
+        "[bold]What oversight saw:[/] "
+        + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common())
+    )
+    durable = sum(1 for s in steps if s.write_ahead)
+    flagged = [f"{s.name} ({', '.join(s.flags)})" for s in steps if s.flags]
+    console.print(
+        f"{durable} of {len(steps)} steps were durable in the store before they ran "
+        f"(write-ahead); flagged: {'; '.join(flagged) or 'none'}"
+    )
+    with open_store(Settings.from_env(db=db).store_url()) as store:
+        report = store.verify()
+    state = "[green]intact[/]" if report.ok else "[bold red]TAMPERED[/]"
+    console.print(f"hash chain over {report.checked} records in {url}: {state}")
+    console.print(
+        "[dim]This release records and classifies; checkpoints that stop a step for a person "
+        "come next.[/]"
+    )
 
 
 def run_demo(
@@ -57,7 +86,10 @@ def run_demo(
         finally:
             monitor.close()
         console.print()
-        render_timeline(build_session(session_id, records))
+        view = build_session(session_id, records)
+        render_timeline(view)
+        console.print()
+        _summarise(console, view, url, db)
         console.print()
         console.print("[bold]Inspect it yourself:[/]")
         db_flag = f" --db {db}" if db else ""
