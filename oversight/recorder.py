@@ -102,7 +102,8 @@ class Recorder:
             self._committed.extend(pending)
             self._committed.extend(records)
             self.written += len(pending) + len(records)
-        self._wake.set()
+        # Telemetry for these follows on the writer's next tick; waking it now would cost the
+        # agent a thread switch on every write-ahead step.
 
     def flush(self) -> None:
         """Make every queued record durable now."""

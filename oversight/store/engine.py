@@ -48,6 +48,8 @@ class StoreEngine:
     """What to name in error messages: the SQLite file path or the PostgreSQL host."""
     memory: bool
     db_errors: tuple[type[BaseException], ...]
+    synchronous: str = "FULL"
+    """SQLite's configured durability for write-ahead commits."""
 
 
 def display_url(url: str | URL) -> str:
@@ -113,13 +115,14 @@ def _sqlite_engine(url: URL, synchronous: str, busy_timeout_s: float) -> StoreEn
     busy_ms = max(1, int(busy_timeout_s * 1000))
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
             _enable_wal(cursor, busy_timeout_s)
             cursor.execute(f"PRAGMA synchronous = {mode}")
+            record.info["oversight_synchronous"] = mode
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
@@ -134,7 +137,11 @@ def _sqlite_engine(url: URL, synchronous: str, busy_timeout_s: float) -> StoreEn
         # still safe against the agent crashing, and the next write-ahead commit syncs the
         # whole log. Write-ahead transactions always get the configured mode.
         batched = options.get("oversight_batched", False)
-        conn.exec_driver_sql(f"PRAGMA synchronous = {'NORMAL' if batched else mode}")
+        wanted = "NORMAL" if batched else mode
+        info = conn.connection.info
+        if info.get("oversight_synchronous") != wanted:
+            conn.exec_driver_sql(f"PRAGMA synchronous = {wanted}")
+            info["oversight_synchronous"] = wanted
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return StoreEngine(
@@ -144,6 +151,7 @@ def _sqlite_engine(url: URL, synchronous: str, busy_timeout_s: float) -> StoreEn
         where=where,
         memory=memory,
         db_errors=(SQLAlchemyError, sqlite3.Error),
+        synchronous=mode,
     )
 
 

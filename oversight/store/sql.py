@@ -22,7 +22,7 @@ from oversight.errors import StoreCorruptError, StoreError, StoreUnavailableErro
 from oversight.records import Record, parse_record
 from oversight.store.base import SessionSummary, StoredRecord, VerifyProblem, VerifyReport
 from oversight.store.chain import GENESIS_HASH, record_hash
-from oversight.store.columns import body_disagreement, parse_ts, record_columns
+from oversight.store.columns import Columns, body_disagreement, parse_ts, record_columns
 from oversight.store.engine import (
     BATCHED,
     READ_ONLY,
@@ -103,6 +103,8 @@ class SQLStore:
             return []
         self._check_open()
         prepared = [record_columns(r) for r in records]
+        if self._store.dialect == "sqlite":
+            return self._append_sqlite(records, prepared, durable=durable)
         try:
             with (
                 self._write_lock,
@@ -114,22 +116,68 @@ class SQLStore:
                 head = self._read_head(conn)
                 if head is None:
                     raise StoreUnavailableError(self._no_head_message())
-                seq, prev = head
-                rows: list[tuple[Any, ...]] = []
-                add = rows.append
-                for c in prepared:
-                    seq += 1
-                    h = record_hash(prev, seq, *c)
-                    add((seq, *c[:7], prev, h, c.body))
-                    prev = h
+                rows = self._chain(head[0], head[1], prepared)
                 self._insert(conn, rows)
-                conn.exec_driver_sql(self._sql_set_head, (seq, prev, _HEAD_ID))
+                conn.exec_driver_sql(self._sql_set_head, (rows[-1][0], rows[-1][9], _HEAD_ID))
         except self._store.db_errors as exc:
             raise store_failure(exc, self._store, "append to") from exc
         return [
             StoredRecord(seq=row[0], hash=row[9], prev_hash=row[8], record=record)
             for row, record in zip(rows, records, strict=True)
         ]
+
+    def _append_sqlite(
+        self, records: Sequence[Record], prepared: list[Columns], *, durable: bool
+    ) -> list[StoredRecord]:
+        """The same transaction as `append`, on the raw sqlite3 connection.
+
+        A write-ahead append sits on the agent's path before a consequential step; SQLAlchemy's
+        per-statement machinery cost more than SQLite's own work there.
+        """
+        mode = self._store.synchronous if durable else "NORMAL"
+        try:
+            with self._write_lock:
+                raw = self._engine.raw_connection()
+                try:
+                    cursor = raw.cursor()
+                    if raw.info.get("oversight_synchronous") != mode:
+                        cursor.execute(f"PRAGMA synchronous = {mode}")
+                        raw.info["oversight_synchronous"] = mode
+                    cursor.execute("BEGIN IMMEDIATE")
+                    try:
+                        head = cursor.execute(self._sql_head).fetchone()
+                        if head is None:
+                            raise StoreUnavailableError(self._no_head_message())
+                        rows = self._chain(int(head[0]), str(head[1]), prepared)
+                        cursor.executemany(self._sql_insert, rows)
+                        cursor.execute(self._sql_set_head, (rows[-1][0], rows[-1][9], _HEAD_ID))
+                        cursor.execute("COMMIT")
+                    except BaseException:
+                        if raw.dbapi_connection is not None and raw.dbapi_connection.in_transaction:
+                            cursor.execute("ROLLBACK")
+                        raise
+                    finally:
+                        cursor.close()
+                finally:
+                    raw.close()
+        except self._store.db_errors as exc:
+            raise store_failure(exc, self._store, "append to") from exc
+        return [
+            StoredRecord(seq=row[0], hash=row[9], prev_hash=row[8], record=record)
+            for row, record in zip(rows, records, strict=True)
+        ]
+
+    @staticmethod
+    def _chain(seq: int, prev: str, prepared: list[Columns]) -> list[tuple[Any, ...]]:
+        """Row tuples for `prepared`, numbered and hash-linked after (seq, prev)."""
+        rows: list[tuple[Any, ...]] = []
+        add = rows.append
+        for c in prepared:
+            seq += 1
+            h = record_hash(prev, seq, *c)
+            add((seq, *c[:7], prev, h, c.body))
+            prev = h
+        return rows
 
     def _insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         cursor = cast(Any, conn.connection.dbapi_connection).cursor()
