@@ -19,6 +19,7 @@ from benchmarks.common import Timing, header, per_call, verdict
 from oversight import Monitor, Settings
 
 N = 20_000
+ROUNDS = 3
 
 
 def _bare() -> Timing:
@@ -29,6 +30,7 @@ def _bare() -> Timing:
 
 
 def _hand_rolled(tmp: Path, *, tuned: bool) -> Timing:
+    tmp.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(tmp / f"hand-{tuned}.db")
     if tuned:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -89,8 +91,14 @@ def main() -> None:
         tmp = Path(tmpdir)
         bare = _bare()
         hand_default = _hand_rolled(tmp, tuned=False)
-        hand_tuned = _hand_rolled(tmp, tuned=True)
-        ours, ours_amortised = _monitored(tmp, kind=None, name="lookup_docs")
+        # This machine's speed drifts from second to second, so the two contenders are
+        # measured in alternation, ROUNDS times each, and each keeps its best round.
+        hand_rounds, our_rounds = [], []
+        for i in range(ROUNDS):
+            hand_rounds.append(_hand_rolled(tmp / f"r{i}", tuned=True))
+            our_rounds.append(_monitored(tmp / f"r{i}", kind=None, name="lookup_docs"))
+        hand_tuned = min(hand_rounds, key=lambda t: t.median_us)
+        ours, ours_amortised = min(our_rounds, key=lambda r: r[0].median_us)
         wa, wa_amortised = _monitored(tmp, kind="train.launch", name="launch_training")
         wa_normal, wa_normal_amortised = _monitored(
             tmp, kind="train.launch", name="launch_training", synchronous="NORMAL"
@@ -99,6 +107,7 @@ def main() -> None:
     over_hand_default = hand_default.median_us - bare.median_us
     over_hand_tuned = hand_tuned.median_us - bare.median_us
     over_wa = wa.median_us - bare.median_us
+    print(f"(best of {ROUNDS} alternating rounds for the hand-rolled baseline and @monitor.step)")
     print(f"bare call                         {bare}")
     print(f"hand-rolled, SQLite defaults      {hand_default}")
     print(f"hand-rolled, WAL+NORMAL (tuned)   {hand_tuned}")
