@@ -101,6 +101,8 @@ class Monitor:
             result_summary_chars=self.settings.result_summary_chars,
         )
         self._implicit: Session | None = None
+        self._open_sessions: dict[str, Session] = {}
+        self._sessions_lock = threading.Lock()
         self._closed = False
         _close_at_exit(self)
 
@@ -205,10 +207,28 @@ class Monitor:
             session = self._active_session()
         return self._pipeline.propose(session, name, raw_args, declared=declared)
 
+    def _session_opened(self, session: Session) -> None:
+        with self._sessions_lock:
+            self._open_sessions[session.id] = session
+
+    def _session_closed(self, session: Session) -> None:
+        with self._sessions_lock:
+            self._open_sessions.pop(session.id, None)
+
     def _active_session(self) -> Session:
+        """The session a step belongs to.
+
+        The context's session when there is one. Threads the agent starts itself do not inherit
+        context variables, so a step there joins the monitor's one open session; with several
+        open, it cannot know which, and records the step in an implicit session instead.
+        """
         session = current_session.get()
         if session is not None and session.monitor is self:
             return session
+        with self._sessions_lock:
+            explicit = [s for s in self._open_sessions.values() if s is not self._implicit]
+        if len(explicit) == 1:
+            return explicit[0]
         if self._implicit is None or self._implicit.ended:
             self._implicit = Session(
                 self, f"implicit-{new_id()}", agent=None, metadata={"implicit": True}

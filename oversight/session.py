@@ -65,6 +65,7 @@ class Session:
         if self.started:
             raise SessionError(f"session {self.id!r} was already started")
         self.started = True
+        self.monitor._session_opened(self)
         self.monitor._recorder.submit(
             SessionStarted(
                 session_id=self.id,
@@ -82,6 +83,7 @@ class Session:
         if self.ended:
             return
         self.ended = True
+        self.monitor._session_closed(self)
         if self.halted_reason is not None:
             status = "halted"
         self.monitor._recorder.submit(

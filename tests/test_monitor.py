@@ -57,7 +57,7 @@ def test_kind_is_inferred_from_the_tool_name_and_arguments() -> None:
         mon = run.monitor
 
         @mon.step
-        def Bash(command: str) -> str:  # noqa: N802 - the tool's name as the agent host calls it
+        def Bash(command: str) -> str:
             return "ok"
 
         @mon.step(name="Read")
@@ -162,9 +162,8 @@ def test_a_failing_step_is_recorded_as_error_and_the_exception_propagates() -> N
         def run_experiment(seed: int) -> None:
             raise RuntimeError("CUDA out of memory")
 
-        with pytest.raises(RuntimeError, match="out of memory"):
-            with run.monitor.session("s"):
-                run_experiment(1)
+        with pytest.raises(RuntimeError, match="out of memory"), run.monitor.session("s"):
+            run_experiment(1)
         (outcome,) = run.outcomes("s").values()
         ended = run.records("s")[-1]
     assert outcome.status == "error" and "CUDA out of memory" in (outcome.error or "")
@@ -200,9 +199,8 @@ def test_a_denied_step_does_not_run_and_the_agent_is_told_why() -> None:
         def launch(config: str) -> None:
             ran.append(config)
 
-        with run.monitor.session("s"):
-            with pytest.raises(CheckpointDenied) as info:
-                launch("c.yaml")
+        with run.monitor.session("s"), pytest.raises(CheckpointDenied) as info:
+            launch("c.yaml")
         (proposed,) = run.steps("s")
         (outcome,) = run.outcomes("s").values()
     assert ran == []
@@ -220,11 +218,10 @@ def test_a_halt_stops_this_step_and_every_later_one() -> None:
         def bash(command: str) -> None:
             ran.append(command)
 
-        with pytest.raises(SessionHalted):
-            with run.monitor.session("s"):
-                with pytest.raises(SessionHalted):
-                    bash("rm -rf /data")
-                bash("ls")
+        with pytest.raises(SessionHalted), run.monitor.session("s"):
+            with pytest.raises(SessionHalted):
+                bash("rm -rf /data")
+            bash("ls")
         records = run.records("s")
     assert ran == []
     assert records[-1].type == "session.ended" and records[-1].status == "halted"
@@ -259,9 +256,8 @@ def test_low_level_check_records_an_adapters_call() -> None:
     ],
 )
 def test_invalid_api_use_raises_a_typed_error_naming_the_problem(call, error) -> None:
-    with monitored() as run:
-        with pytest.raises(error):
-            call(run.monitor)
+    with monitored() as run, pytest.raises(error):
+        call(run.monitor)
 
 
 def test_unknown_kind_error_lists_the_accepted_kinds() -> None:
@@ -275,3 +271,37 @@ def test_generator_functions_are_refused_with_an_explanation() -> None:
         @run.monitor.step
         def stream(q: str):  # type: ignore[no-untyped-def]
             yield q
+
+
+def test_steps_in_threads_the_agent_starts_join_its_one_open_session() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with monitored() as run:
+
+        @run.monitor.step(name="fetch", kind="tool.call")
+        def fetch(url: str) -> str:
+            return url
+
+        with run.monitor.session("threaded"), ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(fetch, [f"u{i}" for i in range(8)]))
+        steps = run.steps("threaded")
+    assert sorted(s.args["url"] for s in steps) == [f"u{i}" for i in range(8)]
+    assert sorted(s.seq for s in steps) == list(range(1, 9))
+
+
+def test_with_two_open_sessions_a_contextless_step_goes_to_an_implicit_session() -> None:
+    import threading
+
+    with monitored() as run:
+        mon = run.monitor
+        a, b = mon.session("a"), mon.session("b")
+        a.start()
+        b.start()
+        thread = threading.Thread(target=lambda: mon.check("lookup", {"q": 1}).succeed())
+        thread.start()
+        thread.join()
+        a.end()
+        b.end()
+        assert run.steps("a") == [] and run.steps("b") == []
+        (step,) = [s for s in run.steps() if s.session_id.startswith("implicit-")]
+    assert step.name == "lookup"
