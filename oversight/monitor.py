@@ -202,10 +202,7 @@ class Monitor:
 
     # -- internals ----------------------------------------------------------------------------
     def _propose(self, name: str, raw_args: Mapping[str, Any], declared: Kind | None) -> StepHandle:
-        session = current_session.get()
-        if session is None or session.monitor is not self:
-            session = self._active_session()
-        return self._pipeline.propose(session, name, raw_args, declared=declared)
+        return self._pipeline.propose(self._active_session(), name, raw_args, declared=declared)
 
     def _session_opened(self, session: Session) -> None:
         with self._sessions_lock:
