@@ -30,15 +30,55 @@ class Proposal:
 
 
 @dataclass(frozen=True, slots=True)
+class PastStep:
+    """What a policy may know of an earlier step in the same session."""
+
+    seq: int
+    kind: Kind
+    name: str
+    flags: frozenset[str]
+    targets: tuple[str, ...]
+    reviewed: bool
+    """A person approved it before it ran (automatic approvals by rule or grant do not count)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFacts:
+    """Session state a policy can match on, maintained incrementally by the monitor."""
+
+    consequential_since_review: int = 0
+    """Consequential steps since a person last reviewed one."""
+    consequential_last_hour: int = 0
+    history: tuple[PastStep, ...] = ()
+    """Recent steps, oldest first (bounded)."""
+    autonomy_score: float | None = None
+    scenario: int | None = None
+
+
+NO_FACTS = SessionFacts()
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalSpec:
+    """Who must approve a gated step, how many of them, and by when (deadlines deny)."""
+
+    role: str = "approver"
+    quorum: int = 1
+    timeout_s: float = 900.0
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     decision: Decision
     reason: str
     rule: str | None = None
     policy_hash: str | None = None
+    approval: ApprovalSpec | None = None
+    """Set when decision is require_approval."""
 
 
 class Decider(Protocol):
-    def decide(self, proposal: Proposal) -> Verdict: ...
+    def decide(self, proposal: Proposal, facts: SessionFacts = NO_FACTS) -> Verdict: ...
 
 
 class RecordOnly:
@@ -46,5 +86,5 @@ class RecordOnly:
 
     VERDICT = Verdict("allow", "no policy enforced: recording only")
 
-    def decide(self, proposal: Proposal) -> Verdict:
+    def decide(self, proposal: Proposal, facts: SessionFacts = NO_FACTS) -> Verdict:
         return self.VERDICT

@@ -183,7 +183,7 @@ def test_steps_outside_a_session_go_to_an_implicit_session() -> None:
 
 
 class _DenyTrainingLaunches:
-    def decide(self, proposal: Proposal) -> Verdict:
+    def decide(self, proposal: Proposal, facts: object = None) -> Verdict:
         if proposal.kind == "train.launch":
             return Verdict("deny", "training needs a person", rule="no-unreviewed-training")
         if "rm -rf" in str(proposal.args):
