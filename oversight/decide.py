@@ -81,10 +81,17 @@ class Decider(Protocol):
     def decide(self, proposal: Proposal, facts: SessionFacts = NO_FACTS) -> Verdict: ...
 
 
+def wants_facts(decider: Decider) -> bool:
+    """Deciders that never look at session facts say so (`uses_facts = False`), sparing the
+    monitor from assembling them on every step."""
+    return bool(getattr(decider, "uses_facts", True))
+
+
 class RecordOnly:
     """Allows everything: the monitor records and classifies but gates nothing."""
 
     VERDICT = Verdict("allow", "no policy enforced: recording only")
+    uses_facts = False
 
     def decide(self, proposal: Proposal, facts: SessionFacts = NO_FACTS) -> Verdict:
         return self.VERDICT

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from oversight.canonical import new_id, utc_now
 from oversight.classify import Classification, Classifier
 from oversight.context import current_step
-from oversight.decide import Decider, Proposal, Verdict
+from oversight.decide import NO_FACTS, Decider, Proposal, SessionFacts, Verdict, wants_facts
 from oversight.errors import CheckpointDenied, ConfigError, SessionHalted, StoreUnavailableError
 from oversight.kinds import CONSEQUENTIAL, Kind
 from oversight.normalise import normalise_args, summarise_result
@@ -46,6 +46,7 @@ class Pipeline:
     ) -> None:
         self.classifier = classifier
         self.decider = decider
+        self.wants_facts = wants_facts(decider)
         self.recorder = recorder
         self.max_arg_chars = max_arg_chars
         self.result_summary_chars = result_summary_chars
@@ -57,8 +58,8 @@ class Pipeline:
     def classify(self, name: str, args: dict[str, Any], declared: Kind | None) -> Classification:
         return self.classifier.classify(name, args, declared)
 
-    def decide(self, proposal: Proposal) -> Verdict:
-        verdict = self.decider.decide(proposal)
+    def decide(self, proposal: Proposal, facts: SessionFacts = NO_FACTS) -> Verdict:
+        verdict = self.decider.decide(proposal, facts)
         if not isinstance(verdict, Verdict) or verdict.decision not in DECISIONS:
             # Fail closed: a decider that answers nonsense has not allowed anything.
             raise ConfigError(
@@ -104,7 +105,9 @@ class Pipeline:
             flags=classification.flags,
             targets=classification.targets,
         )
-        verdict = self.decide(proposal)
+        verdict = self.decide(proposal, session.facts.facts() if self.wants_facts else NO_FACTS)
+        # Reviews by a person arrive with approvals; until then every step is unreviewed.
+        session.facts.observe(proposal, reviewed=False)
         handle = StepHandle(
             self,
             session,

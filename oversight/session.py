@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Self
 from oversight._version import __version__
 from oversight.context import current_session
 from oversight.errors import SessionError, SessionHalted
+from oversight.facts import FactsTracker
 from oversight.records import SessionEnded, SessionStarted, SessionStatus
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class Session:
         self.started = False
         self.ended = False
         self.halted_reason: str | None = None
+        self.facts = FactsTracker()
         self._tokens: list[Token[Session | None]] = []
 
     def next_seq(self) -> int:

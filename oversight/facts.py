@@ -1,0 +1,83 @@
+"""Per-session facts that policies match on, kept up to date in O(1) per step.
+
+Counting from the store on every step would make decisions slower as sessions grow; instead the
+session folds each step in as it is decided: consequential steps since a person last reviewed
+one, consequential steps in the last hour (a sliding window), and a bounded recent history for
+sequence rules ("a training launch after an unreviewed write to evaluation code").
+"""
+
+from __future__ import annotations
+
+import collections
+import collections.abc
+import threading
+import time
+
+from oversight.decide import PastStep, Proposal, SessionFacts
+from oversight.kinds import CONSEQUENTIAL
+
+HISTORY_LIMIT = 256
+WINDOW_S = 3600.0
+
+
+class FactsTracker:
+    def __init__(self, *, clock: collections.abc.Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._since_review = 0
+        self._window: collections.deque[float] = collections.deque()
+        # (proposal, reviewed) pairs: PastStep objects are only built when a policy asks.
+        self._history: collections.deque[tuple[Proposal, bool]] = collections.deque(
+            maxlen=HISTORY_LIMIT
+        )
+        self._snapshot: SessionFacts | None = None
+        self.autonomy_score: float | None = None
+        self.scenario: int | None = None
+
+    def facts(self) -> SessionFacts:
+        """The facts as of now; cached until the next step changes them."""
+        with self._lock:
+            self._expire()
+            if self._snapshot is None:
+                self._snapshot = SessionFacts(
+                    consequential_since_review=self._since_review,
+                    consequential_last_hour=len(self._window),
+                    history=tuple(_past(p, reviewed) for p, reviewed in self._history),
+                    autonomy_score=self.autonomy_score,
+                    scenario=self.scenario,
+                )
+            return self._snapshot
+
+    def observe(self, proposal: Proposal, *, reviewed: bool) -> None:
+        """Fold in a step that is about to run (or was refused: it still happened)."""
+        consequential = proposal.kind in CONSEQUENTIAL
+        with self._lock:
+            if reviewed:
+                self._since_review = 0
+            elif consequential:
+                self._since_review += 1
+            if consequential:
+                self._window.append(self._clock())
+            self._history.append((proposal, reviewed))
+            self._snapshot = None
+
+    def _expire(self) -> None:
+        horizon = self._clock() - WINDOW_S
+        window = self._window
+        changed = False
+        while window and window[0] < horizon:
+            window.popleft()
+            changed = True
+        if changed:
+            self._snapshot = None
+
+
+def _past(proposal: Proposal, reviewed: bool) -> PastStep:
+    return PastStep(
+        seq=proposal.seq,
+        kind=proposal.kind,
+        name=proposal.name,
+        flags=proposal.flags,
+        targets=proposal.targets,
+        reviewed=reviewed,
+    )
