@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Self, TypeVar, overload
@@ -86,21 +87,28 @@ class Monitor:
             log_format=self.settings.log_format,
             tracer_provider=tracer_provider,
         )
+        self.halts: dict[str, str] = {}
+        """Active halts (scope → reason) as of the last poll; "*" halts every session."""
+        self._halts_polled = 0.0
         self._recorder = Recorder(
             self.store,
             consumers=[self.telemetry],
             flush_interval_s=self.settings.flush_interval_ms / 1000.0,
             batch_size=self.settings.batch_size,
             spill_dir=_spill_dir(self.settings.store_url()),
+            on_tick=self._poll_halts,
         )
+        self._implicit: Session | None = None
         self._pipeline = Pipeline(
             classifier=self.classifier,
             decider=self.decider,
             recorder=self._recorder,
             max_arg_chars=self.settings.max_arg_chars,
             result_summary_chars=self.settings.result_summary_chars,
+            halt_check=self.halt_reason_now,
+            halt_after_denials=self.settings.halt_after_denials,
         )
-        self._implicit: Session | None = None
+
         self._open_sessions: dict[str, Session] = {}
         self._sessions_lock = threading.Lock()
         self._closed = False
@@ -179,6 +187,29 @@ class Monitor:
         return self._pipeline.propose(
             session or self._active_session(), name, args, declared=declared, actor=actor
         )
+
+    def halt(self, reason: str, *, session_id: str | None = None, by: str = "monitor") -> None:
+        """Halt one session (or every session) in the store, for every process using it."""
+        scope = session_id or "*"
+        self.store.halt(scope, reason, by)
+        self.halts[scope] = reason
+
+    def halt_reason(self, session_id: str) -> str | None:
+        """Why `session_id` is halted, as of the last poll (cheap: two dict lookups)."""
+        halts = self.halts
+        return halts.get(session_id) or halts.get("*")
+
+    def halt_reason_now(self, session_id: str) -> str | None:
+        """Like halt_reason, but asks the store first: used before consequential steps."""
+        self._poll_halts(force=True)
+        return self.halt_reason(session_id)
+
+    def _poll_halts(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._halts_polled < self.settings.halt_poll_ms / 1000.0:
+            return
+        self._halts_polled = now
+        self.halts = self.store.active_halts()
 
     def flush(self) -> None:
         """Make every record so far durable now."""

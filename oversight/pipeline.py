@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from oversight.canonical import new_id, utc_now
@@ -43,7 +43,11 @@ class Pipeline:
         recorder: Recorder,
         max_arg_chars: int,
         result_summary_chars: int,
+        halt_check: Callable[[str], str | None] | None = None,
+        halt_after_denials: int = 3,
     ) -> None:
+        self.halt_check = halt_check
+        self.halt_after_denials = halt_after_denials
         self.classifier = classifier
         self.decider = decider
         self.wants_facts = wants_facts(decider)
@@ -106,6 +110,12 @@ class Pipeline:
             targets=classification.targets,
         )
         verdict = self.decide(proposal, session.facts.facts() if self.wants_facts else NO_FACTS)
+        write_ahead = self.needs_write_ahead(classification)
+        if write_ahead and self.halt_check is not None:
+            # Consequential steps ask the store itself: a halt issued a moment ago applies.
+            halted = self.halt_check(session.id)
+            if halted is not None:
+                verdict = Verdict("halt", halted, rule="(halt switch)")
         # Reviews by a person arrive with approvals; until then every step is unreviewed.
         session.facts.observe(proposal, reviewed=False)
         handle = StepHandle(
@@ -115,7 +125,7 @@ class Pipeline:
             classification,
             verdict,
             parent_id=current_step.get(),
-            write_ahead=self.needs_write_ahead(classification),
+            write_ahead=write_ahead,
             proposed_at=proposed_at,
         )
         self.record_proposal(handle)
@@ -144,11 +154,31 @@ class Pipeline:
             handle.finish("halted", error=verdict.reason, durable=True)
             raise SessionHalted(handle.session.id, verdict.reason)
         reason = verdict.reason
+        if self._repeated_denial(handle):
+            reason = (
+                f"the same denied action was proposed {self.halt_after_denials} times "
+                f"(last denial: {reason})"
+            )
+            handle.session.halt(reason)
+            handle.finish("halted", error=reason, durable=True)
+            raise SessionHalted(handle.session.id, reason)
         if verdict.decision == "require_approval":
             # Fail closed: with no approval channel there is nobody who could say yes.
             reason = f"approval required and no approval channel is configured ({verdict.reason})"
         handle.finish("denied", error=reason, durable=True)
         raise CheckpointDenied(reason, step_id=handle.step_id, rule=verdict.rule)
+
+    def _repeated_denial(self, handle: StepHandle) -> bool:
+        """Count this denial by exact call and by kind + target; true once either repeats
+        `halt_after_denials` times (an agent retrying a refused action in small variations)."""
+        p = handle.proposal
+        keys = [("digest", p.args_digest), *(("target", p.kind.value, t) for t in p.targets)]
+        counts = handle.session.denials
+        repeated = False
+        for key in keys:
+            counts[key] += 1
+            repeated = repeated or counts[key] >= self.halt_after_denials
+        return repeated
 
 
 class StepHandle:

@@ -54,6 +54,7 @@ class Recorder:
         batch_size: int = 2000,
         spill_dir: Path | None = None,
         on_error: Callable[[str], None] | None = None,
+        on_tick: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
         self._consumers = tuple(consumers)
@@ -61,6 +62,7 @@ class Recorder:
         self._batch_size = batch_size
         self._spill_dir = spill_dir or Path(".oversight")
         self._on_error = on_error or _stderr_warning
+        self._on_tick = on_tick
         self._queue: collections.deque[Pending] = collections.deque()
         self._committed: collections.deque[Record] = collections.deque()
         self._write_lock = threading.Lock()
@@ -124,6 +126,11 @@ class Recorder:
                     self._spill(self._drain(len(self._queue)))
                 time.sleep(min(1.0, self._interval * 4))
             self._deliver()
+            if self._on_tick is not None:
+                try:
+                    self._on_tick()
+                except Exception as exc:  # noqa: BLE001 - a failed poll is retried next tick
+                    self._report(f"periodic check failed: {exc!r}")
             if stopping:
                 return
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import socket
@@ -45,6 +46,7 @@ class Session:
         self.ended = False
         self.halted_reason: str | None = None
         self.facts = FactsTracker()
+        self.denials: collections.Counter[tuple[str, ...]] = collections.Counter()
         self._tokens: list[Token[Session | None]] = []
 
     def next_seq(self) -> int:
@@ -53,7 +55,11 @@ class Session:
             return next(self._seq)
 
     def check_running(self) -> None:
-        """Raise if no further step may run in this session."""
+        """Raise if no further step may run in this session (halts seen at the last poll)."""
+        if self.halted_reason is None:
+            reason = self.monitor.halt_reason(self.id)
+            if reason is not None:
+                self.halt(reason)
         if self.halted_reason is not None:
             raise SessionHalted(self.id, self.halted_reason)
         if self.ended:

@@ -58,6 +58,19 @@ class Settings(BaseModel):
         500, ge=16, le=100_000, description="Length of the stored summary of a step's result."
     )
 
+    halt_poll_ms: float = Field(
+        100.0,
+        gt=0,
+        le=60_000,
+        description="How often a monitor looks for halts of cheap steps; consequential steps "
+        "check the store synchronously before they run.",
+    )
+    halt_after_denials: int = Field(
+        3,
+        ge=1,
+        description="Proposing the same denied action this many times halts the session.",
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Read OVERSIGHT_<FIELD> variables; explicit overrides win over the environment."""

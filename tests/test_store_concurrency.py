@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from oversight.store import open_store
+from oversight.store.migrations import LATEST_VERSION
 
 PROCESSES = 4
 
@@ -128,5 +129,5 @@ def test_processes_opening_a_fresh_store_at_once_migrate_it_once(store_url: str)
             heads = conn.execute(text("SELECT id FROM oversight_chain_head")).all()
     finally:
         engine.dispose()
-    assert [v for (v,) in rows] == [1]
+    assert [v for (v,) in rows] == list(range(1, LATEST_VERSION + 1)), "each migration ran once"
     assert [i for (i,) in heads] == [1]

@@ -90,6 +90,7 @@ def test_all_tables_are_prefixed(store_url: str) -> None:
         names = inspect(conn).get_table_names()
     assert sorted(names) == [
         "oversight_chain_head",
+        "oversight_halts",
         "oversight_records",
         "oversight_schema_version",
     ]

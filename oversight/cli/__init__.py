@@ -24,6 +24,7 @@ def _register() -> None:
         classify_cmd,
         demo_cmd,
         export_cmd,
+        halt_cmd,
         import_cmd,
         replay_cmd,
         review_cmd,

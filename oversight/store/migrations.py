@@ -97,8 +97,32 @@ def _v1_records_and_chain(conn: Connection) -> None:
     conn.execute(insert(head).values(id=1, seq=0, hash=GENESIS_HASH))
 
 
+def _v2_halts(conn: Connection) -> None:
+    md = MetaData()
+    halts = Table(
+        "oversight_halts",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("scope", String, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("requested_by", String, nullable=False),
+        Column("created_at", String, nullable=False),
+        Column("resumed_at", String),
+        Column("resumed_by", String),
+    )
+    _active = halts.c.resumed_at.is_(None)
+    Index(
+        "ix_oversight_halts_active_scope",
+        halts.c.scope,
+        sqlite_where=_active,
+        postgresql_where=_active,
+    )
+    md.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "records, chain head and review indexes", _v1_records_and_chain),
+    Migration(2, "halt switch", _v2_halts),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -82,4 +82,25 @@ chain_head = Table(
     CheckConstraint("id = 1", name="ck_oversight_chain_head_single_row"),
 )
 
+# The halt switch: a row per halt; `scope` is a session id or "*" for every session. A halt
+# stays active until resumed (resumed_at set); monitors poll the active ones.
+halts = Table(
+    "oversight_halts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scope", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_by", String, nullable=False),
+    Column("created_at", String, nullable=False),
+    Column("resumed_at", String),
+    Column("resumed_by", String),
+)
+_halt_active = halts.c.resumed_at.is_(None)
+Index(
+    "ix_oversight_halts_active_scope",
+    halts.c.scope,
+    sqlite_where=_halt_active,
+    postgresql_where=_halt_active,
+)
+
 RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in records.columns)

@@ -8,6 +8,7 @@ is batched by seq so memory stays constant however large the store grows.
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import functools
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -22,7 +23,13 @@ from oversight.errors import StoreCorruptError, StoreError, StoreUnavailableErro
 from oversight.records import Record, parse_record
 from oversight.store.base import SessionSummary, StoredRecord, VerifyProblem, VerifyReport
 from oversight.store.chain import GENESIS_HASH, record_hash
-from oversight.store.columns import Columns, body_disagreement, parse_ts, record_columns
+from oversight.store.columns import (
+    Columns,
+    body_disagreement,
+    parse_ts,
+    record_columns,
+    ts_text,
+)
 from oversight.store.engine import (
     BATCHED,
     READ_ONLY,
@@ -32,7 +39,7 @@ from oversight.store.engine import (
 )
 from oversight.store.forked import ForkedTaskError, parallel_workers, run_forked
 from oversight.store.migrations import migrate
-from oversight.store.schema import RECORD_COLUMNS, chain_head, records
+from oversight.store.schema import RECORD_COLUMNS, chain_head, halts, records
 
 PROGRESS_EVERY = 10_000
 _VERIFY_FETCH = 5_000
@@ -328,6 +335,51 @@ class SQLStore:
                     summaries[last_seqs[seq]]["last_ts"] = parse_ts(ts)
         return [SessionSummary(**info) for info in summaries.values()]
 
+    # -- the halt switch --------------------------------------------------------------------
+
+    def halt(self, scope: str, reason: str, requested_by: str) -> None:
+        """Halt one session (`scope` = its id) or every session (`scope` = "*")."""
+        self._check_open()
+        try:
+            with self._write_lock, self._engine.begin() as conn:
+                conn.execute(
+                    halts.insert().values(
+                        scope=scope,
+                        reason=reason,
+                        requested_by=requested_by,
+                        created_at=_now_text(),
+                    )
+                )
+        except self._store.db_errors as exc:
+            raise store_failure(exc, self._store, "halt a session in") from exc
+
+    def resume(self, scope: str, resumed_by: str) -> int:
+        """Lift the active halts on `scope`; returns how many were lifted."""
+        self._check_open()
+        try:
+            with self._write_lock, self._engine.begin() as conn:
+                result = conn.execute(
+                    halts.update()
+                    .where(halts.c.scope == scope, halts.c.resumed_at.is_(None))
+                    .values(resumed_at=_now_text(), resumed_by=resumed_by)
+                )
+                return int(result.rowcount or 0)
+        except self._store.db_errors as exc:
+            raise store_failure(exc, self._store, "resume a session in") from exc
+
+    def active_halts(self) -> dict[str, str]:
+        """Scope → reason of every halt not yet resumed (the first reason per scope)."""
+        with self._reading("read halts from") as conn:
+            rows = conn.execute(
+                select(halts.c.scope, halts.c.reason)
+                .where(halts.c.resumed_at.is_(None))
+                .order_by(halts.c.id)
+            )
+            out: dict[str, str] = {}
+            for scope, reason in rows:
+                out.setdefault(str(scope), str(reason))
+            return out
+
     # -- verifying -------------------------------------------------------------------------
 
     def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
@@ -609,6 +661,10 @@ def _verify_rows(
     if progress is not None:
         progress(checked, head_seq)
     return checked, None
+
+
+def _now_text() -> str:
+    return ts_text(_dt.datetime.now(_dt.UTC))
 
 
 def _chunks(items: list[Any]) -> Iterator[list[Any]]:
