@@ -16,7 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from oversight.classify import Classifier
+from oversight.decide import Decider, Proposal
 from oversight.errors import TraceFormatError
+from oversight.facts import FactsTracker
 from oversight.kinds import parse_kind
 from oversight.normalise import normalise_args
 
@@ -52,9 +54,18 @@ class ReplayedStep:
     flags: list[str]
     targets: list[str]
     args_digest: str
+    decision: str | None = None
+    rule: str | None = None
+    decision_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        decided = (
+            {"decision": self.decision, "rule": self.rule, "decision_reason": self.decision_reason}
+            if self.decision is not None
+            else {}
+        )
         return {
+            **decided,
             "index": self.index,
             "session": self.trace.session,
             "tool": self.trace.tool,
@@ -148,16 +159,45 @@ def replay(
     path: Path,
     classifier: Classifier | None = None,
     *,
+    decider: Decider | None = None,
     max_arg_chars: int = 65_536,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[ReplayedStep], dict[str, ReplayedSession]]:
-    """Classify every line of a trace; the whole file is validated before any result is used."""
+    """Classify (and, with a decider, decide) every line of a trace, as the monitor would.
+
+    The whole file is validated before any result is used. Decisions are counterfactual: what
+    the decider would have said, with each session's facts built from the trace itself (a step
+    counts as reviewed when its recorded approval was a person's approve).
+    """
     classifier = classifier or Classifier()
     steps: list[ReplayedStep] = []
     sessions: dict[str, ReplayedSession] = {}
+    trackers: dict[str, FactsTracker] = {}
+    trace_time = _TraceClock()
     for number, line in read_trace(path):
+        if line.ts is not None:
+            trace_time.now = line.ts.timestamp()
         args, args_digest = normalise_args(line.args, max_chars=max_arg_chars)
         result = classifier.classify(line.tool, args, line.kind)
+        verdict = None
+        if decider is not None:
+            tracker = trackers.setdefault(line.session, FactsTracker(clock=trace_time))
+            proposal = Proposal(
+                session_id=line.session,
+                step_id=f"line-{number}",
+                seq=len(steps) + 1,
+                name=line.tool,
+                kind=result.kind,
+                actor=line.actor,
+                args=args,
+                args_digest=args_digest,
+                flags=result.flags,
+                targets=result.targets,
+            )
+            verdict = decider.decide(proposal, tracker.facts())
+            approval = line.approval
+            reviewed = approval is not None and approval.decision == "approve" and not approval.auto
+            tracker.observe(proposal, reviewed=reviewed)
         step = ReplayedStep(
             index=len(steps),
             line=number,
@@ -167,12 +207,25 @@ def replay(
             flags=sorted(result.flags),
             targets=list(result.targets),
             args_digest=args_digest,
+            decision=verdict.decision if verdict else None,
+            rule=verdict.rule if verdict else None,
+            decision_reason=verdict.reason if verdict else None,
         )
         steps.append(step)
         sessions.setdefault(line.session, ReplayedSession(line.session)).add(step)
         if progress is not None:
             progress(number)
     return steps, sessions
+
+
+class _TraceClock:
+    """The hourly-rate window runs on the trace's own timestamps, not on replay time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def replay_document(
