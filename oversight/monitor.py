@@ -20,6 +20,7 @@ from oversight.decorator import wrap_step
 from oversight.errors import ConfigError
 from oversight.kinds import Kind, parse_kind
 from oversight.pipeline import Pipeline, StepHandle
+from oversight.policy import load_policy
 from oversight.recorder import Recorder
 from oversight.records import Actor
 from oversight.session import Session
@@ -62,14 +63,19 @@ class Monitor:
         self.settings = base.model_copy(update=overrides) if overrides else base
         self._validate_settings()
 
-        self.policy_name: str | None
+        self.policy_name: str | None = None
         self.policy_hash: str | None = None
+        self.decider: Decider
         if policy is not None and not isinstance(policy, str):
-            self.decider: Decider = policy
-            self.policy_name = type(policy).__name__
+            self.decider = policy
+            self.policy_name = str(getattr(policy, "name", type(policy).__name__))
+            self.policy_hash = getattr(policy, "hash", None)
+        elif self.settings.policy:
+            loaded = load_policy(self.settings.policy)
+            self.decider = loaded
+            self.policy_name, self.policy_hash = loaded.name, loaded.hash
         else:
             self.decider = RecordOnly()
-            self.policy_name = None
 
         config = (
             load_classifier_config(self.settings.classify_config)

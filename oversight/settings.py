@@ -27,10 +27,11 @@ class Settings(BaseModel):
         description="Store URL or SQLite file path. Default: sqlite at .oversight/oversight.db "
         "under the working directory.",
     )
-    policy: str = Field(
-        "research-default",
-        description="Policy pack name or path. Not enforced yet in this release: every step is "
-        "recorded and allowed, and each record says so.",
+    policy: str | None = Field(
+        None,
+        description="Policy pack name (research-default, strict, observe-only, lab-compute) or "
+        "path to enforce. Unset: record and classify only. Until approval channels exist, a "
+        "step a pack sends for approval is denied (fail closed).",
     )
     log: str = Field(
         "stderr",

@@ -26,6 +26,7 @@ def _register() -> None:
         export_cmd,
         halt_cmd,
         import_cmd,
+        policy_cmd,
         replay_cmd,
         review_cmd,
         verify_cmd,

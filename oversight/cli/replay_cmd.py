@@ -15,8 +15,16 @@ from oversight.classify import Classifier, load_classifier_config
 from oversight.cli import app
 from oversight.cli.common import JsonOption, console, err_console
 from oversight.cli.review_cmd import KIND_STYLE
+from oversight.policy import load_policy
 from oversight.replay import replay, replay_document
 from oversight.settings import Settings
+
+DECISION_STYLE = {
+    "allow": "green",
+    "require_approval": "bold yellow",
+    "deny": "bold red",
+    "halt": "bold red",
+}
 
 
 @app.command(name="replay")
@@ -27,9 +35,16 @@ def replay_command(
         Path | None,
         typer.Option("--classify-config", help="YAML extending classification patterns."),
     ] = None,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy", help="Also decide each step with this pack (name or path), as if enforced."
+        ),
+    ] = None,
 ) -> None:
-    """Replay a JSONL trace through classification; print each step's kind and reason."""
+    """Replay a JSONL trace through classification (and a policy); print kinds and decisions."""
     settings = Settings.from_env()
+    decider = load_policy(policy) if policy else None
     config_path = str(classify_config) if classify_config else settings.classify_config
     classifier = Classifier(load_classifier_config(config_path) if config_path else None)
     total = sum(1 for _ in trace.open("rb")) if trace.is_file() else None
@@ -45,6 +60,7 @@ def replay_command(
         steps, sessions = replay(
             trace,
             classifier,
+            decider=decider,
             max_arg_chars=settings.max_arg_chars,
             progress=lambda line: progress.update(task, completed=line),
         )
@@ -52,7 +68,8 @@ def replay_command(
         print(json.dumps(replay_document(steps, sessions), indent=None, ensure_ascii=False))
         return
     table = Table(title=f"{len(steps)} steps in {len(sessions)} sessions", title_justify="left")
-    for col in ("#", "session", "tool", "kind", "why"):
+    columns = ["#", "session", "tool", "kind", "why"] + (["decision", "rule"] if decider else [])
+    for col in columns:
         table.add_column(col, overflow="fold")
     for step in steps:
         table.add_row(
@@ -61,5 +78,13 @@ def replay_command(
             Text(step.trace.tool),
             Text(step.kind, style=KIND_STYLE.get(step.kind, "")),
             Text(step.reason + (f" [{', '.join(step.flags)}]" if step.flags else "")),
+            *(
+                [
+                    Text(step.decision or "", style=DECISION_STYLE.get(step.decision or "", "")),
+                    Text(step.rule or ""),
+                ]
+                if decider
+                else []
+            ),
         )
     console.print(table)

@@ -1,0 +1,150 @@
+"""Estimated compute of a step (GPUs, hours, GPU-hours), derived from its normalised arguments.
+
+Lab limits are written in GPU-hours, but agents call tools with GPU counts and durations, or run
+launchers. What is derived (see docs/policies.md):
+
+- `gpu_hours`: an explicit `gpu_hours` argument, else `gpus × hours` when both are known.
+- `gpus`: an argument `gpus`, `num_gpus`, `n_gpus` or `gpu_count`; else, from a shell command
+  (`command`/`cmd`/`script` argument), `torchrun --nproc_per_node N [--nnodes M]` (N × M),
+  `accelerate launch --num_processes N` (or `--gpu_ids a,b,..`), `deepspeed --num_gpus N
+  [--num_nodes M]`.
+- `hours`: an argument `hours`, `time_hours`, `duration_hours` or `max_hours`; else a
+  `--hours`/`--time_hours`/`--max_hours` option anywhere in the command.
+
+Anything not derivable is None, and a condition on it does not match.
+"""
+
+from __future__ import annotations
+
+import functools
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+GPU_ARGS = ("gpus", "num_gpus", "n_gpus", "gpu_count")
+HOUR_ARGS = ("hours", "time_hours", "duration_hours", "max_hours")
+COMMAND_ARGS = ("command", "cmd", "script")
+HOUR_OPTIONS = frozenset({"--hours", "--time_hours", "--time-hours", "--max_hours", "--max-hours"})
+_SEPARATORS = frozenset({"&&", "||", ";", "|", "&", "\n"})
+
+
+@dataclass(frozen=True, slots=True)
+class Compute:
+    gpus: float | None = None
+    hours: float | None = None
+    gpu_hours: float | None = None
+
+
+NONE = Compute()
+
+
+def number(value: Any) -> float | None:
+    """A number from an int, float or numeric string; booleans are not numbers here."""
+    if type(value) is int or type(value) is float:
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def derive(args: Mapping[str, Any]) -> Compute:
+    gpus = _first_number(args, GPU_ARGS)
+    hours = _first_number(args, HOUR_ARGS)
+    if gpus is None or hours is None:
+        command = next((args[k] for k in COMMAND_ARGS if isinstance(args.get(k), str)), None)
+        if command is not None:
+            cmd_gpus, cmd_hours = _from_command(command)
+            gpus = cmd_gpus if gpus is None else gpus
+            hours = cmd_hours if hours is None else hours
+    gpu_hours = number(args.get("gpu_hours"))
+    if gpu_hours is None and gpus is not None and hours is not None:
+        gpu_hours = gpus * hours
+    if gpus is None and hours is None and gpu_hours is None:
+        return NONE
+    return Compute(gpus, hours, gpu_hours)
+
+
+def _first_number(args: Mapping[str, Any], names: Sequence[str]) -> float | None:
+    for name in names:
+        found = number(args.get(name))
+        if found is not None:
+            return found
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _from_command(command: str) -> tuple[float | None, float | None]:
+    try:
+        lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        words = list(lexer)
+    except ValueError:
+        return None, None
+    gpus: float | None = None
+    hours: float | None = None
+    for argv in _commands(words):
+        options = _options(argv)
+        found = _launcher_gpus(argv, options)
+        if found is not None:
+            gpus = found if gpus is None else max(gpus, found)
+        for name in HOUR_OPTIONS:
+            value = number(options.get(name))
+            if value is not None:
+                hours = value
+    return gpus, hours
+
+
+def _commands(words: list[str]) -> list[list[str]]:
+    out: list[list[str]] = [[]]
+    for word in words:
+        if word in _SEPARATORS:
+            out.append([])
+        else:
+            out[-1].append(word)
+    return [argv for argv in out if argv]
+
+
+def _options(argv: list[str]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for i, word in enumerate(argv):
+        if word.startswith("--"):
+            name, eq, value = word.partition("=")
+            if eq:
+                options.setdefault(name, value)
+            elif i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+                options.setdefault(name, argv[i + 1])
+    return options
+
+
+def _program(word: str) -> str:
+    return word.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _launcher_gpus(argv: list[str], options: dict[str, str]) -> float | None:
+    programs = [_program(w) for w in argv[:4]]
+    if "torchrun" in programs or "torch.distributed.run" in argv[:4]:
+        per_node = _opt(options, "--nproc_per_node", "--nproc-per-node")
+        nodes = _opt(options, "--nnodes") or 1.0
+        return per_node * nodes if per_node is not None else None
+    if "accelerate" in programs and "launch" in argv[:4]:
+        processes = _opt(options, "--num_processes", "--num-processes")
+        if processes is None and "--gpu_ids" in options:
+            processes = float(len([g for g in options["--gpu_ids"].split(",") if g.strip()]))
+        return processes
+    if "deepspeed" in programs:
+        per_node = _opt(options, "--num_gpus", "--num-gpus")
+        nodes = _opt(options, "--num_nodes", "--num-nodes") or 1.0
+        return per_node * nodes if per_node is not None else None
+    return None
+
+
+def _opt(options: dict[str, str], *names: str) -> float | None:
+    for name in names:
+        value = number(options.get(name))
+        if value is not None:
+            return value
+    return None
