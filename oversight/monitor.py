@@ -12,6 +12,7 @@ from typing import Any, Self, TypeVar, overload
 
 from opentelemetry.trace import TracerProvider
 
+from oversight.approvals.broker import ApprovalDesk
 from oversight.canonical import new_id
 from oversight.classify import Classifier, load_classifier_config
 from oversight.context import current_session
@@ -25,7 +26,7 @@ from oversight.recorder import Recorder
 from oversight.records import Actor
 from oversight.session import Session
 from oversight.settings import Settings
-from oversight.store import AuditStore, open_store
+from oversight.store import AuditStore, SQLStore, open_store
 from oversight.telemetry import Telemetry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -112,6 +113,9 @@ class Monitor:
             max_arg_chars=self.settings.max_arg_chars,
             result_summary_chars=self.settings.result_summary_chars,
             halt_check=self.halt_reason_now,
+            approvals=ApprovalDesk(self.store, timeout_override_s=self.settings.approval_timeout)
+            if isinstance(self.store, SQLStore)
+            else None,
             halt_after_denials=self.settings.halt_after_denials,
         )
 

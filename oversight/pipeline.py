@@ -15,15 +15,31 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from oversight.approvals.broker import ApprovalDesk
 from oversight.canonical import new_id, utc_now
 from oversight.classify import Classification, Classifier
 from oversight.context import current_step
-from oversight.decide import NO_FACTS, Decider, Proposal, SessionFacts, Verdict, wants_facts
-from oversight.errors import CheckpointDenied, ConfigError, SessionHalted, StoreUnavailableError
+from oversight.decide import (
+    NO_FACTS,
+    ApprovalSpec,
+    Decider,
+    Proposal,
+    SessionFacts,
+    Verdict,
+    wants_facts,
+)
+from oversight.errors import (
+    CheckpointDenied,
+    CheckpointTimeout,
+    ConfigError,
+    SessionHalted,
+    StoreError,
+    StoreUnavailableError,
+)
 from oversight.kinds import CONSEQUENTIAL, Kind
 from oversight.normalise import normalise_args, summarise_result
 from oversight.recorder import Recorder
-from oversight.records import DECISIONS, Actor, StepFinished, StepProposed, StepStatus
+from oversight.records import DECISIONS, Actor, Alert, StepFinished, StepProposed, StepStatus
 
 if TYPE_CHECKING:
     from oversight.session import Session
@@ -45,7 +61,9 @@ class Pipeline:
         result_summary_chars: int,
         halt_check: Callable[[str], str | None] | None = None,
         halt_after_denials: int = 3,
+        approvals: ApprovalDesk | None = None,
     ) -> None:
+        self.approvals = approvals
         self.halt_check = halt_check
         self.halt_after_denials = halt_after_denials
         self.classifier = classifier
@@ -116,8 +134,6 @@ class Pipeline:
             halted = self.halt_check(session.id)
             if halted is not None:
                 verdict = Verdict("halt", halted, rule="(halt switch)")
-        # Reviews by a person arrive with approvals; until then every step is unreviewed.
-        session.facts.observe(proposal, reviewed=False)
         handle = StepHandle(
             self,
             session,
@@ -129,9 +145,54 @@ class Pipeline:
             proposed_at=proposed_at,
         )
         self.record_proposal(handle)
-        if verdict.decision != "allow":
+        if verdict.decision == "allow":
+            session.facts.observe(proposal, reviewed=False)
+        elif verdict.decision == "require_approval" and self.approvals is not None:
+            self._seek_approval(handle, verdict)
+        else:
+            session.facts.observe(proposal, reviewed=False)
             self._refuse(handle, verdict)
         return handle
+
+    def _seek_approval(self, handle: StepHandle, verdict: Verdict) -> None:
+        """Wait for reviewers; return if the step may run, raise (with its outcome recorded)
+        if it may not."""
+        assert self.approvals is not None
+        session, proposal = handle.session, handle.proposal
+        halt_check = self.halt_check
+        try:
+            outcome = self.approvals.request(
+                proposal,
+                verdict.approval or ApprovalSpec(),
+                reason=verdict.reason,
+                rule=verdict.rule,
+                halted=lambda: halt_check(session.id) if halt_check else None,
+            )
+        except StoreError as exc:
+            handle.finish("not_run", error=f"audit store unavailable: {exc}")
+            raise StoreUnavailableError(str(exc)) from exc
+        for problem in outcome.rejected_votes:
+            self.recorder.submit_durable(
+                Alert(session_id=session.id, step_id=proposal.step_id, reason=problem)
+            )
+        handle.approval_id = outcome.approval_id
+        handle.approved_by = outcome.approvers
+        if outcome.status == "approved":
+            session.facts.observe(proposal, reviewed=True)
+            return
+        session.facts.observe(proposal, reviewed=outcome.status == "denied")
+        if outcome.status == "halted":
+            session.halt(outcome.reason)
+            handle.finish("halted", error=outcome.reason, durable=True)
+            raise SessionHalted(session.id, outcome.reason)
+        if outcome.status == "timed_out":
+            handle.finish("timed_out", error=outcome.reason, durable=True)
+            raise CheckpointTimeout(outcome.reason, step_id=proposal.step_id, rule=verdict.rule)
+        reason = outcome.reason
+        if outcome.status == "unavailable":
+            reason = f"approval required ({verdict.reason}) but {outcome.reason}"
+        handle.finish("denied", error=reason, durable=True)
+        raise CheckpointDenied(reason, step_id=proposal.step_id, rule=verdict.rule)
 
     def record_proposal(self, handle: StepHandle) -> None:
         """Write-ahead steps are durable now; cheap ones are built and written in the background."""
@@ -187,6 +248,8 @@ class StepHandle:
     __slots__ = (
         "_pipeline",
         "_t0",
+        "approval_id",
+        "approved_by",
         "classification",
         "finished",
         "parent_id",
@@ -219,6 +282,8 @@ class StepHandle:
         self.proposed_at = proposed_at
         self._t0 = time.perf_counter()
         self.finished = False
+        self.approval_id: str | None = None
+        self.approved_by: list[str] = []
 
     @property
     def step_id(self) -> str:
@@ -334,6 +399,8 @@ class StepHandle:
             result_digest=result_digest,
             result_summary=result_summary,
             error=error,
+            approved_by=self.approved_by,
+            approval_id=self.approval_id,
         )
 
 

@@ -81,10 +81,20 @@ class StepFinished(_Record):
     result_digest: str | None = None
     result_summary: str | None = None
     error: str | None = None
+    approved_by: list[str] = Field(default_factory=list)
+    approval_id: str | None = None
+
+
+class Alert(_Record):
+    """Something that must not happen did: a forged vote, an untrusted reviewer's vote."""
+
+    type: Literal["alert"] = "alert"
+    step_id: str | None = None
+    reason: str
 
 
 Record = Annotated[
-    SessionStarted | SessionEnded | StepProposed | StepFinished,
+    SessionStarted | SessionEnded | StepProposed | StepFinished | Alert,
     Field(discriminator="type"),
 ]
 
@@ -95,6 +105,7 @@ RECORD_TYPES: tuple[str, ...] = (
     "session.ended",
     "step.proposed",
     "step.finished",
+    "alert",
 )
 
 

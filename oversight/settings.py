@@ -66,6 +66,12 @@ class Settings(BaseModel):
         description="How often a monitor looks for halts of cheap steps; consequential steps "
         "check the store synchronously before they run.",
     )
+    approval_timeout: float | None = Field(
+        None,
+        gt=0,
+        description="Seconds a step waits for reviewers before it is denied as timed out; "
+        "overrides the policy pack's deadline for this process.",
+    )
     halt_after_denials: int = Field(
         3,
         ge=1,

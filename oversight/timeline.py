@@ -12,7 +12,14 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from oversight.records import Record, SessionEnded, SessionStarted, StepFinished, StepProposed
+from oversight.records import (
+    Alert,
+    Record,
+    SessionEnded,
+    SessionStarted,
+    StepFinished,
+    StepProposed,
+)
 
 
 @dataclass
@@ -33,6 +40,7 @@ class SessionView:
     started: SessionStarted | None = None
     ended: SessionEnded | None = None
     steps: list[StepView] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
     status: str = "running"
 
     @property
@@ -80,6 +88,8 @@ def build_session(session_id: str, records: Iterable[Record]) -> SessionView:
             known = by_step.get(record.step_id)
             if known is not None:
                 known.finished = record
+        elif isinstance(record, Alert):
+            view.alerts.append(record)
     alive = process_alive(view.started)
     if view.ended is not None:
         view.status = view.ended.status

@@ -24,7 +24,7 @@ def test_research_default_allows_gates_and_halts(tmp_path: Path) -> None:
     with Monitor(db=str(db), log="none", policy="research-default") as mon:
         with pytest.raises(SessionHalted), mon.session("s"):
             mon.check("Bash", {"command": "ls -la"}).succeed("ok")
-            with pytest.raises(CheckpointDenied, match="no approval channel"):
+            with pytest.raises(CheckpointDenied, match="0 registered"):
                 mon.check("Bash", {"command": "git push origin main"})
             mon.check("Bash", {"command": "rm -rf .oversight"})
     recorded = records(db, "s")

@@ -89,10 +89,13 @@ def test_all_tables_are_prefixed(store_url: str) -> None:
     with raw_engine(store_url) as engine, engine.connect() as conn:
         names = inspect(conn).get_table_names()
     assert sorted(names) == [
+        "oversight_approvals",
         "oversight_chain_head",
         "oversight_halts",
         "oversight_records",
+        "oversight_reviewers",
         "oversight_schema_version",
+        "oversight_votes",
     ]
 
 

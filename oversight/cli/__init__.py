@@ -21,6 +21,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from oversight.cli import (  # noqa: F401 - each module adds its commands to `app`
+        approvals_cmd,
         classify_cmd,
         demo_cmd,
         export_cmd,

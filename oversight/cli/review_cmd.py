@@ -123,6 +123,8 @@ def render_timeline(view: SessionView, *, show_args: bool = False) -> None:
         detail = p.reason
         if p.flags:
             detail += f"  [{', '.join(p.flags)}]"
+        if step.finished is not None and step.finished.approved_by:
+            detail += f"\n✓ approved by {', '.join(step.finished.approved_by)}"
         if step.finished is not None and step.finished.error:
             detail += f"\n→ {step.finished.error}"
         elif step.finished is not None and step.finished.result_summary:
@@ -141,6 +143,12 @@ def render_timeline(view: SessionView, *, show_args: bool = False) -> None:
             Text(detail),  # agent-supplied text: never interpreted as rich markup
         )
     console.print(table)
+    for alert in view.alerts:
+        console.print(
+            Text(
+                f"ALERT {alert.ts:%H:%M:%S} step {alert.step_id}: {alert.reason}", style="bold red"
+            )
+        )
     counts = view.counts()
     console.print(
         "steps: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))

@@ -120,9 +120,58 @@ def _v2_halts(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v3_approvals(conn: Connection) -> None:
+    md = MetaData()
+    Table(
+        "oversight_reviewers",
+        md,
+        Column("name", String, primary_key=True),
+        Column("role", String, nullable=False),
+        Column("public_key", String, nullable=False),
+        Column("endorsed_by", String, nullable=False),
+        Column("endorsement", String, nullable=False),
+        Column("created_at", String, nullable=False),
+    )
+    approvals = Table(
+        "oversight_approvals",
+        md,
+        Column("id", String, primary_key=True),
+        Column("session_id", String, nullable=False),
+        Column("step_id", String, nullable=False),
+        Column("args_digest", String, nullable=False),
+        Column("kind", String, nullable=False),
+        Column("name", String, nullable=False),
+        Column("args", Text, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("rule", String),
+        Column("role", String, nullable=False),
+        Column("quorum", Integer, nullable=False),
+        Column("deadline", String, nullable=False),
+        Column("status", String, nullable=False),
+        Column("outcome", Text),
+        Column("created_at", String, nullable=False),
+        Column("decided_at", String),
+    )
+    Index("ix_oversight_approvals_status", approvals.c.status, approvals.c.created_at)
+    votes = Table(
+        "oversight_votes",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("approval_id", String, nullable=False),
+        Column("reviewer", String, nullable=False),
+        Column("decision", String, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("signature", String, nullable=False),
+        Column("created_at", String, nullable=False),
+    )
+    Index("ix_oversight_votes_approval", votes.c.approval_id, votes.c.id)
+    md.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "records, chain head and review indexes", _v1_records_and_chain),
     Migration(2, "halt switch", _v2_halts),
+    Migration(3, "reviewers, approvals and signed votes", _v3_approvals),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

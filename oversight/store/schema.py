@@ -103,4 +103,50 @@ Index(
     postgresql_where=_halt_active,
 )
 
+# Approvals: reviewers (public keys, each endorsed by an admin's signature), pending and decided
+# approvals, and the signed votes reviewers cast from their own processes.
+reviewers = Table(
+    "oversight_reviewers",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("role", String, nullable=False),
+    Column("public_key", String, nullable=False),
+    Column("endorsed_by", String, nullable=False),
+    Column("endorsement", String, nullable=False),
+    Column("created_at", String, nullable=False),
+)
+approvals = Table(
+    "oversight_approvals",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("session_id", String, nullable=False),
+    Column("step_id", String, nullable=False),
+    Column("args_digest", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("name", String, nullable=False),
+    Column("args", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("rule", String),
+    Column("role", String, nullable=False),
+    Column("quorum", Integer, nullable=False),
+    Column("deadline", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("outcome", Text),
+    Column("created_at", String, nullable=False),
+    Column("decided_at", String),
+)
+Index("ix_oversight_approvals_status", approvals.c.status, approvals.c.created_at)
+votes = Table(
+    "oversight_votes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("approval_id", String, nullable=False),
+    Column("reviewer", String, nullable=False),
+    Column("decision", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("signature", String, nullable=False),
+    Column("created_at", String, nullable=False),
+)
+Index("ix_oversight_votes_approval", votes.c.approval_id, votes.c.id)
+
 RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in records.columns)

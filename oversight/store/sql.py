@@ -39,7 +39,15 @@ from oversight.store.engine import (
 )
 from oversight.store.forked import ForkedTaskError, parallel_workers, run_forked
 from oversight.store.migrations import migrate
-from oversight.store.schema import RECORD_COLUMNS, chain_head, halts, records
+from oversight.store.schema import (
+    RECORD_COLUMNS,
+    approvals,
+    chain_head,
+    halts,
+    records,
+    reviewers,
+    votes,
+)
 
 PROGRESS_EVERY = 10_000
 _VERIFY_FETCH = 5_000
@@ -379,6 +387,64 @@ class SQLStore:
             for scope, reason in rows:
                 out.setdefault(str(scope), str(reason))
             return out
+
+    # -- approvals ----------------------------------------------------------------------------
+    # Plain rows, not chained records: they are the mailbox between a waiting agent and its
+    # reviewers. What counts is re-checked by the monitor (signatures), never trusted as stored.
+
+    def add_reviewer(self, row: dict[str, str]) -> None:
+        self._write(
+            "register a reviewer in", reviewers.insert().values(**row, created_at=_now_text())
+        )
+
+    def reviewers(self) -> list[dict[str, Any]]:
+        with self._reading("read reviewers from") as conn:
+            return [
+                dict(r._mapping)
+                for r in conn.execute(select(reviewers).order_by(reviewers.c.created_at))
+            ]
+
+    def create_approval(self, row: dict[str, Any]) -> None:
+        self._write(
+            "create an approval in",
+            approvals.insert().values(**row, status="pending", created_at=_now_text()),
+        )
+
+    def approvals(self, *, status: str | None = None) -> list[dict[str, Any]]:
+        query = select(approvals).order_by(approvals.c.created_at)
+        if status is not None:
+            query = query.where(approvals.c.status == status)
+        with self._reading("read approvals from") as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def approval(self, approval_id: str) -> dict[str, Any] | None:
+        with self._reading("read an approval from") as conn:
+            row = conn.execute(select(approvals).where(approvals.c.id == approval_id)).first()
+            return dict(row._mapping) if row is not None else None
+
+    def add_vote(self, row: dict[str, str]) -> None:
+        self._write("record a vote in", votes.insert().values(**row, created_at=_now_text()))
+
+    def votes(self, approval_id: str) -> list[dict[str, Any]]:
+        with self._reading("read votes from") as conn:
+            query = select(votes).where(votes.c.approval_id == approval_id).order_by(votes.c.id)
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def close_approval(self, approval_id: str, status: str, outcome: str) -> None:
+        self._write(
+            "close an approval in",
+            approvals.update()
+            .where(approvals.c.id == approval_id)
+            .values(status=status, outcome=outcome, decided_at=_now_text()),
+        )
+
+    def _write(self, action: str, statement: Any) -> None:
+        self._check_open()
+        try:
+            with self._write_lock, self._engine.begin() as conn:
+                conn.execute(statement)
+        except self._store.db_errors as exc:
+            raise store_failure(exc, self._store, action) from exc
 
     # -- verifying -------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Human approvals: reviewer credentials, signed votes, and the wait for a decision."""

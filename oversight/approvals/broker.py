@@ -1,0 +1,143 @@
+"""Waiting for reviewers: create a durable pending approval, then watch its signed votes.
+
+Votes are re-verified here, in the agent's monitor, every time: a vote counts only if a trusted
+reviewer with the required role signed exactly this approval id, this call's digest and this
+decision. Any deny by such a reviewer denies; `quorum` distinct approvers approve; the deadline
+denies (timed out); a halt aborts the wait.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from oversight.approvals.registry import trusted_reviewers
+from oversight.approvals.signing import verify, vote_payload
+from oversight.canonical import new_id
+from oversight.decide import ApprovalSpec, Proposal
+from oversight.store import SQLStore
+
+Status = Literal["approved", "denied", "timed_out", "halted", "unavailable"]
+
+
+@dataclass
+class Outcome:
+    status: Status
+    reason: str
+    approval_id: str | None = None
+    approvers: list[str] = field(default_factory=list)
+    rejected_votes: list[str] = field(default_factory=list)
+
+
+class ApprovalDesk:
+    def __init__(
+        self,
+        store: SQLStore,
+        *,
+        timeout_override_s: float | None = None,
+        poll_s: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.timeout_override_s = timeout_override_s
+        self.poll_s = poll_s
+        self.clock = clock
+
+    def request(
+        self,
+        proposal: Proposal,
+        spec: ApprovalSpec,
+        *,
+        reason: str,
+        rule: str | None,
+        halted: Callable[[], str | None],
+    ) -> Outcome:
+        trusted, _ = trusted_reviewers(self.store.reviewers())
+        eligible = [r for r in trusted.values() if r.may_act_as(spec.role)]
+        if len(eligible) < spec.quorum:
+            return Outcome(
+                "unavailable",
+                f"needs {spec.quorum} reviewer(s) with role {spec.role!r}; "
+                f"{len(eligible)} registered (`oversight reviewer add`)",
+            )
+        timeout = self.timeout_override_s if self.timeout_override_s is not None else spec.timeout_s
+        approval_id = new_id()
+        deadline_wall = time.time() + timeout
+        self.store.create_approval(
+            {
+                "id": approval_id,
+                "session_id": proposal.session_id,
+                "step_id": proposal.step_id,
+                "args_digest": proposal.args_digest,
+                "kind": proposal.kind.value,
+                "name": proposal.name,
+                "args": json.dumps(proposal.args, ensure_ascii=False),
+                "reason": reason,
+                "rule": rule,
+                "role": spec.role,
+                "quorum": spec.quorum,
+                "deadline": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(deadline_wall)),
+            }
+        )
+        outcome = self._wait(
+            approval_id, proposal.args_digest, spec, self.clock() + timeout, halted
+        )
+        outcome.approval_id = approval_id
+        self.store.close_approval(approval_id, outcome.status, outcome.reason)
+        return outcome
+
+    def _wait(
+        self,
+        approval_id: str,
+        digest: str,
+        spec: ApprovalSpec,
+        deadline: float,
+        halted: Callable[[], str | None],
+    ) -> Outcome:
+        approvers: list[str] = []
+        rejected: list[str] = []
+        seen = 0
+        while True:
+            trusted, _ = trusted_reviewers(self.store.reviewers())
+            votes = self.store.votes(approval_id)
+            for vote in votes[seen:]:
+                name, decision = str(vote["reviewer"]), str(vote["decision"])
+                reviewer = trusted.get(name)
+                payload = vote_payload(approval_id, digest, decision, name, str(vote["reason"]))
+                if reviewer is None or not reviewer.may_act_as(spec.role):
+                    rejected.append(
+                        f"vote by {name!r}: not a trusted reviewer with role {spec.role!r}"
+                    )
+                elif decision not in ("approve", "deny"):
+                    rejected.append(f"vote by {name!r}: unknown decision {decision!r}")
+                elif not verify(reviewer.public_key, payload, str(vote["signature"])):
+                    rejected.append(f"vote by {name!r}: signature does not verify for this call")
+                elif decision == "deny":
+                    reason = str(vote["reason"]) or "denied by a reviewer"
+                    return Outcome(
+                        "denied", f"{reason} ({name})", approvers=[name], rejected_votes=rejected
+                    )
+                elif name not in approvers:
+                    approvers.append(name)
+            seen = len(votes)
+            if len(approvers) >= spec.quorum:
+                return Outcome(
+                    "approved",
+                    f"approved by {', '.join(approvers)}",
+                    approvers=approvers,
+                    rejected_votes=rejected,
+                )
+            stop = halted()
+            if stop is not None:
+                return Outcome("halted", stop, approvers=approvers, rejected_votes=rejected)
+            if self.clock() >= deadline:
+                return Outcome(
+                    "timed_out",
+                    f"no decision within the deadline ({len(approvers)}/{spec.quorum} approvals)",
+                    approvers=approvers,
+                    rejected_votes=rejected,
+                )
+            time.sleep(self.poll_s)

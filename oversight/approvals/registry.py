@@ -1,0 +1,57 @@
+"""Which reviewers to trust: registrations whose admin endorsements verify.
+
+The first registration must be an admin endorsing itself (the root, registered by a person before
+any agent runs: trust on first use); every later reviewer must be endorsed by an already trusted
+admin. A row written straight into the database without a valid endorsement is not a reviewer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from oversight.approvals.signing import endorsement_payload, verify
+
+ROLES = ("approver", "admin")
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    name: str
+    role: str
+    public_key: str
+
+    def may_act_as(self, role: str) -> bool:
+        return self.role == "admin" or self.role == role
+
+
+def trusted_reviewers(rows: Iterable[dict[str, Any]]) -> tuple[dict[str, Reviewer], list[str]]:
+    """(trusted reviewers by name, one line per registration that was rejected and why)."""
+    trusted: dict[str, Reviewer] = {}
+    rejected: list[str] = []
+    for row in rows:
+        name, role, key = str(row["name"]), str(row["role"]), str(row["public_key"])
+        endorser_name = str(row["endorsed_by"])
+        payload = endorsement_payload(name, role, key)
+        if not trusted:
+            root_ok = role == "admin" and endorser_name == name
+            if root_ok and verify(key, payload, str(row["endorsement"])):
+                trusted[name] = Reviewer(name, role, key)
+            else:
+                rejected.append(
+                    f"reviewer {name!r}: the first registration must be a self-endorsed admin"
+                )
+            continue
+        endorser = trusted.get(endorser_name)
+        if endorser is None or endorser.role != "admin":
+            rejected.append(
+                f"reviewer {name!r}: endorsed by {endorser_name!r}, not a trusted admin"
+            )
+        elif role not in ROLES:
+            rejected.append(f"reviewer {name!r}: unknown role {role!r}")
+        elif not verify(endorser.public_key, payload, str(row["endorsement"])):
+            rejected.append(f"reviewer {name!r}: the endorsement signature does not verify")
+        else:
+            trusted[name] = Reviewer(name, role, key)
+    return trusted, rejected

@@ -1,0 +1,192 @@
+"""Reviewers and approvals: `oversight reviewer add|list`, `approvals`, `approve`, `deny`.
+
+Every vote is signed with the reviewer's own Ed25519 key (a file outside the agent's reach); the
+waiting monitor verifies it against the registered public key before it counts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from oversight.approvals.registry import ROLES, trusted_reviewers
+from oversight.approvals.signing import (
+    endorsement_payload,
+    load_private_key,
+    new_private_key,
+    public_hex,
+    sign,
+    vote_payload,
+    write_private_key,
+)
+from oversight.cli import app
+from oversight.cli.common import DbOption, JsonOption, console, open_cli_store
+from oversight.errors import ConfigError
+
+reviewer_app = typer.Typer(help="Register and list reviewers.", no_args_is_help=True)
+app.add_typer(reviewer_app, name="reviewer")
+
+AsOption = Annotated[str, typer.Option("--as", help="Your reviewer name.")]
+KeyOption = Annotated[Path, typer.Option("--key", help="Your private key file (PEM).")]
+
+
+@reviewer_app.command("add")
+def reviewer_add(
+    name: Annotated[str, typer.Argument(help="The new reviewer's name.")],
+    role: Annotated[str, typer.Option(help="approver or admin.")] = "approver",
+    key_out: Annotated[
+        Path, typer.Option("--key-out", help="Where to write the new reviewer's private key.")
+    ] = Path("reviewer.pem"),
+    admin: Annotated[str | None, typer.Option("--as", help="Endorsing admin's name.")] = None,
+    admin_key: Annotated[
+        Path | None, typer.Option("--key", help="Endorsing admin's private key file.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Register a reviewer. The first must be an admin (it endorses itself); later ones need an
+    admin's endorsement (--as ADMIN --key ADMIN_KEY)."""
+    if role not in ROLES:
+        raise ConfigError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    with open_cli_store(db) as store:
+        trusted, _ = trusted_reviewers(store.reviewers())
+        if name in trusted:
+            raise ConfigError(f"reviewer {name!r} is already registered")
+        key = new_private_key()
+        public = public_hex(key)
+        payload = endorsement_payload(name, role, public)
+        if not trusted:
+            if role != "admin":
+                raise ConfigError("the first reviewer must be an admin (--role admin)")
+            endorser, endorsement = name, sign(key, payload)
+        else:
+            if admin is None or admin_key is None:
+                raise ConfigError("an admin must endorse new reviewers: pass --as ADMIN --key FILE")
+            endorser_entry = trusted.get(admin)
+            if endorser_entry is None or endorser_entry.role != "admin":
+                raise ConfigError(f"{admin!r} is not a registered admin")
+            signing_key = load_private_key(admin_key)
+            if public_hex(signing_key) != endorser_entry.public_key:
+                raise ConfigError(f"{str(admin_key)!r} is not {admin!r}'s key")
+            endorser, endorsement = admin, sign(signing_key, payload)
+        write_private_key(key, key_out)
+        store.add_reviewer(
+            {
+                "name": name,
+                "role": role,
+                "public_key": public,
+                "endorsed_by": endorser,
+                "endorsement": endorsement,
+            }
+        )
+    console.print(
+        Text(
+            f"registered {role} {name}; private key written to {key_out} (keep it away from agents)"
+        )
+    )
+
+
+@reviewer_app.command("list")
+def reviewer_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Trusted reviewers, and registrations that are not trusted (and why)."""
+    with open_cli_store(db) as store:
+        trusted, rejected = trusted_reviewers(store.reviewers())
+    if as_json:
+        print(
+            json.dumps({"trusted": {n: r.role for n, r in trusted.items()}, "rejected": rejected})
+        )
+        return
+    for reviewer in trusted.values():
+        console.print(Text(f"{reviewer.name}  {reviewer.role}"))
+    for line in rejected:
+        console.print(Text(f"NOT TRUSTED: {line}", style="bold red"))
+
+
+@app.command(name="approvals")
+def approvals_list(
+    db: DbOption = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Include decided approvals.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Approvals waiting for a reviewer: the exact call, and why it was gated."""
+    with open_cli_store(db) as store:
+        rows = store.approvals(status=None if show_all else "pending")
+    if as_json:
+        print(json.dumps(rows, default=str))
+        return
+    if not rows:
+        console.print("no pending approvals")
+        return
+    table = Table()
+    for col in ("id", "session", "kind", "call", "why", "needs", "deadline", "status"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            *(
+                Text(str(v))
+                for v in (
+                    r["id"],
+                    r["session_id"],
+                    r["kind"],
+                    f"{r['name']} {r['args']}",
+                    f"{r['reason']} (rule {r['rule']})",
+                    f"{r['quorum']} x {r['role']}",
+                    r["deadline"],
+                    r["status"],
+                )
+            )
+        )
+    console.print(table)
+
+
+def _vote(
+    approval_id: str, decision: str, reviewer: str, key_file: Path, reason: str, db: str | None
+) -> None:
+    with open_cli_store(db) as store:
+        approval = store.approval(approval_id)
+        if approval is None:
+            raise ConfigError(f"no approval {approval_id!r}; `oversight approvals` lists them")
+        if approval["status"] != "pending":
+            raise ConfigError(f"approval {approval_id!r} is already {approval['status']}")
+        key = load_private_key(key_file)
+        payload = vote_payload(
+            approval_id, str(approval["args_digest"]), decision, reviewer, reason
+        )
+        store.add_vote(
+            {
+                "approval_id": approval_id,
+                "reviewer": reviewer,
+                "decision": decision,
+                "reason": reason,
+                "signature": sign(key, payload),
+            }
+        )
+    console.print(Text(f"{decision} recorded for {approval_id} by {reviewer}"))
+
+
+@app.command()
+def approve(
+    approval_id: Annotated[str, typer.Argument(metavar="ID")],
+    reviewer: AsOption,
+    key: KeyOption,
+    reason: Annotated[str, typer.Option(help="Optional note.")] = "",
+    db: DbOption = None,
+) -> None:
+    """Approve a pending step (signed with your key)."""
+    _vote(approval_id, "approve", reviewer, key, reason, db)
+
+
+@app.command()
+def deny(
+    approval_id: Annotated[str, typer.Argument(metavar="ID")],
+    reviewer: AsOption,
+    key: KeyOption,
+    reason: Annotated[str, typer.Option(help="What the agent is told.")] = "denied by a reviewer",
+    db: DbOption = None,
+) -> None:
+    """Deny a pending step (signed with your key); the reason reaches the agent."""
+    _vote(approval_id, "deny", reviewer, key, reason, db)

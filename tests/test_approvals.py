@@ -1,0 +1,199 @@
+"""Human approvals with real processes: an agent waits; reviewers answer from elsewhere."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from oversight.approvals.signing import new_private_key, sign, vote_payload
+from oversight.records import Alert, StepFinished
+from oversight.store import open_store
+
+PACK = """
+name: test-gate
+unmatched: {{consequential: allow, other: allow}}
+rules:
+  - id: gate-training
+    match: {{kind: [train.launch]}}
+    effect: require_approval
+    reason: training needs a person
+    approval: {{role: approver, quorum: {quorum}, timeout_s: {timeout}}}
+"""
+
+AGENT = textwrap.dedent(
+    """
+    import sys
+    from oversight import Monitor, CheckpointDenied, CheckpointTimeout
+    mon = Monitor(db=sys.argv[1], log="none", policy=sys.argv[2])
+
+    @mon.step(name="launch_training", kind="train.launch")
+    def launch(config):
+        print("RAN", config, flush=True)
+
+    with mon.session("exp", agent="bot"):
+        try:
+            launch("configs/big.yaml")
+        except CheckpointTimeout as exc:
+            print("TIMEOUT", exc.reason, flush=True)
+        except CheckpointDenied as exc:
+            print("DENIED", exc.reason, flush=True)
+    """
+)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "oversight", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.fixture
+def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
+    db = tmp_path / "o.db"
+    keys = tmp_path / "keys"
+    assert cli("reviewer", "add", "root", "--role", "admin", "--key-out", str(keys / "root.pem"), "--db", str(db)).returncode == 0
+    for name in ("alice", "bob"):
+        done = cli(
+            "reviewer", "add", name, "--key-out", str(keys / f"{name}.pem"),
+            "--as", "root", "--key", str(keys / "root.pem"), "--db", str(db),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    return db, keys, tmp_path
+
+
+def start_agent(tmp_path: Path, db: Path, *, quorum: int = 1, timeout: float = 30) -> subprocess.Popen[str]:
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(PACK.format(quorum=quorum, timeout=timeout))
+    script = tmp_path / "agent.py"
+    script.write_text(AGENT)
+    return subprocess.Popen(
+        [sys.executable, str(script), str(db), str(pack)], stdout=subprocess.PIPE, text=True
+    )
+
+
+def pending_id(db: Path, deadline_s: float = 30) -> str:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        with open_store(f"sqlite:///{db}") as store:
+            rows = store.approvals(status="pending")
+        if rows:
+            return str(rows[0]["id"])
+        time.sleep(0.05)
+    raise AssertionError("the agent never asked for approval")
+
+
+def finish(agent: subprocess.Popen[str]) -> str:
+    assert agent.wait(timeout=60) == 0
+    assert agent.stdout is not None
+    out = agent.stdout.read()
+    agent.stdout.close()
+    return out
+
+
+def outcome(db: Path) -> StepFinished:
+    with open_store(f"sqlite:///{db}") as store:
+        (done,) = [s.record for s in store.iter_records("exp", types={"step.finished"})]
+    assert isinstance(done, StepFinished)
+    return done
+
+
+def test_an_agent_blocked_on_approval_resumes_when_a_reviewer_approves(setup) -> None:  # type: ignore[no-untyped-def]
+    db, keys, tmp = setup
+    agent = start_agent(tmp, db)
+    approval = pending_id(db)
+    listed = cli("approvals", "--db", str(db))
+    assert "launch_training" in listed.stdout and "training needs a person" in listed.stdout
+    done = cli("approve", approval, "--as", "alice", "--key", str(keys / "alice.pem"), "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert "RAN configs/big.yaml" in finish(agent)
+    record = outcome(db)
+    assert record.status == "ok" and record.approved_by == ["alice"]
+
+
+def test_a_reviewers_denial_reaches_the_agent_with_its_reason(setup) -> None:  # type: ignore[no-untyped-def]
+    db, keys, tmp = setup
+    agent = start_agent(tmp, db)
+    approval = pending_id(db)
+    cli("deny", approval, "--as", "bob", "--key", str(keys / "bob.pem"), "--reason", "use 8 GPUs", "--db", str(db))
+    assert "DENIED use 8 GPUs (bob)" in finish(agent)
+    assert outcome(db).status == "denied"
+
+
+def test_no_answer_by_the_deadline_denies_as_timed_out(setup) -> None:  # type: ignore[no-untyped-def]
+    db, _, tmp = setup
+    agent = start_agent(tmp, db, timeout=0.5)
+    out = finish(agent)
+    assert "TIMEOUT" in out and "RAN" not in out
+    assert outcome(db).status == "timed_out"
+
+
+def test_a_forged_vote_row_is_ignored_and_raises_an_alert(setup) -> None:  # type: ignore[no-untyped-def]
+    db, _, tmp = setup
+    agent = start_agent(tmp, db, timeout=2)
+    approval = pending_id(db)
+    with open_store(f"sqlite:///{db}") as store:
+        digest = str(store.approval(approval)["args_digest"])  # type: ignore[index]
+    # The agent writes a vote itself, signed with a key of its own, as alice.
+    own_key = new_private_key()
+    signature = sign(own_key, vote_payload(approval, digest, "approve", "alice", ""))
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "INSERT INTO oversight_votes (approval_id, reviewer, decision, reason, signature, created_at)"
+        " VALUES (?, 'alice', 'approve', '', ?, 'now')",
+        (approval, signature),
+    )
+    conn.commit()
+    conn.close()
+    out = finish(agent)
+    assert "TIMEOUT" in out and "RAN" not in out
+    with open_store(f"sqlite:///{db}") as store:
+        alerts = [s.record for s in store.iter_records("exp", types={"alert"})]
+    assert alerts and isinstance(alerts[0], Alert) and "does not verify" in alerts[0].reason
+
+
+def test_quorum_needs_two_distinct_reviewers(setup) -> None:  # type: ignore[no-untyped-def]
+    db, keys, tmp = setup
+    agent = start_agent(tmp, db, quorum=2)
+    approval = pending_id(db)
+    alice = ("--as", "alice", "--key", str(keys / "alice.pem"), "--db", str(db))
+    assert cli("approve", approval, *alice).returncode == 0
+    assert cli("approve", approval, *alice).returncode == 0  # the same person twice is one vote
+    time.sleep(0.5)
+    assert agent.poll() is None, "one reviewer is not a quorum of two"
+    cli("approve", approval, "--as", "bob", "--key", str(keys / "bob.pem"), "--db", str(db))
+    assert "RAN" in finish(agent)
+    assert outcome(db).approved_by == ["alice", "bob"]
+
+
+def test_a_reviewer_row_written_into_the_database_is_not_trusted(setup) -> None:  # type: ignore[no-untyped-def]
+    db, _, _ = setup
+    key = new_private_key()
+    from oversight.approvals.signing import public_hex
+
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "INSERT INTO oversight_reviewers VALUES ('mallory', 'admin', ?, 'root', '00', 'now')",
+        (public_hex(key),),
+    )
+    conn.commit()
+    conn.close()
+    listed = cli("reviewer", "list", "--db", str(db), "--json")
+    assert "mallory" not in listed.stdout.split('"rejected"')[0]
+    assert "mallory" in listed.stdout and "does not verify" in listed.stdout
+
+
+def test_new_reviewers_need_an_admins_endorsement(setup) -> None:  # type: ignore[no-untyped-def]
+    db, keys, _ = setup
+    out = cli("reviewer", "add", "eve", "--key-out", str(keys / "eve.pem"), "--db", str(db))
+    assert out.returncode == 2 and "admin must endorse" in out.stderr
+    out = cli(
+        "reviewer", "add", "eve", "--key-out", str(keys / "eve2.pem"),
+        "--as", "alice", "--key", str(keys / "alice.pem"), "--db", str(db),
+    )  # fmt: skip
+    assert out.returncode == 2 and "not a registered admin" in out.stderr
