@@ -30,8 +30,7 @@ class Settings(BaseModel):
     policy: str | None = Field(
         None,
         description="Policy pack name (research-default, strict, observe-only, lab-compute) or "
-        "path to enforce. Unset: record and classify only. Until approval channels exist, a "
-        "step a pack sends for approval is denied (fail closed).",
+        "path to enforce. Unset: record and classify only.",
     )
     log: str = Field(
         "stderr",
