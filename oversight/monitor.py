@@ -13,6 +13,8 @@ from typing import Any, Self, TypeVar, overload
 from opentelemetry.trace import TracerProvider
 
 from oversight.approvals.broker import ApprovalDesk
+from oversight.approvals.halts import halts_in_force
+from oversight.approvals.registry import Reviewer, trusted_reviewers
 from oversight.canonical import new_id
 from oversight.classify import Classifier, load_classifier_config
 from oversight.context import current_session
@@ -122,6 +124,7 @@ class Monitor:
         self._open_sessions: dict[str, Session] = {}
         self._sessions_lock = threading.Lock()
         self._closed = False
+        self._poll_halts(force=True)  # a halt issued before we started applies to step one
         _close_at_exit(self)
 
     def _validate_settings(self) -> None:
@@ -219,7 +222,11 @@ class Monitor:
         if not force and now - self._halts_polled < self.settings.halt_poll_ms / 1000.0:
             return
         self._halts_polled = now
-        self.halts = self.store.active_halts()
+        rows = self.store.halts()
+        trusted: dict[str, Reviewer] = {}
+        if any(row.get("resumed_at") is not None for row in rows):
+            trusted, _ = trusted_reviewers(self.store.reviewers())
+        self.halts = halts_in_force(rows, trusted)
 
     def flush(self) -> None:
         """Make every record so far durable now."""

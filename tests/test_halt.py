@@ -101,14 +101,21 @@ def test_a_consequential_step_sees_a_halt_at_once(tmp_path: Path) -> None:
     assert outcomes[-1].status == "halted"
 
 
-def test_halt_all_stops_every_session_until_resumed(tmp_path: Path) -> None:
+def test_halt_all_stops_every_session_until_an_admin_resumes(tmp_path: Path) -> None:
     db = tmp_path / "o.db"
+    root_key = tmp_path / "root.pem"
+    added = cli(
+        "reviewer", "add", "root", "--role", "admin", "--key-out", str(root_key), "--db", str(db)
+    )
+    assert added.returncode == 0, added.stderr
     assert cli("halt", "--all", "--reason", "incident", "--db", str(db)).returncode == 0
     with Monitor(db=str(db), log="none") as mon:
         with pytest.raises(SessionHalted, match="incident"):
             with mon.session("new"):
                 mon.check("Bash", {"command": "python train.py"})
-    resumed = cli("resume", "--all", "--db", str(db))
+    unsigned = cli("resume", "--all", "--db", str(db))
+    assert unsigned.returncode == 2 and "only an admin" in unsigned.stderr
+    resumed = cli("resume", "--all", "--as", "root", "--key", str(root_key), "--db", str(db))
     assert resumed.returncode == 0, resumed.stderr
     with Monitor(db=str(db), log="none") as mon, mon.session("after"):
         mon.check("Bash", {"command": "python train.py"}).succeed("ok")
@@ -152,8 +159,22 @@ def test_repeating_a_denied_action_escalates_to_a_halt(tmp_path: Path) -> None:
                     continue
 
 
+def test_a_resume_written_into_the_database_lifts_nothing(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "o.db"
+    assert cli("halt", "s", "--reason", "stop", "--db", str(db)).returncode == 0
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "UPDATE oversight_halts SET resumed_at = 'now', resumed_by = 'root', resume_signature = '00'"
+    )
+    conn.commit()
+    conn.close()
+    with Monitor(db=str(db), log="none") as mon:
+        with pytest.raises(SessionHalted, match="stop"), mon.session("s"):
+            mon.check("Read", {"file_path": "a"})
+
+
 def test_halt_needs_a_session_or_all(tmp_path: Path) -> None:
     out = cli("halt", "--db", str(tmp_path / "o.db"))
     assert out.returncode == 2 and "--all" in out.stderr
-    out = cli("resume", "nobody", "--db", str(tmp_path / "o.db"))
-    assert out.returncode == 2 and "no active halt" in out.stderr

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
+from oversight.approvals.halts import resume_payload
+from oversight.approvals.registry import trusted_reviewers
+from oversight.approvals.signing import load_private_key, public_hex, sign
 from oversight.cli import app
 from oversight.cli.common import DbOption, console, open_cli_store
 from oversight.errors import ConfigError
@@ -43,14 +47,27 @@ def halt(
 def resume(
     session_id: SessionArg = None,
     every: AllOption = False,
+    admin: Annotated[str, typer.Option("--as", help="Your admin name.")] = "",
+    key: Annotated[Path | None, typer.Option("--key", help="Your admin private key.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Lift a halt. A running agent's halted session stays stopped; new ones may start."""
+    """Lift a halt (admins only, signed). A running agent's halted session stays stopped."""
     scope = _scope(session_id, every)
+    if not admin or key is None:
+        raise ConfigError("only an admin can resume: pass --as ADMIN --key FILE")
     with open_cli_store(db) as store:
-        lifted = store.resume(scope, getpass.getuser())
-    if lifted == 0:
-        raise ConfigError(f"no active halt on {'--all' if scope == '*' else repr(scope)}")
-    console.print(
-        f"resumed {'every session' if scope == '*' else escape(scope)} ({lifted} halt(s) lifted)"
-    )
+        trusted, _ = trusted_reviewers(store.reviewers())
+        entry = trusted.get(admin)
+        if entry is None or entry.role != "admin":
+            raise ConfigError(f"{admin!r} is not a registered admin")
+        private = load_private_key(key)
+        if public_hex(private) != entry.public_key:
+            raise ConfigError(f"{str(key)!r} is not {admin!r}'s key")
+        active = [r for r in store.halts() if r["scope"] == scope and r["resumed_at"] is None]
+        if not active:
+            raise ConfigError(f"no active halt on {'--all' if scope == '*' else repr(scope)}")
+        for row in active:
+            signature = sign(private, resume_payload(int(row["id"]), scope))
+            store.resume(int(row["id"]), admin, signature)
+    target = "every session" if scope == "*" else escape(scope)
+    console.print(f"resumed {target} ({len(active)} halt(s) lifted by {escape(admin)})")

@@ -109,6 +109,7 @@ def _v2_halts(conn: Connection) -> None:
         Column("created_at", String, nullable=False),
         Column("resumed_at", String),
         Column("resumed_by", String),
+        Column("resume_signature", String),
     )
     _active = halts.c.resumed_at.is_(None)
     Index(

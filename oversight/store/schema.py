@@ -94,6 +94,7 @@ halts = Table(
     Column("created_at", String, nullable=False),
     Column("resumed_at", String),
     Column("resumed_by", String),
+    Column("resume_signature", String),
 )
 _halt_active = halts.c.resumed_at.is_(None)
 Index(

@@ -361,32 +361,20 @@ class SQLStore:
         except self._store.db_errors as exc:
             raise store_failure(exc, self._store, "halt a session in") from exc
 
-    def resume(self, scope: str, resumed_by: str) -> int:
-        """Lift the active halts on `scope`; returns how many were lifted."""
-        self._check_open()
-        try:
-            with self._write_lock, self._engine.begin() as conn:
-                result = conn.execute(
-                    halts.update()
-                    .where(halts.c.scope == scope, halts.c.resumed_at.is_(None))
-                    .values(resumed_at=_now_text(), resumed_by=resumed_by)
-                )
-                return int(result.rowcount or 0)
-        except self._store.db_errors as exc:
-            raise store_failure(exc, self._store, "resume a session in") from exc
-
-    def active_halts(self) -> dict[str, str]:
-        """Scope → reason of every halt not yet resumed (the first reason per scope)."""
+    def halts(self) -> list[dict[str, Any]]:
+        """Every halt row, oldest first; which are still in force is decided by the caller,
+        which checks each resume's admin signature."""
         with self._reading("read halts from") as conn:
-            rows = conn.execute(
-                select(halts.c.scope, halts.c.reason)
-                .where(halts.c.resumed_at.is_(None))
-                .order_by(halts.c.id)
-            )
-            out: dict[str, str] = {}
-            for scope, reason in rows:
-                out.setdefault(str(scope), str(reason))
-            return out
+            return [dict(r._mapping) for r in conn.execute(select(halts).order_by(halts.c.id))]
+
+    def resume(self, halt_id: int, resumed_by: str, signature: str) -> None:
+        """Record an admin's signed resume of one halt."""
+        self._write(
+            "resume a session in",
+            halts.update()
+            .where(halts.c.id == halt_id, halts.c.resumed_at.is_(None))
+            .values(resumed_at=_now_text(), resumed_by=resumed_by, resume_signature=signature),
+        )
 
     # -- approvals ----------------------------------------------------------------------------
     # Plain rows, not chained records: they are the mailbox between a waiting agent and its
