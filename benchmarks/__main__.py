@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import bench_overhead, bench_policy, bench_store, bench_verify
+from benchmarks import (
+    bench_approval,
+    bench_overhead,
+    bench_policy,
+    bench_store,
+    bench_verify,
+)
 
 SUITES = {
     "overhead": bench_overhead.main,
     "store": bench_store.main,
     "verify": bench_verify.main,
     "policy": bench_policy.main,
+    "approval": bench_approval.main,
 }
 
 

@@ -38,7 +38,7 @@ class ApprovalDesk:
         store: SQLStore,
         *,
         timeout_override_s: float | None = None,
-        poll_s: float = 0.05,
+        poll_s: float = 0.025,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
