@@ -176,7 +176,7 @@ class Pipeline:
                 Alert(session_id=session.id, step_id=proposal.step_id, reason=problem)
             )
         handle.approval_id = outcome.approval_id
-        handle.approved_by = outcome.approvers
+        handle.approved_by = outcome.approvers if outcome.status == "approved" else []
         if outcome.status == "approved":
             session.facts.observe(proposal, reviewed=True)
             return

@@ -202,7 +202,16 @@ def test_classify_explains_a_single_call() -> None:
 def test_demo_runs_offline_and_points_to_the_store(tmp_path: Path) -> None:
     out = oversight("demo", "--db", str(tmp_path / "demo.db"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr + out.stdout
-    for expected in ("train.launch", "code.apply", "protected_target", "oversight verify"):
+    for expected in (
+        "train.launch",
+        "code.apply",
+        "protected_target",
+        "oversight verify",
+        "What the agent experienced at its checkpoints",
+        "Bash (code.apply): approved by demo-reviewer, then it ran",
+        "Edit (file.write): denied: changing the evaluation metric",
+        "launch_training (train.launch): timed out, so it did not run",
+    ):
         assert expected in out.stdout
     listed = json.loads(oversight("sessions", "--db", str(tmp_path / "demo.db"), "--json").stdout)
     assert listed[0]["agent"] == "research-bot" and listed[0]["status"] == "completed"

@@ -18,6 +18,7 @@ from typing import Any
 
 from rich.text import Text
 
+from oversight.errors import CheckpointDenied, CheckpointTimeout
 from oversight.kinds import CONSEQUENTIAL
 from oversight.monitor import Monitor
 
@@ -92,6 +93,7 @@ class ResearchAgent:
         self.narrate = narrate
         self.script = script(python)
         self.turn = 0
+        self.experienced: list[tuple[str, str, str]] = []
         step = monitor.step
         # The model call and each tool go through the monitor; kinds are inferred from names
         # and arguments, except launch_training, whose kind the team declares.
@@ -106,7 +108,7 @@ class ResearchAgent:
     # -- the "model" --------------------------------------------------------------------------
     def _chat(self, model: str, messages: list[dict[str, str]]) -> dict[str, Any]:
         if self.turn >= len(self.script):
-            return {"content": "Done: the training run is queued.", "tool_calls": []}
+            return {"content": "Done with this iteration.", "tool_calls": []}
         call = self.script[self.turn]
         self.turn += 1
         return {"content": call.thought, "tool_calls": [{"name": call.tool, "args": call.args}]}
@@ -169,9 +171,25 @@ class ResearchAgent:
                 return
             for call in reply["tool_calls"]:
                 self.narrate(self._preview(call["name"], call["args"]))
-                result = self.tools[call["name"]](**call["args"])
-                shown = str(result).strip().splitlines()[-1:] or [""]
-                self.narrate(Text(f"      → {shown[0][:100]}", style="dim"))
+                try:
+                    result = self.tools[call["name"]](**call["args"])
+                except CheckpointTimeout as exc:
+                    # What a model would read as the tool's error, so it can adapt.
+                    result = f"error: nobody approved this in time: {exc.reason}"
+                    self.experienced.append((call["name"], "timed out", exc.reason))
+                    self.narrate(
+                        Text(
+                            f"      ⌛ no reviewer answered in time: {exc.reason}",
+                            style="bold yellow",
+                        )
+                    )
+                except CheckpointDenied as exc:
+                    result = f"error: denied by oversight: {exc.reason}"
+                    self.experienced.append((call["name"], "denied", exc.reason))
+                    self.narrate(Text(f"      ✗ denied: {exc.reason}", style="bold red"))
+                else:
+                    shown = str(result).strip().splitlines()[-1:] or [""]
+                    self.narrate(Text(f"      → {shown[0][:100]}", style="dim"))
                 messages.append({"role": "tool", "content": str(result)[:2000]})
             if self.pace_s:
                 time.sleep(self.pace_s)
