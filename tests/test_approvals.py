@@ -197,3 +197,25 @@ def test_new_reviewers_need_an_admins_endorsement(setup) -> None:  # type: ignor
         "--as", "alice", "--key", str(keys / "alice.pem"), "--db", str(db),
     )  # fmt: skip
     assert out.returncode == 2 and "not a registered admin" in out.stderr
+
+
+@pytest.mark.postgres
+def test_approvals_work_on_postgresql_with_listen_notify(pg_url: str, tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    assert cli("reviewer", "add", "root", "--role", "admin", "--key-out", str(keys / "root.pem"), "--db", pg_url).returncode == 0
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(PACK.format(quorum=1, timeout=30))
+    script = tmp_path / "agent.py"
+    script.write_text(AGENT)
+    agent = subprocess.Popen([sys.executable, str(script), pg_url, str(pack)], stdout=subprocess.PIPE, text=True)
+    end = time.monotonic() + 30
+    approval = None
+    while approval is None and time.monotonic() < end:
+        with open_store(pg_url) as store:
+            pending = store.approvals(status="pending")
+        approval = str(pending[0]["id"]) if pending else None
+        time.sleep(0.05)
+    assert approval is not None
+    done = cli("approve", approval, "--as", "root", "--key", str(keys / "root.pem"), "--db", pg_url)
+    assert done.returncode == 0, done.stderr
+    assert "RAN" in finish(agent)

@@ -97,6 +97,18 @@ class ApprovalDesk:
         deadline: float,
         halted: Callable[[], str | None],
     ) -> Outcome:
+        with self.store.vote_signal() as wait:
+            return self._watch(approval_id, digest, spec, deadline, halted, wait)
+
+    def _watch(
+        self,
+        approval_id: str,
+        digest: str,
+        spec: ApprovalSpec,
+        deadline: float,
+        halted: Callable[[], str | None],
+        wait: Callable[[float], None],
+    ) -> Outcome:
         approvers: list[str] = []
         rejected: list[str] = []
         seen = 0
@@ -140,4 +152,4 @@ class ApprovalDesk:
                     approvers=approvers,
                     rejected_votes=rejected,
                 )
-            time.sleep(self.poll_s)
+            wait(self.poll_s)

@@ -11,6 +11,7 @@ import contextlib
 import datetime as _dt
 import functools
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -52,6 +53,7 @@ from oversight.store.schema import (
 PROGRESS_EVERY = 10_000
 _VERIFY_FETCH = 5_000
 _IN_CHUNK = 500
+VOTE_CHANNEL = "oversight_votes"
 _HEAD_ID = 1
 
 
@@ -411,7 +413,44 @@ class SQLStore:
             return dict(row._mapping) if row is not None else None
 
     def add_vote(self, row: dict[str, str]) -> None:
-        self._write("record a vote in", votes.insert().values(**row, created_at=_now_text()))
+        """Record a vote; on PostgreSQL also wake waiting monitors (NOTIFY, sent at commit)."""
+        self._check_open()
+        try:
+            with self._write_lock, self._engine.begin() as conn:
+                conn.execute(votes.insert().values(**row, created_at=_now_text()))
+                if self._store.dialect == "postgresql":
+                    conn.exec_driver_sql(
+                        f"SELECT pg_notify('{VOTE_CHANNEL}', %s)", (str(row["approval_id"]),)
+                    )
+        except self._store.db_errors as exc:
+            raise store_failure(exc, self._store, "record a vote in") from exc
+
+    @contextlib.contextmanager
+    def vote_signal(self) -> Iterator[Callable[[float], None]]:
+        """A `wait(seconds)` that returns early when a vote arrives (PostgreSQL LISTEN); on
+        SQLite, which cannot signal across processes, it simply sleeps (the caller polls)."""
+        if self._store.dialect != "postgresql":
+            yield time.sleep
+            return
+        import psycopg
+
+        conninfo = self._engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        try:
+            listener = psycopg.connect(conninfo, autocommit=True)
+        except psycopg.Error as exc:
+            raise store_failure(exc, self._store, "listen for votes in") from exc
+        try:
+            listener.execute(f"LISTEN {VOTE_CHANNEL}")
+
+            def wait(seconds: float) -> None:
+                for _ in listener.notifies(timeout=seconds, stop_after=1):
+                    pass
+
+            yield wait
+        finally:
+            listener.close()
 
     def votes(self, approval_id: str) -> list[dict[str, Any]]:
         with self._reading("read votes from") as conn:
