@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -12,7 +13,7 @@ from typing import Any, Self, TypeVar, overload
 
 from opentelemetry.trace import TracerProvider
 
-from oversight.approvals.broker import ApprovalDesk
+from oversight.approvals.broker import ApprovalDesk, Notify
 from oversight.approvals.halts import halts_in_force
 from oversight.approvals.registry import Reviewer, trusted_reviewers
 from oversight.canonical import new_id
@@ -52,6 +53,7 @@ class Monitor:
         log: str | None = None,
         classify_config: str | os.PathLike[str] | None = None,
         store: AuditStore | None = None,
+        on_approval_request: Notify | None = None,
     ) -> None:
         base = settings or Settings.from_env()
         overrides: dict[str, Any] = {}
@@ -115,7 +117,12 @@ class Monitor:
             max_arg_chars=self.settings.max_arg_chars,
             result_summary_chars=self.settings.result_summary_chars,
             halt_check=self.halt_reason_now,
-            approvals=ApprovalDesk(self.store, timeout_override_s=self.settings.approval_timeout)
+            approvals=ApprovalDesk(
+                self.store,
+                timeout_override_s=self.settings.approval_timeout,
+                notify=on_approval_request,
+                on_error=_warn,
+            )
             if isinstance(self.store, SQLStore)
             else None,
             halt_after_denials=self.settings.halt_after_denials,
@@ -280,6 +287,10 @@ class Monitor:
             )
             self._implicit.start()
         return self._implicit
+
+
+def _warn(message: str) -> None:
+    print(f"oversight: warning: {message}", file=sys.stderr, flush=True)
 
 
 def _spill_dir(url: str) -> Path:

@@ -219,3 +219,67 @@ def test_approvals_work_on_postgresql_with_listen_notify(pg_url: str, tmp_path: 
     done = cli("approve", approval, "--as", "root", "--key", str(keys / "root.pem"), "--db", pg_url)
     assert done.returncode == 0, done.stderr
     assert "RAN" in finish(agent)
+
+
+def test_an_integration_is_notified_and_answers_with_a_signed_vote(setup) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from oversight import Monitor
+    from oversight.approvals.broker import ApprovalRequest
+    from oversight.approvals.signing import load_private_key
+
+    db, keys, tmp = setup
+    pack = tmp / "pack.yaml"
+    pack.write_text(PACK.format(quorum=1, timeout=20))
+    alice = load_private_key(keys / "alice.pem")
+    seen: list[ApprovalRequest] = []
+
+    def route_to_reviewer(request: ApprovalRequest) -> None:
+        # A chat bot would post this; here the "reviewer" answers from another thread, signing
+        # with her own key, exactly as `oversight approve` does.
+        seen.append(request)
+
+        def answer() -> None:
+            payload = vote_payload(request.approval_id, request.args_digest, "approve", "alice", "")
+            with open_store(f"sqlite:///{db}") as store:
+                store.add_vote(
+                    {
+                        "approval_id": request.approval_id,
+                        "reviewer": "alice",
+                        "decision": "approve",
+                        "reason": "",
+                        "signature": sign(alice, payload),
+                    }
+                )
+
+        threading.Thread(target=answer).start()
+
+    ran: list[str] = []
+    with Monitor(db=str(db), log="none", policy=str(pack), on_approval_request=route_to_reviewer) as mon:
+
+        @mon.step(name="launch_training", kind="train.launch")
+        def launch(config: str) -> None:
+            ran.append(config)
+
+        with mon.session("notified"):
+            launch("c.yaml")
+    assert ran == ["c.yaml"]
+    (request,) = seen
+    assert request.name == "launch_training" and request.args == {"config": "c.yaml"}
+    assert request.reason == "training needs a person" and request.rule == "gate-training"
+
+
+def test_a_failing_notifier_does_not_approve_anything(setup, capsys) -> None:  # type: ignore[no-untyped-def]
+    from oversight import CheckpointTimeout, Monitor
+
+    db, _, tmp = setup
+    pack = tmp / "pack.yaml"
+    pack.write_text(PACK.format(quorum=1, timeout=0.3))
+
+    def broken(request: object) -> None:
+        raise RuntimeError("chat service down")
+
+    with Monitor(db=str(db), log="none", policy=str(pack), on_approval_request=broken) as mon:
+        with mon.session("s"), pytest.raises(CheckpointTimeout):
+            mon.check("launch_training", {"config": "c.yaml"}, kind="train.launch")
+    assert "chat service down" in capsys.readouterr().err

@@ -23,6 +23,30 @@ from oversight.store import SQLStore
 Status = Literal["approved", "denied", "timed_out", "halted", "unavailable"]
 
 
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """What an integration is told when a step starts waiting: enough to show a reviewer the
+    exact call and why it was gated. Answers still come back as signed votes
+    (`SQLStore.add_vote`, or `oversight approve`): a callback in the agent's process cannot
+    approve anything itself."""
+
+    approval_id: str
+    session_id: str
+    step_id: str
+    kind: str
+    name: str
+    args: dict[str, object]
+    args_digest: str
+    reason: str
+    rule: str | None
+    role: str
+    quorum: int
+    deadline: str
+
+
+Notify = Callable[[ApprovalRequest], None]
+
+
 @dataclass
 class Outcome:
     status: Status
@@ -40,8 +64,12 @@ class ApprovalDesk:
         timeout_override_s: float | None = None,
         poll_s: float = 0.025,
         clock: Callable[[], float] = time.monotonic,
+        notify: Notify | None = None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
+        self.notify = notify
+        self.on_error = on_error
         self.timeout_override_s = timeout_override_s
         self.poll_s = poll_s
         self.clock = clock
@@ -82,12 +110,37 @@ class ApprovalDesk:
                 "deadline": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(deadline_wall)),
             }
         )
+        if self.notify is not None:
+            self._notify(
+                ApprovalRequest(
+                    approval_id=approval_id,
+                    session_id=proposal.session_id,
+                    step_id=proposal.step_id,
+                    kind=proposal.kind.value,
+                    name=proposal.name,
+                    args=proposal.args,
+                    args_digest=proposal.args_digest,
+                    reason=reason,
+                    rule=rule,
+                    role=spec.role,
+                    quorum=spec.quorum,
+                    deadline=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(deadline_wall)),
+                )
+            )
         outcome = self._wait(
             approval_id, proposal.args_digest, spec, self.clock() + timeout, halted
         )
         outcome.approval_id = approval_id
         self.store.close_approval(approval_id, outcome.status, outcome.reason)
         return outcome
+
+    def _notify(self, request: ApprovalRequest) -> None:
+        assert self.notify is not None
+        try:
+            self.notify(request)
+        except Exception as exc:  # noqa: BLE001 - a broken integration must not approve or crash
+            if self.on_error is not None:
+                self.on_error(f"approval notifier failed for {request.approval_id}: {exc!r}")
 
     def _wait(
         self,
