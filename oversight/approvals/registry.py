@@ -11,7 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from oversight.approvals.signing import endorsement_payload, verify
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from oversight.approvals.signing import endorsement_payload, public_hex, verify
+from oversight.errors import ConfigError
 
 ROLES = ("approver", "admin")
 
@@ -55,3 +58,16 @@ def trusted_reviewers(rows: Iterable[dict[str, Any]]) -> tuple[dict[str, Reviewe
         else:
             trusted[name] = Reviewer(name, role, key)
     return trusted, rejected
+
+
+def authenticate(
+    rows: Iterable[dict[str, Any]], name: str, key: Ed25519PrivateKey, *, admin: bool = False
+) -> Reviewer:
+    """The trusted reviewer `name`, if `key` is theirs (and they are an admin when required)."""
+    trusted, _ = trusted_reviewers(rows)
+    reviewer = trusted.get(name)
+    if reviewer is None or (admin and reviewer.role != "admin"):
+        raise ConfigError(f"{name!r} is not a registered {'admin' if admin else 'reviewer'}")
+    if public_hex(key) != reviewer.public_key:
+        raise ConfigError(f"that key is not {name!r}'s")
+    return reviewer

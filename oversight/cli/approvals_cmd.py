@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from oversight.approvals.registry import ROLES, trusted_reviewers
+from oversight.approvals.registry import ROLES, authenticate, trusted_reviewers
 from oversight.approvals.signing import (
     endorsement_payload,
     load_private_key,
@@ -66,12 +66,8 @@ def reviewer_add(
         else:
             if admin is None or admin_key is None:
                 raise ConfigError("an admin must endorse new reviewers: pass --as ADMIN --key FILE")
-            endorser_entry = trusted.get(admin)
-            if endorser_entry is None or endorser_entry.role != "admin":
-                raise ConfigError(f"{admin!r} is not a registered admin")
             signing_key = load_private_key(admin_key)
-            if public_hex(signing_key) != endorser_entry.public_key:
-                raise ConfigError(f"{str(admin_key)!r} is not {admin!r}'s key")
+            authenticate(store.reviewers(), admin, signing_key, admin=True)
             endorser, endorsement = admin, sign(signing_key, payload)
         write_private_key(key, key_out)
         store.add_reviewer(

@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 
 from oversight.approvals.halts import resume_payload
-from oversight.approvals.registry import trusted_reviewers
-from oversight.approvals.signing import load_private_key, public_hex, sign
+from oversight.approvals.registry import authenticate
+from oversight.approvals.signing import load_private_key, sign
 from oversight.cli import app
 from oversight.cli.common import DbOption, console, open_cli_store
 from oversight.errors import ConfigError
@@ -56,13 +56,8 @@ def resume(
     if not admin or key is None:
         raise ConfigError("only an admin can resume: pass --as ADMIN --key FILE")
     with open_cli_store(db) as store:
-        trusted, _ = trusted_reviewers(store.reviewers())
-        entry = trusted.get(admin)
-        if entry is None or entry.role != "admin":
-            raise ConfigError(f"{admin!r} is not a registered admin")
         private = load_private_key(key)
-        if public_hex(private) != entry.public_key:
-            raise ConfigError(f"{str(key)!r} is not {admin!r}'s key")
+        authenticate(store.reviewers(), admin, private, admin=True)
         active = [r for r in store.halts() if r["scope"] == scope and r["resumed_at"] is None]
         if not active:
             raise ConfigError(f"no active halt on {'--all' if scope == '*' else repr(scope)}")

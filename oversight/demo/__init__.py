@@ -101,15 +101,18 @@ def _demo_reviewers(db_path: Path) -> Path:
 
 def _ask_person(console: Console, db_path: Path, key_file: Path, stop: threading.Event) -> None:
     """In a terminal, the person at the keyboard answers the training launch."""
-    from oversight.approvals.signing import load_private_key, sign, vote_payload
+    from oversight.approvals.signing import load_private_key
+    from oversight.approvals.votes import cast_vote
     from oversight.store import open_store
 
     key = load_private_key(key_file)
+    answered: set[str] = set()
     with open_store(f"sqlite:///{db_path}") as store:
         while not stop.is_set():
             for approval in store.approvals(status="pending"):
-                if approval["kind"] != "train.launch":
+                if approval["kind"] != "train.launch" or approval["id"] in answered:
                     continue
+                answered.add(str(approval["id"]))
                 console.print(
                     f"\n[bold yellow]Checkpoint:[/] the agent wants to run "
                     f"{approval['name']} {approval['args']}"
@@ -117,18 +120,7 @@ def _ask_person(console: Console, db_path: Path, key_file: Path, stop: threading
                 answer = console.input("[bold]Approve this training launch? [y/N][/] ").strip()
                 decision = "approve" if answer.lower().startswith("y") else "deny"
                 reason = "" if decision == "approve" else "declined at the keyboard"
-                payload = vote_payload(
-                    str(approval["id"]), str(approval["args_digest"]), decision, REVIEWER, reason
-                )
-                store.add_vote(
-                    {
-                        "approval_id": str(approval["id"]),
-                        "reviewer": REVIEWER,
-                        "decision": decision,
-                        "reason": reason,
-                        "signature": sign(key, payload),
-                    }
-                )
+                cast_vote(store, approval, REVIEWER, key, decision, reason)
             stop.wait(0.1)
 
 

@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from oversight.approvals.signing import load_private_key, sign, vote_payload
+from oversight.approvals.signing import load_private_key
+from oversight.approvals.votes import cast_vote
 from oversight.store import open_store
 
 RUN_FOR_S = 300.0
@@ -52,18 +53,7 @@ def main(argv: list[str]) -> int:
                     continue
                 decision, reason = answer
                 time.sleep(0.3)  # a reviewer reads before answering
-                payload = vote_payload(
-                    approval_id, str(approval["args_digest"]), decision, name, reason
-                )
-                store.add_vote(
-                    {
-                        "approval_id": approval_id,
-                        "reviewer": name,
-                        "decision": decision,
-                        "reason": reason,
-                        "signature": sign(key, payload),
-                    }
-                )
+                cast_vote(store, approval, name, key, decision, reason)
             time.sleep(0.05)
     return 0
 
