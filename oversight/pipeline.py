@@ -180,6 +180,10 @@ class Pipeline:
         if outcome.status == "approved":
             session.facts.observe(proposal, reviewed=True)
             return
+        if outcome.status == "granted":
+            # A standing grant is an automatic approval, not a person's review of this step.
+            session.facts.observe(proposal, reviewed=False)
+            return
         session.facts.observe(proposal, reviewed=outcome.status == "denied")
         if outcome.status == "halted":
             session.halt(outcome.reason)

@@ -91,6 +91,7 @@ def test_all_tables_are_prefixed(store_url: str) -> None:
     assert sorted(names) == [
         "oversight_approvals",
         "oversight_chain_head",
+        "oversight_grants",
         "oversight_halts",
         "oversight_records",
         "oversight_reviewers",

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from oversight.approvals.grants import covering_grant
 from oversight.approvals.registry import trusted_reviewers
 from oversight.approvals.signing import verify, vote_payload
 from oversight.canonical import new_id
 from oversight.decide import ApprovalSpec, Proposal
 from oversight.store import SQLStore
 
-Status = Literal["approved", "denied", "timed_out", "halted", "unavailable"]
+Status = Literal["approved", "granted", "denied", "timed_out", "halted", "unavailable"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,14 @@ class ApprovalDesk:
         halted: Callable[[], str | None],
     ) -> Outcome:
         trusted, _ = trusted_reviewers(self.store.reviewers())
+        if spec.quorum <= 1:  # a two-person rule is never satisfied by a standing grant
+            grant = covering_grant(self.store.grants(), proposal, spec.role, trusted)
+            if grant is not None:
+                return Outcome(
+                    "granted",
+                    f"covered by grant {grant.id} from {grant.granted_by} ({grant.reason})",
+                    approval_id=f"grant:{grant.id}",
+                )
         eligible = [r for r in trusted.values() if r.may_act_as(spec.role)]
         if len(eligible) < spec.quorum:
             return Outcome(

@@ -186,3 +186,92 @@ def deny(
 ) -> None:
     """Deny a pending step (signed with your key); the reason reaches the agent."""
     _vote(approval_id, "deny", reviewer, key, reason, db)
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> float:
+    unit = text[-1:].lower()
+    try:
+        if unit in _UNITS:
+            return float(text[:-1]) * _UNITS[unit]
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"duration {text!r} is not like 90s, 30m, 2h or 1d") from None
+
+
+@app.command()
+def grant(
+    kind: Annotated[str, typer.Option(help="Step kind the grant covers, e.g. train.launch.")],
+    reviewer: AsOption,
+    key: KeyOption,
+    duration: Annotated[str, typer.Option("--for", help="How long: 90s, 30m, 2h, 1d.")] = "1h",
+    session: Annotated[str | None, typer.Option(help="Only this session (default: any).")] = None,
+    max_gpu_hours: Annotated[
+        float | None, typer.Option(help="Only steps whose GPU-hours are known and at most this.")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Why; shown with every step it covers.")] = "",
+    db: DbOption = None,
+) -> None:
+    """Approve a class of steps for a while (signed; recorded; expires)."""
+    import time
+
+    from oversight.approvals.grants import grant_payload
+    from oversight.canonical import new_id
+    from oversight.kinds import parse_kind
+
+    parse_kind(kind)
+    seconds = _duration(duration)
+    with open_cli_store(db) as store:
+        private = load_private_key(key)
+        authenticate(store.reviewers(), reviewer, private)
+        row = {
+            "id": new_id(),
+            "kind": kind,
+            "session_id": session,
+            "max_gpu_hours": max_gpu_hours,
+            "expires_at": time.time() + seconds,
+            "granted_by": reviewer,
+            "reason": reason or f"standing approval by {reviewer}",
+        }
+        store.add_grant({**row, "signature": sign(private, grant_payload(row))})
+    console.print(Text(f"grant {row['id']}: {kind} for {duration} by {reviewer}"))
+
+
+@app.command(name="grants")
+def grants_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Grants, with whether each is still in force."""
+    import time
+
+    with open_cli_store(db) as store:
+        rows = store.grants()
+    now = time.time()
+    for r in rows:
+        r["active"] = float(r["expires_at"]) > now
+    if as_json:
+        print(json.dumps(rows, default=str))
+        return
+    if not rows:
+        console.print("no grants")
+        return
+    table = Table()
+    for col in ("id", "kind", "session", "max GPU-h", "by", "expires in", "reason"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        left = float(r["expires_at"]) - now
+        table.add_row(
+            *(
+                Text(str(v))
+                for v in (
+                    r["id"],
+                    r["kind"],
+                    r["session_id"] or "any",
+                    r["max_gpu_hours"] if r["max_gpu_hours"] is not None else "-",
+                    r["granted_by"],
+                    f"{left / 60:.0f} min" if left > 0 else "expired",
+                    r["reason"],
+                )
+            )
+        )
+    console.print(table)

@@ -125,6 +125,8 @@ def render_timeline(view: SessionView, *, show_args: bool = False) -> None:
             detail += f"  [{', '.join(p.flags)}]"
         if step.finished is not None and step.finished.approved_by:
             detail += f"\n✓ approved by {', '.join(step.finished.approved_by)}"
+        elif step.finished is not None and (step.finished.approval_id or "").startswith("grant:"):
+            detail += f"\n✓ covered by {step.finished.approval_id}"
         if step.finished is not None and step.finished.error:
             detail += f"\n→ {step.finished.error}"
         elif step.finished is not None and step.finished.result_summary:

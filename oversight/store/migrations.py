@@ -20,6 +20,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -169,10 +170,29 @@ def _v3_approvals(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v4_grants(conn: Connection) -> None:
+    md = MetaData()
+    Table(
+        "oversight_grants",
+        md,
+        Column("id", String, primary_key=True),
+        Column("kind", String, nullable=False),
+        Column("session_id", String),
+        Column("max_gpu_hours", Float),
+        Column("expires_at", Float, nullable=False),
+        Column("granted_by", String, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("signature", String, nullable=False),
+        Column("created_at", String, nullable=False),
+    )
+    md.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "records, chain head and review indexes", _v1_records_and_chain),
     Migration(2, "halt switch", _v2_halts),
     Migration(3, "reviewers, approvals and signed votes", _v3_approvals),
+    Migration(4, "scoped grants", _v4_grants),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

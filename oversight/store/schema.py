@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -149,5 +150,21 @@ votes = Table(
     Column("created_at", String, nullable=False),
 )
 Index("ix_oversight_votes_approval", votes.c.approval_id, votes.c.id)
+
+# Scoped grants: a reviewer's signed standing approval for a class of steps, until expires_at
+# (Unix time). Steps a grant covers run without waiting; they do not count as reviewed.
+grants = Table(
+    "oversight_grants",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("kind", String, nullable=False),
+    Column("session_id", String),
+    Column("max_gpu_hours", Float),
+    Column("expires_at", Float, nullable=False),
+    Column("granted_by", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("signature", String, nullable=False),
+    Column("created_at", String, nullable=False),
+)
 
 RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in records.columns)

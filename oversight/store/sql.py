@@ -44,6 +44,7 @@ from oversight.store.schema import (
     RECORD_COLUMNS,
     approvals,
     chain_head,
+    grants,
     halts,
     records,
     reviewers,
@@ -464,6 +465,15 @@ class SQLStore:
             .where(approvals.c.id == approval_id)
             .values(status=status, outcome=outcome, decided_at=_now_text()),
         )
+
+    def add_grant(self, row: dict[str, Any]) -> None:
+        self._write("record a grant in", grants.insert().values(**row, created_at=_now_text()))
+
+    def grants(self) -> list[dict[str, Any]]:
+        with self._reading("read grants from") as conn:
+            return [
+                dict(r._mapping) for r in conn.execute(select(grants).order_by(grants.c.created_at))
+            ]
 
     def _write(self, action: str, statement: Any) -> None:
         self._check_open()
