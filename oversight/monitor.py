@@ -14,8 +14,8 @@ from typing import Any, Self, TypeVar, overload
 from opentelemetry.trace import TracerProvider
 
 from oversight.approvals.broker import ApprovalDesk, Notify
-from oversight.approvals.halts import halts_in_force
-from oversight.approvals.registry import Reviewer, trusted_reviewers
+from oversight.approvals.halts import halts_in_force, lifted, resume_key
+from oversight.approvals.registry import trusted_reviewers
 from oversight.canonical import new_id
 from oversight.classify import Classifier, load_classifier_config
 from oversight.context import current_session
@@ -101,6 +101,7 @@ class Monitor:
         self.halts: dict[str, str] = {}
         """Active halts (scope → reason) as of the last poll; "*" halts every session."""
         self._halts_polled = 0.0
+        self._verified_resumes: set[tuple[Any, ...]] = set()
         self._recorder = Recorder(
             self.store,
             consumers=[self.telemetry],
@@ -230,10 +231,17 @@ class Monitor:
             return
         self._halts_polled = now
         rows = self.store.halts()
-        trusted: dict[str, Reviewer] = {}
-        if any(row.get("resumed_at") is not None for row in rows):
+        unchecked = [
+            row
+            for row in rows
+            if row.get("resumed_at") is not None and resume_key(row) not in self._verified_resumes
+        ]
+        if unchecked:
             trusted, _ = trusted_reviewers(self.store.reviewers())
-        self.halts = halts_in_force(rows, trusted)
+            self._verified_resumes.update(
+                resume_key(row) for row in unchecked if lifted(row, trusted)
+            )
+        self.halts = halts_in_force(rows, self._verified_resumes)
 
     def flush(self) -> None:
         """Make every record so far durable now."""

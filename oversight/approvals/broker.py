@@ -174,9 +174,13 @@ class ApprovalDesk:
         approvers: list[str] = []
         rejected: list[str] = []
         seen = 0
+        # Endorsements are verified once, and again only when a vote names someone unknown
+        # (a reviewer registered while we wait), not on every poll.
+        trusted, _ = trusted_reviewers(self.store.reviewers())
         while True:
-            trusted, _ = trusted_reviewers(self.store.reviewers())
             votes = self.store.votes(approval_id)
+            if any(str(v["reviewer"]) not in trusted for v in votes[seen:]):
+                trusted, _ = trusted_reviewers(self.store.reviewers())
             for vote in votes[seen:]:
                 name, decision = str(vote["reviewer"]), str(vote["decision"])
                 reviewer = trusted.get(name)

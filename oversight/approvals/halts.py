@@ -27,10 +27,18 @@ def lifted(row: dict[str, Any], trusted: dict[str, Reviewer]) -> bool:
     return verify(admin.public_key, payload, str(row["resume_signature"]))
 
 
-def halts_in_force(rows: Iterable[dict[str, Any]], trusted: dict[str, Reviewer]) -> dict[str, str]:
-    """Scope → reason (the earliest) of every halt not lifted by a valid admin resume."""
+def resume_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What a verified resume is remembered by: the same row, resumer and signature verify the
+    same way every time, so each is checked once."""
+    return (row["id"], row.get("resumed_by"), row.get("resume_signature"))
+
+
+def halts_in_force(
+    rows: Iterable[dict[str, Any]], verified_resumes: set[tuple[Any, ...]]
+) -> dict[str, str]:
+    """Scope → reason (the earliest) of every halt without a verified admin resume."""
     out: dict[str, str] = {}
     for row in rows:
-        if not lifted(row, trusted):
+        if resume_key(row) not in verified_resumes:
             out.setdefault(str(row["scope"]), str(row["reason"]))
     return out

@@ -21,9 +21,9 @@ from oversight.approvals.signing import (
     new_private_key,
     public_hex,
     sign,
-    vote_payload,
     write_private_key,
 )
+from oversight.approvals.votes import cast_vote
 from oversight.cli import app
 from oversight.cli.common import DbOption, JsonOption, console, open_cli_store
 from oversight.errors import ConfigError
@@ -149,18 +149,8 @@ def _vote(
         if approval["status"] != "pending":
             raise ConfigError(f"approval {approval_id!r} is already {approval['status']}")
         key = load_private_key(key_file)
-        payload = vote_payload(
-            approval_id, str(approval["args_digest"]), decision, reviewer, reason
-        )
-        store.add_vote(
-            {
-                "approval_id": approval_id,
-                "reviewer": reviewer,
-                "decision": decision,
-                "reason": reason,
-                "signature": sign(key, payload),
-            }
-        )
+        authenticate(store.reviewers(), reviewer, key)
+        cast_vote(store, approval, reviewer, key, decision, reason)
     console.print(Text(f"{decision} recorded for {approval_id} by {reviewer}"))
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml  # type: ignore[import-untyped,unused-ignore]
 from pydantic import Field, TypeAdapter, ValidationError
 
 from oversight.classify import Classifier
@@ -21,7 +20,7 @@ from oversight.kinds import Kind
 from oversight.normalise import normalise_args
 from oversight.policy.engine import Policy
 from oversight.policy.errors import PolicyError, Problem
-from oversight.policy.loader import validation_problems
+from oversight.policy.loader import read_yaml, validation_problems
 from oversight.policy.model import ApprovalConfig, Effect, FlagName, KindName, _Strict
 
 MAX_ARG_CHARS = 65536
@@ -108,13 +107,7 @@ def load_cases(path: str | Path) -> list[Case]:
         raise PolicyError(
             [Problem(source, None, "", f"cannot read cases file: {exc.strerror or exc}")]
         ) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise PolicyError([Problem(source, line, "", f"not valid YAML: {exc}")]) from None
+    node, data = read_yaml(text, source)
     try:
         return _CASES.validate_python(data)
     except ValidationError as exc:

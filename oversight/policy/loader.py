@@ -89,16 +89,20 @@ def load_policy(name_or_path: str | Path) -> Policy:
     return parse_policy(text, source=str(path))
 
 
-def parse_policy(text: str, *, source: str | None = None) -> Policy:
-    """Validate a pack's YAML text; every problem found is raised together in one PolicyError."""
+def read_yaml(text: str, source: str | None) -> tuple[Any, Any]:
+    """(node tree with line marks, plain data) of YAML text, or a PolicyError naming the line."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise PolicyError([Problem(source, line, "", f"not valid YAML: {problem}")]) from None
+
+
+def parse_policy(text: str, *, source: str | None = None) -> Policy:
+    """Validate a pack's YAML text; every problem found is raised together in one PolicyError."""
+    node, data = read_yaml(text, source)
     if not isinstance(data, dict):
         got = "an empty file" if data is None else type(data).__name__
         raise PolicyError(
