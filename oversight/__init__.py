@@ -7,6 +7,7 @@ from oversight._version import __version__
 from oversight.classify import Classification, Classifier, ClassifierConfig
 from oversight.decide import Decider, Proposal, RecordOnly, Verdict
 from oversight.errors import (
+    ApprovalPending,
     CheckpointDenied,
     CheckpointTimeout,
     ConfigError,
@@ -36,6 +37,7 @@ from oversight.session import Session
 from oversight.settings import Settings
 
 __all__ = [
+    "ApprovalPending",
     "CheckpointDenied",
     "CheckpointTimeout",
     "Classification",

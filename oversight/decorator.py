@@ -32,6 +32,8 @@ def wrap_step(monitor: Monitor, func: F, *, kind: Kind | None, name: str | None)
         @functools.wraps(func)
         async def async_step(*args: Any, **kwargs: Any) -> Any:
             handle = propose(step_name, binder.bind(args, kwargs), kind)
+            if handle.modification:
+                args, kwargs = binder.apply(args, kwargs, handle.modification)
             token = current_step.set(handle.step_id)
             try:
                 result = await func(*args, **kwargs)
@@ -48,6 +50,8 @@ def wrap_step(monitor: Monitor, func: F, *, kind: Kind | None, name: str | None)
     @functools.wraps(func)
     def sync_step(*args: Any, **kwargs: Any) -> Any:
         handle = propose(step_name, binder.bind(args, kwargs), kind)
+        if handle.modification:
+            args, kwargs = binder.apply(args, kwargs, handle.modification)
         token = current_step.set(handle.step_id)
         try:
             result = func(*args, **kwargs)

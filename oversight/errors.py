@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 
 class OversightError(Exception):
@@ -85,3 +86,17 @@ class SessionHalted(OversightError):
         self.session_id = session_id
         self.reason = reason
         super().__init__(f"session {session_id!r} is halted: {reason}")
+
+
+class ApprovalPending(OversightError):
+    """The step needs a person and the caller asked not to wait (`check(wait=False)`).
+
+    The pending approval is durable in the store; call `check` again with the same arguments and
+    `approval_id=` once reviewers have decided. The approval runs at most one step.
+    """
+
+    def __init__(self, approval_id: str, *, step_id: str, request: Any = None) -> None:
+        self.approval_id = approval_id
+        self.step_id = step_id
+        self.request = request
+        super().__init__(f"step {step_id} is waiting for approval {approval_id}")

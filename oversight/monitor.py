@@ -123,6 +123,7 @@ class Monitor:
                 timeout_override_s=self.settings.approval_timeout,
                 notify=on_approval_request,
                 on_error=_warn,
+                root_key=self.settings.root_key,
             )
             if isinstance(self.store, SQLStore)
             else None,
@@ -192,11 +193,18 @@ class Monitor:
         kind: str | Kind | None = None,
         actor: Actor = "agent",
         session: Session | None = None,
+        wait: bool = True,
+        approval_id: str | None = None,
     ) -> StepHandle:
         """Low-level API for adapters: propose a call; run it only if this returns.
 
-        Then report the outcome with `handle.succeed(result)` or `handle.fail(exc)`. Raises
-        CheckpointDenied, SessionHalted or StoreUnavailableError when the call must not run.
+        Run it with `handle.call_args` (a reviewer may have edited the call), then report the
+        outcome with `handle.succeed(result)` or `handle.fail(exc)`. Raises CheckpointDenied
+        (CheckpointTimeout), SessionHalted or StoreUnavailableError when the call must not run.
+
+        `wait=False`: a step that needs a person raises ApprovalPending instead of blocking.
+        `approval_id`: name the approval; an existing one is claimed (it must be for exactly this
+        call, decided, and unused: it runs one step), a new one is created with that id.
         """
         if not isinstance(name, str) or not name:
             raise ConfigError(f"step name must be a non-empty string, got {name!r}")
@@ -205,8 +213,16 @@ class Monitor:
         if actor not in ("agent", "human"):
             raise ConfigError(f"actor must be 'agent' or 'human', got {actor!r}")
         declared = parse_kind(kind) if kind is not None else None
+        if approval_id is not None and (not isinstance(approval_id, str) or not approval_id):
+            raise ConfigError(f"approval_id must be a non-empty string, got {approval_id!r}")
         return self._pipeline.propose(
-            session or self._active_session(), name, args, declared=declared, actor=actor
+            session or self._active_session(),
+            name,
+            args,
+            declared=declared,
+            actor=actor,
+            wait=wait,
+            approval_id=approval_id,
         )
 
     def halt(self, reason: str, *, session_id: str | None = None, by: str = "monitor") -> None:
@@ -237,7 +253,7 @@ class Monitor:
             if row.get("resumed_at") is not None and resume_key(row) not in self._verified_resumes
         ]
         if unchecked:
-            trusted, _ = trusted_reviewers(self.store.reviewers())
+            trusted, _ = trusted_reviewers(self.store.reviewers(), root_key=self.settings.root_key)
             self._verified_resumes.update(
                 resume_key(row) for row in unchecked if lifted(row, trusted)
             )

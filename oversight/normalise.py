@@ -63,6 +63,23 @@ class ArgumentBinder:
             bound.pop(first, None)
         return bound
 
+    def apply(
+        self, args: tuple[Any, ...], kwargs: Mapping[str, Any], changes: Mapping[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The same call with some named arguments replaced (a reviewer's edit)."""
+        ba = self._signature.bind(*args, **kwargs)
+        ba.apply_defaults()
+        params = self._signature.parameters
+        extra = next((n for n, p in params.items() if p.kind is p.VAR_KEYWORD), None)
+        for name, value in changes.items():
+            if name in params and params[name].kind is not inspect.Parameter.VAR_KEYWORD:
+                ba.arguments[name] = value
+            elif extra is not None:
+                ba.arguments[extra] = {**ba.arguments.get(extra, {}), name: value}
+            else:
+                raise TypeError(f"{name!r} is not an argument of this function")
+        return tuple(ba.args), dict(ba.kwargs)
+
 
 def _clean(value: Any, depth: int = 0) -> Any:
     """JSON-safe, redacted, keys sorted: one pass over the value, exact types first for speed."""

@@ -13,7 +13,7 @@ import datetime as _dt
 import functools
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from oversight.approvals.broker import ApprovalDesk
 from oversight.canonical import new_id, utc_now
@@ -29,6 +29,7 @@ from oversight.decide import (
     wants_facts,
 )
 from oversight.errors import (
+    ApprovalPending,
     CheckpointDenied,
     CheckpointTimeout,
     ConfigError,
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 WRITE_AHEAD_FLAGS = frozenset({"protected_target", "obfuscated", "oversight_target"})
 
 _CANCELLED = ("CancelledError", "KeyboardInterrupt", "GeneratorExit")
+# A call edited this many times in a row without a decision is denied.
+MAX_EDITS = 5
 
 
 class Pipeline:
@@ -105,13 +108,30 @@ class Pipeline:
         *,
         declared: Kind | None = None,
         actor: Actor = "agent",
+        wait: bool = True,
+        approval_id: str | None = None,
     ) -> StepHandle:
         """Run every stage up to the call itself; raise if the step must not run.
 
-        Raises SessionHalted, CheckpointDenied, or StoreUnavailableError (write-ahead failed: a
-        consequential step is never run unrecorded).
+        Returns the handle of the step to run: the proposed one, or, when a reviewer edited the
+        call, the edited one (its `call_args` are what must run). Raises SessionHalted,
+        CheckpointDenied (CheckpointTimeout), ApprovalPending (`wait=False`), or
+        StoreUnavailableError (write-ahead failed: a consequential step never runs unrecorded).
         """
         session.check_running()
+        handle = self._build(session, name, raw_args, declared, actor)
+        return self._gate(handle, wait=wait, approval_id=approval_id)
+
+    def _build(
+        self,
+        session: Session,
+        name: str,
+        raw_args: Mapping[str, Any],
+        declared: Kind | None,
+        actor: Actor,
+        modifies: StepHandle | None = None,
+    ) -> StepHandle:
+        """normalise → classify → decide → record the proposal."""
         proposed_at = utc_now()
         args, args_digest = self.normalise(raw_args)
         classification = self.classify(name, args, declared)
@@ -143,20 +163,55 @@ class Pipeline:
             parent_id=current_step.get(),
             write_ahead=write_ahead,
             proposed_at=proposed_at,
+            raw_args=raw_args,
         )
-        self.record_proposal(handle)
-        if verdict.decision == "allow":
-            session.facts.observe(proposal, reviewed=False)
-        elif verdict.decision == "require_approval" and self.approvals is not None:
-            self._seek_approval(handle, verdict)
+        if modifies is not None:
+            handle.modifies = modifies.step_id
+            handle.modification = modifies.modification
+            handle.declared = modifies.declared
         else:
-            session.facts.observe(proposal, reviewed=False)
-            self._refuse(handle, verdict)
+            handle.declared = declared
+        self.record_proposal(handle)
         return handle
 
-    def _seek_approval(self, handle: StepHandle, verdict: Verdict) -> None:
-        """Wait for reviewers; return if the step may run, raise (with its outcome recorded)
-        if it may not."""
+    def _gate(
+        self,
+        handle: StepHandle,
+        *,
+        wait: bool,
+        approval_id: str | None,
+        preapproved: tuple[str, ...] = (),
+    ) -> StepHandle:
+        """Apply the decision: return the handle that may run, or raise."""
+        verdict, session = handle.verdict, handle.session
+        if verdict.decision == "allow":
+            # An edited call the policy allows outright was still reviewed: by its editor.
+            handle.approved_by = list(preapproved)
+            session.facts.observe(handle.proposal, reviewed=bool(preapproved))
+            return handle
+        if verdict.decision == "require_approval" and self.approvals is not None:
+            return self._seek_approval(handle, verdict, wait, approval_id, preapproved)
+        session.facts.observe(handle.proposal, reviewed=False)
+        if handle.modifies is not None:
+            verdict = Verdict(
+                verdict.decision,
+                f"the reviewer's edit of step {handle.modifies} is itself refused: "
+                f"{verdict.reason}",
+                rule=verdict.rule,
+                policy_hash=verdict.policy_hash,
+            )
+        self._refuse(handle, verdict)
+        raise AssertionError("unreachable: _refuse always raises")  # pragma: no cover
+
+    def _seek_approval(
+        self,
+        handle: StepHandle,
+        verdict: Verdict,
+        wait: bool,
+        approval_id: str | None,
+        preapproved: tuple[str, ...],
+    ) -> StepHandle:
+        """Ask reviewers; return the handle that may run, or raise with its outcome recorded."""
         assert self.approvals is not None
         session, proposal = handle.session, handle.proposal
         halt_check = self.halt_check
@@ -167,6 +222,9 @@ class Pipeline:
                 reason=verdict.reason,
                 rule=verdict.rule,
                 halted=lambda: halt_check(session.id) if halt_check else None,
+                approval_id=approval_id,
+                wait=wait,
+                preapproved=preapproved,
             )
         except StoreError as exc:
             handle.finish("not_run", error=f"audit store unavailable: {exc}")
@@ -176,27 +234,68 @@ class Pipeline:
                 Alert(session_id=session.id, step_id=proposal.step_id, reason=problem)
             )
         handle.approval_id = outcome.approval_id
-        handle.approved_by = outcome.approvers if outcome.status == "approved" else []
-        if outcome.status == "approved":
+        handle.review_wait_ms = outcome.wait_ms
+        status = outcome.status
+        if status == "approved":
+            handle.approved_by = outcome.approvers
             session.facts.observe(proposal, reviewed=True)
-            return
-        if outcome.status == "granted":
+            return handle
+        if status == "granted":
             # A standing grant is an automatic approval, not a person's review of this step.
             session.facts.observe(proposal, reviewed=False)
-            return
-        session.facts.observe(proposal, reviewed=outcome.status == "denied")
-        if outcome.status == "halted":
+            return handle
+        if status == "pending":
+            handle.finish("deferred", error=outcome.reason, durable=True)
+            assert outcome.approval_id is not None
+            raise ApprovalPending(
+                outcome.approval_id, step_id=proposal.step_id, request=outcome.request
+            )
+        if status == "modified":
+            return self._run_modified(handle, outcome.patch or {}, outcome.approvers, wait)
+        session.facts.observe(proposal, reviewed=status == "denied")
+        if status == "halted":
             session.halt(outcome.reason)
             handle.finish("halted", error=outcome.reason, durable=True)
             raise SessionHalted(session.id, outcome.reason)
-        if outcome.status == "timed_out":
+        if status == "timed_out":
             handle.finish("timed_out", error=outcome.reason, durable=True)
             raise CheckpointTimeout(outcome.reason, step_id=proposal.step_id, rule=verdict.rule)
         reason = outcome.reason
-        if outcome.status == "unavailable":
+        if status == "unavailable":
             reason = f"approval required ({verdict.reason}) but {outcome.reason}"
         handle.finish("denied", error=reason, durable=True)
         raise CheckpointDenied(reason, step_id=proposal.step_id, rule=verdict.rule)
+
+    def _run_modified(
+        self, handle: StepHandle, patch: dict[str, Any], editors: list[str], wait: bool
+    ) -> StepHandle:
+        """A reviewer edited the call: the edit is a new call, decided by the policy again.
+
+        The editor's signed edit counts as their approval of exactly the edited call; a rule that
+        needs more people (quorum) still waits for them, and a rule that denies still denies.
+        """
+        session, proposal = handle.session, handle.proposal
+        editor = ", ".join(editors)
+        unknown = sorted(set(patch) - set(handle.raw_args))
+        if unknown:
+            reason = f"{editor}'s edit names argument(s) the call does not have: {unknown}"
+            session.facts.observe(proposal, reviewed=True)
+            handle.finish("denied", error=reason, durable=True)
+            raise CheckpointDenied(reason, step_id=proposal.step_id)
+        if handle.depth >= MAX_EDITS:
+            reason = f"the call was edited {MAX_EDITS} times without a decision"
+            handle.finish("denied", error=reason, durable=True)
+            raise CheckpointDenied(reason, step_id=proposal.step_id)
+        session.facts.observe(proposal, reviewed=True)
+        edited = {**handle.raw_args, **patch}
+        modification = {**(handle.modification or {}), **patch}
+        handle.finish("modified", error=f"edited by {editor}: {sorted(patch)}", durable=True)
+        handle.modification = modification
+        new = self._build(
+            session, proposal.name, edited, handle.declared, proposal.actor, modifies=handle
+        )
+        new.depth = handle.depth + 1
+        return self._gate(new, wait=wait, approval_id=None, preapproved=tuple(editors))
 
     def record_proposal(self, handle: StepHandle) -> None:
         """Write-ahead steps are durable now; cheap ones are built and written in the background."""
@@ -213,7 +312,7 @@ class Pipeline:
             handle.finish("not_run", error=f"audit store unavailable: {exc}")
             raise
 
-    def _refuse(self, handle: StepHandle, verdict: Verdict) -> None:
+    def _refuse(self, handle: StepHandle, verdict: Verdict) -> NoReturn:
         if verdict.decision == "halt":
             handle.session.halt(verdict.reason)
             handle.finish("halted", error=verdict.reason, durable=True)
@@ -255,10 +354,16 @@ class StepHandle:
         "approval_id",
         "approved_by",
         "classification",
+        "declared",
+        "depth",
         "finished",
+        "modification",
+        "modifies",
         "parent_id",
         "proposal",
         "proposed_at",
+        "raw_args",
+        "review_wait_ms",
         "session",
         "verdict",
         "write_ahead",
@@ -275,8 +380,15 @@ class StepHandle:
         parent_id: str | None,
         write_ahead: bool,
         proposed_at: _dt.datetime,
+        raw_args: Mapping[str, Any],
     ) -> None:
         self._pipeline = pipeline
+        self.raw_args = raw_args
+        self.modifies: str | None = None
+        self.modification: dict[str, Any] | None = None
+        self.declared: Kind | None = None
+        self.depth = 0
+        self.review_wait_ms: float | None = None
         self.session = session
         self.proposal = proposal
         self.classification = classification
@@ -299,7 +411,18 @@ class StepHandle:
 
     @property
     def args(self) -> dict[str, Any]:
+        """The call as recorded: normalised and redacted."""
         return self.proposal.args
+
+    @property
+    def call_args(self) -> dict[str, Any]:
+        """The arguments to run with: the caller's own, with a reviewer's edit applied."""
+        return {**self.raw_args, **(self.modification or {})}
+
+    @property
+    def modified_by(self) -> list[str] | None:
+        """Who edited the call, when a reviewer did (they are also its approvers)."""
+        return self.approved_by if self.modifies is not None else None
 
     def proposal_record(self) -> StepProposed:
         p, c, v = self.proposal, self.classification, self.verdict
@@ -322,17 +445,25 @@ class StepHandle:
             rule=v.rule,
             policy_hash=v.policy_hash,
             decision_reason=v.reason,
+            modifies=self.modifies,
         )
 
-    def succeed(self, result: Any = None) -> None:
-        if type(result) in _IMMUTABLE and not self.write_ahead:
+    def succeed(self, result: Any = None, *, attributes: Mapping[str, Any] | None = None) -> None:
+        """Report that the call ran; `attributes` are extra facts to record (an adapter's model
+        name and token usage, say), kept with the outcome and put on its span."""
+        if type(result) in _IMMUTABLE and not self.write_ahead and attributes is None:
             # Nothing can change an immutable result later: summarise it in the background.
             self._finish_later(result)
             return
         result_digest, summary = summarise_result(
             result, max_chars=self._pipeline.result_summary_chars
         )
-        self.finish("ok", result_digest=result_digest, result_summary=summary)
+        self.finish(
+            "ok",
+            result_digest=result_digest,
+            result_summary=summary,
+            attributes=dict(attributes) if attributes else None,
+        )
 
     def fail(self, exc: BaseException) -> None:
         status: StepStatus = "cancelled" if type(exc).__name__ in _CANCELLED else "error"
@@ -350,6 +481,7 @@ class StepHandle:
         result_summary: str | None = None,
         error: str | None = None,
         durable: bool = False,
+        attributes: dict[str, Any] | None = None,
     ) -> None:
         if self.finished:
             return
@@ -361,6 +493,7 @@ class StepHandle:
             result_digest=result_digest,
             result_summary=result_summary,
             error=error,
+            attributes=attributes,
         )
         if durable:
             self._pipeline.recorder.submit_durable(build())
@@ -390,6 +523,7 @@ class StepHandle:
         result_digest: str | None = None,
         result_summary: str | None = None,
         error: str | None = None,
+        attributes: dict[str, Any] | None = None,
     ) -> StepFinished:
         p = self.proposal
         return StepFinished(
@@ -405,6 +539,8 @@ class StepHandle:
             error=error,
             approved_by=self.approved_by,
             approval_id=self.approval_id,
+            review_wait_ms=self.review_wait_ms,
+            attributes=attributes,
         )
 
 

@@ -16,7 +16,20 @@ from oversight.canonical import new_id, utc_now
 
 Actor = Literal["agent", "human"]
 Decision = Literal["allow", "require_approval", "deny", "halt"]
-StepStatus = Literal["ok", "error", "denied", "halted", "timed_out", "cancelled", "not_run"]
+StepStatus = Literal[
+    "ok",
+    "error",
+    "denied",
+    "halted",
+    "timed_out",
+    "cancelled",
+    "not_run",
+    # A reviewer edited the call: it did not run as proposed; the edited call is the step whose
+    # `modifies` names this one.
+    "modified",
+    # Waiting for a decision outside this process (`check(wait=False)`): a later step claims it.
+    "deferred",
+]
 SessionStatus = Literal["completed", "failed", "halted"]
 
 DECISIONS: tuple[str, ...] = ("allow", "require_approval", "deny", "halt")
@@ -68,6 +81,8 @@ class StepProposed(_Record):
     rule: str | None = None
     policy_hash: str | None = None
     decision_reason: str | None = None
+    modifies: str | None = None
+    """The step whose call a reviewer edited into this one."""
 
 
 class StepFinished(_Record):
@@ -83,6 +98,12 @@ class StepFinished(_Record):
     error: str | None = None
     approved_by: list[str] = Field(default_factory=list)
     approval_id: str | None = None
+    review_wait_ms: float | None = None
+    """How long people took to decide, for a step that waited for them."""
+    attributes: dict[str, Any] | None = None
+    """Extra facts an adapter reports, e.g. a model call's model name and token usage."""
+    autonomy_score: float | None = None
+    autonomy_scenario: int | None = None
 
 
 class Alert(_Record):

@@ -76,6 +76,13 @@ class Settings(BaseModel):
         ge=1,
         description="Proposing the same denied action this many times halts the session.",
     )
+    root_key: str | None = Field(
+        None,
+        pattern=r"^[0-9a-fA-F]{64}$",
+        description="The root admin's public key (hex, printed by `oversight reviewer add`). "
+        "Set it where the agent cannot change it: only that key can be the root of trust. "
+        "Unset: the first registered admin is the root (trust on first use).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from reviewing import cli, finish, register_reviewers, wait_for_pending
 
 from oversight.approvals.signing import new_private_key, sign, vote_payload
 from oversight.records import Alert, StepFinished
@@ -47,23 +48,10 @@ AGENT = textwrap.dedent(
 )
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "oversight", *args], capture_output=True, text=True, timeout=60
-    )
-
-
 @pytest.fixture
 def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
-    db = tmp_path / "o.db"
-    keys = tmp_path / "keys"
-    assert cli("reviewer", "add", "root", "--role", "admin", "--key-out", str(keys / "root.pem"), "--db", str(db)).returncode == 0
-    for name in ("alice", "bob"):
-        done = cli(
-            "reviewer", "add", name, "--key-out", str(keys / f"{name}.pem"),
-            "--as", "root", "--key", str(keys / "root.pem"), "--db", str(db),
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
+    db, keys = tmp_path / "o.db", tmp_path / "keys"
+    register_reviewers(db, keys)
     return db, keys, tmp_path
 
 
@@ -77,23 +65,8 @@ def start_agent(tmp_path: Path, db: Path, *, quorum: int = 1, timeout: float = 3
     )
 
 
-def pending_id(db: Path, deadline_s: float = 30) -> str:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        with open_store(f"sqlite:///{db}") as store:
-            rows = store.approvals(status="pending")
-        if rows:
-            return str(rows[0]["id"])
-        time.sleep(0.05)
-    raise AssertionError("the agent never asked for approval")
-
-
-def finish(agent: subprocess.Popen[str]) -> str:
-    assert agent.wait(timeout=60) == 0
-    assert agent.stdout is not None
-    out = agent.stdout.read()
-    agent.stdout.close()
-    return out
+def pending_id(db: Path) -> str:
+    return str(wait_for_pending(db)["id"])
 
 
 def outcome(db: Path) -> StepFinished:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from reviewing import cli, register_reviewers
 
 from oversight import CheckpointTimeout, Monitor
 from oversight.records import StepFinished
@@ -26,35 +25,10 @@ rules:
 """
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "oversight", *args], capture_output=True, text=True, timeout=60
-    )
-
-
 @pytest.fixture
 def env(tmp_path: Path):  # type: ignore[no-untyped-def]
-    db = tmp_path / "o.db"
-    keys = tmp_path / "keys"
-    assert (
-        cli(
-            "reviewer",
-            "add",
-            "root",
-            "--role",
-            "admin",
-            "--key-out",
-            str(keys / "root.pem"),
-            "--db",
-            str(db),
-        ).returncode
-        == 0
-    )
-    added = cli(
-        "reviewer", "add", "alice", "--key-out", str(keys / "alice.pem"),
-        "--as", "root", "--key", str(keys / "root.pem"), "--db", str(db),
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    db, keys = tmp_path / "o.db", tmp_path / "keys"
+    register_reviewers(db, keys, ("alice",))
     pack = tmp_path / "pack.yaml"
     pack.write_text(PACK)
     return db, keys, pack

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from reviewing import cli
 
 from oversight import CheckpointDenied, Monitor, Proposal, SessionHalted, Verdict
 from oversight.records import SessionEnded, StepFinished, StepProposed
@@ -34,12 +35,6 @@ AGENT = textwrap.dedent(
         sys.exit(3)
     """
 )
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "oversight", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 def test_halt_from_another_process_stops_a_running_agent(tmp_path: Path) -> None:
@@ -85,12 +80,11 @@ def test_a_consequential_step_sees_a_halt_at_once(tmp_path: Path) -> None:
     def launch(config: str) -> None:
         ran.append(config)
 
-    with pytest.raises(SessionHalted, match="operator stop"):
-        with mon.session("s"):
-            launch("a.yaml")
-            with open_store(f"sqlite:///{db}") as other:
-                other.halt("s", "operator stop", "alice")
-            launch("b.yaml")
+    with pytest.raises(SessionHalted, match="operator stop"), mon.session("s"):
+        launch("a.yaml")
+        with open_store(f"sqlite:///{db}") as other:
+            other.halt("s", "operator stop", "alice")
+        launch("b.yaml")
     mon.close()
     assert ran == ["a.yaml"]
     with open_store(f"sqlite:///{db}") as store:
@@ -109,10 +103,9 @@ def test_halt_all_stops_every_session_until_an_admin_resumes(tmp_path: Path) -> 
     )
     assert added.returncode == 0, added.stderr
     assert cli("halt", "--all", "--reason", "incident", "--db", str(db)).returncode == 0
-    with Monitor(db=str(db), log="none") as mon:
-        with pytest.raises(SessionHalted, match="incident"):
-            with mon.session("new"):
-                mon.check("Bash", {"command": "python train.py"})
+    with Monitor(db=str(db), log="none") as mon, pytest.raises(SessionHalted, match="incident"):
+        with mon.session("new"):
+            mon.check("Bash", {"command": "python train.py"})
     unsigned = cli("resume", "--all", "--db", str(db))
     assert unsigned.returncode == 2 and "only an admin" in unsigned.stderr
     resumed = cli("resume", "--all", "--as", "root", "--key", str(root_key), "--db", str(db))

@@ -2,34 +2,51 @@
 
 Votes are re-verified here, in the agent's monitor, every time: a vote counts only if a trusted
 reviewer with the required role signed exactly this approval id, this call's digest and this
-decision. Any deny by such a reviewer denies; `quorum` distinct approvers approve; the deadline
-denies (timed out); a halt aborts the wait.
+decision (and, for a modification, the exact edit). Any deny by such a reviewer denies; a
+modification replaces the call (the pipeline checks the edited call again); `quorum` distinct
+approvers approve; the deadline denies (timed out); a halt aborts the wait.
+
+An approval runs at most one step: the step that runs on it marks it used, atomically in the
+store, so neither a second claim nor a restarted agent can run it again.
 """
 
 from __future__ import annotations
 
+import calendar
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from oversight.approvals.grants import covering_grant
-from oversight.approvals.registry import trusted_reviewers
+from oversight.approvals.registry import Reviewer, trusted_reviewers
 from oversight.approvals.signing import verify, vote_payload
 from oversight.canonical import new_id
 from oversight.decide import ApprovalSpec, Proposal
 from oversight.store import SQLStore
 
-Status = Literal["approved", "granted", "denied", "timed_out", "halted", "unavailable"]
+Status = Literal[
+    "approved",
+    "granted",
+    "modified",
+    "denied",
+    "timed_out",
+    "halted",
+    "unavailable",
+    "pending",
+    "used",
+    "mismatch",
+]
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @dataclass(frozen=True)
 class ApprovalRequest:
     """What an integration is told when a step starts waiting: enough to show a reviewer the
     exact call and why it was gated. Answers still come back as signed votes
-    (`SQLStore.add_vote`, or `oversight approve`): a callback in the agent's process cannot
-    approve anything itself."""
+    (`cast_vote`, or `oversight approve`): a callback in the agent's process cannot approve
+    anything itself."""
 
     approval_id: str
     session_id: str
@@ -55,6 +72,11 @@ class Outcome:
     approval_id: str | None = None
     approvers: list[str] = field(default_factory=list)
     rejected_votes: list[str] = field(default_factory=list)
+    patch: dict[str, Any] | None = None
+    """A reviewer's edit of the call (status "modified")."""
+    wait_ms: float | None = None
+    """How long people took to decide (approved, denied or modified)."""
+    request: ApprovalRequest | None = None
 
 
 class ApprovalDesk:
@@ -67,6 +89,7 @@ class ApprovalDesk:
         clock: Callable[[], float] = time.monotonic,
         notify: Notify | None = None,
         on_error: Callable[[str], None] | None = None,
+        root_key: str | None = None,
     ) -> None:
         self.store = store
         self.notify = notify
@@ -74,6 +97,10 @@ class ApprovalDesk:
         self.timeout_override_s = timeout_override_s
         self.poll_s = poll_s
         self.clock = clock
+        self.root_key = root_key
+
+    def trusted(self) -> dict[str, Reviewer]:
+        return trusted_reviewers(self.store.reviewers(), root_key=self.root_key)[0]
 
     def request(
         self,
@@ -83,9 +110,24 @@ class ApprovalDesk:
         reason: str,
         rule: str | None,
         halted: Callable[[], str | None],
+        approval_id: str | None = None,
+        wait: bool = True,
+        preapproved: Iterable[str] = (),
     ) -> Outcome:
-        trusted, _ = trusted_reviewers(self.store.reviewers())
-        if spec.quorum <= 1:  # a two-person rule is never satisfied by a standing grant
+        """Decide whether `proposal` may run: a grant, reviewers' votes, or a deadline.
+
+        `approval_id` names the approval: an existing one is claimed (it must be for exactly this
+        call and unused), a new one is created with that id. `wait=False` returns a "pending"
+        outcome instead of blocking. `preapproved` reviewers already approved this exact call
+        (the author of a modification).
+        """
+        if approval_id is not None:
+            existing = self.store.approval(approval_id)
+            if existing is not None:
+                return self._claim(existing, proposal, spec, halted, wait, list(preapproved))
+        trusted = self.trusted()
+        if spec.quorum <= 1 and not preapproved:
+            # A two-person rule is never satisfied by a standing grant.
             grant = covering_grant(self.store.grants(), proposal, spec.role, trusted)
             if grant is not None:
                 return Outcome(
@@ -101,8 +143,8 @@ class ApprovalDesk:
                 f"{len(eligible)} registered (`oversight reviewer add`)",
             )
         timeout = self.timeout_override_s if self.timeout_override_s is not None else spec.timeout_s
-        approval_id = new_id()
-        deadline_wall = time.time() + timeout
+        approval_id = approval_id or new_id()
+        deadline_text = time.strftime(_TIME_FORMAT, time.gmtime(time.time() + timeout))
         self.store.create_approval(
             {
                 "id": approval_id,
@@ -116,30 +158,84 @@ class ApprovalDesk:
                 "rule": rule,
                 "role": spec.role,
                 "quorum": spec.quorum,
-                "deadline": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(deadline_wall)),
+                "deadline": deadline_text,
             }
         )
-        if self.notify is not None:
-            self._notify(
-                ApprovalRequest(
-                    approval_id=approval_id,
-                    session_id=proposal.session_id,
-                    step_id=proposal.step_id,
-                    kind=proposal.kind.value,
-                    name=proposal.name,
-                    args=proposal.args,
-                    args_digest=proposal.args_digest,
-                    reason=reason,
-                    rule=rule,
-                    role=spec.role,
-                    quorum=spec.quorum,
-                    deadline=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(deadline_wall)),
-                )
-            )
-        outcome = self._wait(
-            approval_id, proposal.args_digest, spec, self.clock() + timeout, halted
+        request = ApprovalRequest(
+            approval_id=approval_id,
+            session_id=proposal.session_id,
+            step_id=proposal.step_id,
+            kind=proposal.kind.value,
+            name=proposal.name,
+            args=proposal.args,
+            args_digest=proposal.args_digest,
+            reason=reason,
+            rule=rule,
+            role=spec.role,
+            quorum=spec.quorum,
+            deadline=deadline_text,
         )
+        if self.notify is not None:
+            self._notify(request)
+        if not wait:
+            return Outcome(
+                "pending", f"waiting for approval {approval_id}", approval_id, request=request
+            )
+        started = self.clock()
+        tally = _Tally(approval_id, proposal.args_digest, spec, list(preapproved))
+        outcome = self._watch(tally, started + timeout, halted)
+        if outcome.status in ("approved", "denied", "modified"):
+            outcome.wait_ms = (self.clock() - started) * 1000.0
+        return self._settle(outcome, approval_id, proposal.step_id)
+
+    # -- claiming an approval that already exists ---------------------------------------------
+    def _claim(
+        self,
+        row: dict[str, Any],
+        proposal: Proposal,
+        spec: ApprovalSpec,
+        halted: Callable[[], str | None],
+        wait: bool,
+        preapproved: list[str],
+    ) -> Outcome:
+        approval_id = str(row["id"])
+        if row["args_digest"] != proposal.args_digest or row["session_id"] != proposal.session_id:
+            return Outcome(
+                "mismatch",
+                f"approval {approval_id} was given for a different call "
+                f"({row['name']} in session {row['session_id']}); this call needs its own",
+                approval_id,
+            )
+        if row["consumed_by"] is not None:
+            return Outcome(
+                "used",
+                f"approval {approval_id} was already used by step {row['consumed_by']}",
+                approval_id,
+            )
+        tally = _Tally(approval_id, proposal.args_digest, spec, preapproved)
+        deadline_wall = calendar.timegm(time.strptime(str(row["deadline"]), _TIME_FORMAT))
+        remaining = deadline_wall - time.time()
+        if not wait:
+            outcome = self._poll_once(tally)
+            if outcome is None:
+                if remaining > 0:
+                    return Outcome("pending", f"waiting for approval {approval_id}", approval_id)
+                outcome = tally.timed_out()
+        else:
+            outcome = self._watch(tally, self.clock() + max(remaining, 0.0), halted)
+        if outcome.status in ("approved", "denied", "modified"):
+            outcome.wait_ms = _ms_between(str(row["created_at"]), tally.decided_at)
+        return self._settle(outcome, approval_id, proposal.step_id)
+
+    def _settle(self, outcome: Outcome, approval_id: str, step_id: str) -> Outcome:
+        """Close the approval with its outcome; an approved one is used by this step, once."""
         outcome.approval_id = approval_id
+        if outcome.status == "approved":
+            first = self.store.consume_approval(approval_id, step_id)
+            if first is not None:
+                outcome.status = "used"
+                outcome.reason = f"approval {approval_id} was already used by step {first}"
+                return outcome
         self.store.close_approval(approval_id, outcome.status, outcome.reason)
         return outcome
 
@@ -151,71 +247,138 @@ class ApprovalDesk:
             if self.on_error is not None:
                 self.on_error(f"approval notifier failed for {request.approval_id}: {exc!r}")
 
-    def _wait(
-        self,
-        approval_id: str,
-        digest: str,
-        spec: ApprovalSpec,
-        deadline: float,
-        halted: Callable[[], str | None],
-    ) -> Outcome:
-        with self.store.vote_signal() as wait:
-            return self._watch(approval_id, digest, spec, deadline, halted, wait)
+    # -- counting votes -----------------------------------------------------------------------
+    def _poll_once(self, tally: _Tally) -> Outcome | None:
+        return tally.fold(self.store.votes(tally.approval_id), self.trusted)
 
-    def _watch(
-        self,
-        approval_id: str,
-        digest: str,
-        spec: ApprovalSpec,
-        deadline: float,
-        halted: Callable[[], str | None],
-        wait: Callable[[float], None],
-    ) -> Outcome:
-        approvers: list[str] = []
-        rejected: list[str] = []
-        seen = 0
+    def _watch(self, tally: _Tally, deadline: float, halted: Callable[[], str | None]) -> Outcome:
+        with self.store.vote_signal() as wait:
+            while True:
+                outcome = self._poll_once(tally)
+                if outcome is not None:
+                    return outcome
+                stop = halted()
+                if stop is not None:
+                    return tally.finish("halted", stop)
+                if self.clock() >= deadline:
+                    return tally.timed_out()
+                wait(self.poll_s)
+
+
+class _Tally:
+    """Votes on one approval, folded in as they arrive; each is verified exactly once."""
+
+    def __init__(
+        self, approval_id: str, digest: str, spec: ApprovalSpec, approvers: list[str]
+    ) -> None:
+        self.approval_id = approval_id
+        self.digest = digest
+        self.spec = spec
+        self.approvers = approvers
+        self.rejected: list[str] = []
+        self.seen = 0
+        self.decided_at: str | None = None
+        self._trusted: dict[str, Reviewer] | None = None
+
+    def fold(
+        self, votes: list[dict[str, Any]], load_trusted: Callable[[], dict[str, Reviewer]]
+    ) -> Outcome | None:
+        new = votes[self.seen :]
+        self.seen = len(votes)
         # Endorsements are verified once, and again only when a vote names someone unknown
         # (a reviewer registered while we wait), not on every poll.
-        trusted, _ = trusted_reviewers(self.store.reviewers())
-        while True:
-            votes = self.store.votes(approval_id)
-            if any(str(v["reviewer"]) not in trusted for v in votes[seen:]):
-                trusted, _ = trusted_reviewers(self.store.reviewers())
-            for vote in votes[seen:]:
-                name, decision = str(vote["reviewer"]), str(vote["decision"])
-                reviewer = trusted.get(name)
-                payload = vote_payload(approval_id, digest, decision, name, str(vote["reason"]))
-                if reviewer is None or not reviewer.may_act_as(spec.role):
-                    rejected.append(
-                        f"vote by {name!r}: not a trusted reviewer with role {spec.role!r}"
-                    )
-                elif decision not in ("approve", "deny"):
-                    rejected.append(f"vote by {name!r}: unknown decision {decision!r}")
-                elif not verify(reviewer.public_key, payload, str(vote["signature"])):
-                    rejected.append(f"vote by {name!r}: signature does not verify for this call")
-                elif decision == "deny":
-                    reason = str(vote["reason"]) or "denied by a reviewer"
-                    return Outcome(
-                        "denied", f"{reason} ({name})", approvers=[name], rejected_votes=rejected
-                    )
-                elif name not in approvers:
-                    approvers.append(name)
-            seen = len(votes)
-            if len(approvers) >= spec.quorum:
-                return Outcome(
-                    "approved",
-                    f"approved by {', '.join(approvers)}",
-                    approvers=approvers,
-                    rejected_votes=rejected,
-                )
-            stop = halted()
-            if stop is not None:
-                return Outcome("halted", stop, approvers=approvers, rejected_votes=rejected)
-            if self.clock() >= deadline:
-                return Outcome(
-                    "timed_out",
-                    f"no decision within the deadline ({len(approvers)}/{spec.quorum} approvals)",
-                    approvers=approvers,
-                    rejected_votes=rejected,
-                )
-            wait(self.poll_s)
+        if self._trusted is None or any(str(v["reviewer"]) not in self._trusted for v in new):
+            self._trusted = load_trusted()
+        for vote in new:
+            outcome = self._count(vote, self._trusted)
+            if outcome is not None:
+                return outcome
+        if len(self.approvers) >= self.spec.quorum:
+            return self.finish("approved", f"approved by {', '.join(self.approvers)}")
+        return None
+
+    def _count(self, vote: dict[str, Any], trusted: dict[str, Reviewer]) -> Outcome | None:
+        name, decision = str(vote["reviewer"]), str(vote["decision"])
+        patch_text = vote.get("args_patch")
+        reviewer = trusted.get(name)
+        payload = vote_payload(
+            self.approval_id,
+            self.digest,
+            decision,
+            name,
+            str(vote["reason"]),
+            str(patch_text) if patch_text is not None else None,
+        )
+        if reviewer is None or not reviewer.may_act_as(self.spec.role):
+            self.rejected.append(
+                f"vote by {name!r}: not a trusted reviewer with role {self.spec.role!r}"
+            )
+        elif decision not in ("approve", "deny", "modify"):
+            self.rejected.append(f"vote by {name!r}: unknown decision {decision!r}")
+        elif not verify(reviewer.public_key, payload, str(vote["signature"])):
+            self.rejected.append(f"vote by {name!r}: signature does not verify for this call")
+        elif decision == "deny":
+            self.decided_at = str(vote["created_at"])
+            reason = str(vote["reason"]) or "denied by a reviewer"
+            return self.finish("denied", f"{reason} ({name})", approvers=[name])
+        elif decision == "modify":
+            patch = _parse_patch(patch_text)
+            if patch is None:
+                self.rejected.append(f"vote by {name!r}: the edit is not a JSON object")
+                return None
+            self.decided_at = str(vote["created_at"])
+            note = str(vote["reason"])
+            return self.finish(
+                "modified",
+                f"modified by {name}" + (f": {note}" if note else ""),
+                approvers=[name],
+                patch=patch,
+            )
+        elif name not in self.approvers:
+            self.decided_at = str(vote["created_at"])
+            self.approvers.append(name)
+        return None
+
+    def timed_out(self) -> Outcome:
+        return self.finish(
+            "timed_out",
+            f"no decision within the deadline ({len(self.approvers)}/{self.spec.quorum} approvals)",
+        )
+
+    def finish(
+        self,
+        status: Status,
+        reason: str,
+        *,
+        approvers: list[str] | None = None,
+        patch: dict[str, Any] | None = None,
+    ) -> Outcome:
+        return Outcome(
+            status,
+            reason,
+            self.approval_id,
+            approvers=list(self.approvers if approvers is None else approvers),
+            rejected_votes=self.rejected,
+            patch=patch,
+        )
+
+
+def _parse_patch(text: object) -> dict[str, Any] | None:
+    try:
+        patch = json.loads(str(text))
+    except ValueError:
+        return None
+    return patch if isinstance(patch, dict) and patch else None
+
+
+def _ms_between(start: str, end: str | None) -> float | None:
+    """Milliseconds between two stored timestamps (ISO text), when both parse."""
+    import datetime as dt
+
+    if end is None:
+        return None
+    try:
+        a, b = dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)
+    except ValueError:
+        return None
+    return max((b - a).total_seconds() * 1000.0, 0.0)

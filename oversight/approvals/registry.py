@@ -1,8 +1,10 @@
 """Which reviewers to trust: registrations whose admin endorsements verify.
 
-The first registration must be an admin endorsing itself (the root, registered by a person before
-any agent runs: trust on first use); every later reviewer must be endorsed by an already trusted
-admin. A row written straight into the database without a valid endorsement is not a reviewer.
+The root is an admin endorsing itself. With a pinned root key (`OVERSIGHT_ROOT_KEY`, the root's
+public key, set where the agent cannot change it) only that key can be the root, wherever its row
+is; without one, the first registration is the root (trust on first use: register it before any
+agent runs). Every other reviewer must be endorsed by an already trusted admin. A row written
+straight into the database without a valid endorsement is not a reviewer.
 """
 
 from __future__ import annotations
@@ -29,17 +31,22 @@ class Reviewer:
         return self.role == "admin" or self.role == role
 
 
-def trusted_reviewers(rows: Iterable[dict[str, Any]]) -> tuple[dict[str, Reviewer], list[str]]:
+def trusted_reviewers(
+    rows: Iterable[dict[str, Any]], *, root_key: str | None = None
+) -> tuple[dict[str, Reviewer], list[str]]:
     """(trusted reviewers by name, one line per registration that was rejected and why)."""
     trusted: dict[str, Reviewer] = {}
     rejected: list[str] = []
+    pinned = root_key.strip().lower() if root_key else None
     for row in rows:
         name, role, key = str(row["name"]), str(row["role"]), str(row["public_key"])
         endorser_name = str(row["endorsed_by"])
         payload = endorsement_payload(name, role, key)
         if not trusted:
             root_ok = role == "admin" and endorser_name == name
-            if root_ok and verify(key, payload, str(row["endorsement"])):
+            if pinned is not None and key.lower() != pinned:
+                rejected.append(f"reviewer {name!r}: not endorsed by the pinned root admin")
+            elif root_ok and verify(key, payload, str(row["endorsement"])):
                 trusted[name] = Reviewer(name, role, key)
             else:
                 rejected.append(
@@ -61,10 +68,15 @@ def trusted_reviewers(rows: Iterable[dict[str, Any]]) -> tuple[dict[str, Reviewe
 
 
 def authenticate(
-    rows: Iterable[dict[str, Any]], name: str, key: Ed25519PrivateKey, *, admin: bool = False
+    rows: Iterable[dict[str, Any]],
+    name: str,
+    key: Ed25519PrivateKey,
+    *,
+    admin: bool = False,
+    root_key: str | None = None,
 ) -> Reviewer:
     """The trusted reviewer `name`, if `key` is theirs (and they are an admin when required)."""
-    trusted, _ = trusted_reviewers(rows)
+    trusted, _ = trusted_reviewers(rows, root_key=root_key)
     reviewer = trusted.get(name)
     if reviewer is None or (admin and reviewer.role != "admin"):
         raise ConfigError(f"{name!r} is not a registered {'admin' if admin else 'reviewer'}")

@@ -77,16 +77,25 @@ def verify(public_key_hex: str, payload: dict[str, Any], signature_hex: str) -> 
 
 
 def vote_payload(
-    approval_id: str, args_digest: str, decision: str, reviewer: str, reason: str
+    approval_id: str,
+    args_digest: str,
+    decision: str,
+    reviewer: str,
+    reason: str,
+    args_patch: str | None = None,
 ) -> dict[str, Any]:
-    """What a reviewer signs: the approval, the exact call (by digest) and their answer."""
-    return {
+    """What a reviewer signs: the approval, the exact call (by digest) and their answer; for a
+    modification, also the exact edit (so nobody can change what the reviewer wrote)."""
+    payload = {
         "approval_id": approval_id,
         "args_digest": args_digest,
         "decision": decision,
         "reviewer": reviewer,
         "reason": reason,
     }
+    if args_patch is not None:
+        payload["args_patch"] = args_patch
+    return payload
 
 
 def endorsement_payload(name: str, role: str, public_key: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from oversight.approvals.signing import (
 )
 from oversight.approvals.votes import cast_vote
 from oversight.cli import app
-from oversight.cli.common import DbOption, JsonOption, console, open_cli_store
+from oversight.cli.common import DbOption, JsonOption, console, open_cli_store, root_key
 from oversight.errors import ConfigError
 
 reviewer_app = typer.Typer(help="Register and list reviewers.", no_args_is_help=True)
@@ -53,7 +53,7 @@ def reviewer_add(
     if role not in ROLES:
         raise ConfigError(f"role {role!r} is not one of {', '.join(ROLES)}")
     with open_cli_store(db) as store:
-        trusted, _ = trusted_reviewers(store.reviewers())
+        trusted, _ = trusted_reviewers(store.reviewers(), root_key=root_key())
         if name in trusted:
             raise ConfigError(f"reviewer {name!r} is already registered")
         key = new_private_key()
@@ -67,7 +67,7 @@ def reviewer_add(
             if admin is None or admin_key is None:
                 raise ConfigError("an admin must endorse new reviewers: pass --as ADMIN --key FILE")
             signing_key = load_private_key(admin_key)
-            authenticate(store.reviewers(), admin, signing_key, admin=True)
+            authenticate(store.reviewers(), admin, signing_key, admin=True, root_key=root_key())
             endorser, endorsement = admin, sign(signing_key, payload)
         write_private_key(key, key_out)
         store.add_reviewer(
@@ -90,7 +90,7 @@ def reviewer_add(
 def reviewer_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Trusted reviewers, and registrations that are not trusted (and why)."""
     with open_cli_store(db) as store:
-        trusted, rejected = trusted_reviewers(store.reviewers())
+        trusted, rejected = trusted_reviewers(store.reviewers(), root_key=root_key())
     if as_json:
         print(
             json.dumps({"trusted": {n: r.role for n, r in trusted.items()}, "rejected": rejected})
@@ -140,7 +140,13 @@ def approvals_list(
 
 
 def _vote(
-    approval_id: str, decision: str, reviewer: str, key_file: Path, reason: str, db: str | None
+    approval_id: str,
+    decision: str,
+    reviewer: str,
+    key_file: Path,
+    reason: str,
+    db: str | None,
+    patch: dict[str, object] | None = None,
 ) -> None:
     with open_cli_store(db) as store:
         approval = store.approval(approval_id)
@@ -148,9 +154,14 @@ def _vote(
             raise ConfigError(f"no approval {approval_id!r}; `oversight approvals` lists them")
         if approval["status"] != "pending":
             raise ConfigError(f"approval {approval_id!r} is already {approval['status']}")
+        if patch is not None:
+            known = json.loads(str(approval["args"]))
+            unknown = sorted(set(patch) - set(known))
+            if unknown:
+                raise ConfigError(f"the call has no argument(s) {unknown}; it has {sorted(known)}")
         key = load_private_key(key_file)
-        authenticate(store.reviewers(), reviewer, key)
-        cast_vote(store, approval, reviewer, key, decision, reason)
+        authenticate(store.reviewers(), reviewer, key, root_key=root_key())
+        cast_vote(store, approval, reviewer, key, decision, reason, args_patch=patch)
     console.print(Text(f"{decision} recorded for {approval_id} by {reviewer}"))
 
 
@@ -176,6 +187,52 @@ def deny(
 ) -> None:
     """Deny a pending step (signed with your key); the reason reaches the agent."""
     _vote(approval_id, "deny", reviewer, key, reason, db)
+
+
+def _parse_sets(sets: list[str], args_json: str | None) -> dict[str, object]:
+    """`--set name=value` pairs (values read as JSON when they parse, else as text) and/or one
+    `--args-json` object, merged; the result is the edit the reviewer signs."""
+    patch: dict[str, object] = {}
+    if args_json is not None:
+        try:
+            loaded = json.loads(args_json)
+        except ValueError as exc:
+            raise ConfigError(f"--args-json is not valid JSON: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError("--args-json must be a JSON object of argument names to values")
+        patch.update(loaded)
+    for item in sets:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"--set {item!r} is not NAME=VALUE")
+        try:
+            patch[name] = json.loads(raw)
+        except ValueError:
+            patch[name] = raw
+    if not patch:
+        raise ConfigError("say what to change: --set NAME=VALUE (repeatable) or --args-json")
+    return patch
+
+
+@app.command()
+def modify(
+    approval_id: Annotated[str, typer.Argument(metavar="ID")],
+    reviewer: AsOption,
+    key: KeyOption,
+    sets: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="NAME=VALUE: the argument's new value (JSON or text)."),
+    ] = None,
+    args_json: Annotated[
+        str | None, typer.Option("--args-json", help="A JSON object of arguments to replace.")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Why; shown to the agent and in the log.")] = "",
+    db: DbOption = None,
+) -> None:
+    """Edit a pending call (signed): the edited call is checked against the policy again and,
+    if it may run, runs instead of the original. Your edit counts as your approval of it."""
+    patch = _parse_sets(sets or [], args_json)
+    _vote(approval_id, "modify", reviewer, key, reason, db, patch)
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -215,7 +272,7 @@ def grant(
     seconds = _duration(duration)
     with open_cli_store(db) as store:
         private = load_private_key(key)
-        authenticate(store.reviewers(), reviewer, private)
+        authenticate(store.reviewers(), reviewer, private, root_key=root_key())
         row = {
             "id": new_id(),
             "kind": kind,

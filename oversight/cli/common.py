@@ -38,6 +38,11 @@ def store_url(db: str | None) -> str:
     return Settings.from_env(db=db).store_url()
 
 
+def root_key() -> str | None:
+    """The pinned root admin key (OVERSIGHT_ROOT_KEY), so the CLI trusts what monitors trust."""
+    return Settings.from_env().root_key
+
+
 def open_cli_store(db: str | None) -> SQLStore:
     settings = Settings.from_env(db=db)
     return open_store(

@@ -25,6 +25,8 @@ STATUS_STYLE = {
     "interrupted": "bold yellow",
     "running": "cyan",
     "cancelled": "yellow",
+    "modified": "bold magenta",
+    "deferred": "cyan",
 }
 KIND_STYLE = {
     "train.launch": "bold magenta",

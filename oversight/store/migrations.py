@@ -188,11 +188,18 @@ def _v4_grants(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v5_modify_and_consume(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE oversight_approvals ADD COLUMN consumed_by VARCHAR"))
+    conn.execute(text("ALTER TABLE oversight_approvals ADD COLUMN consumed_at VARCHAR"))
+    conn.execute(text("ALTER TABLE oversight_votes ADD COLUMN args_patch TEXT"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "records, chain head and review indexes", _v1_records_and_chain),
     Migration(2, "halt switch", _v2_halts),
     Migration(3, "reviewers, approvals and signed votes", _v3_approvals),
     Migration(4, "scoped grants", _v4_grants),
+    Migration(5, "modified calls and approvals used at most once", _v5_modify_and_consume),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

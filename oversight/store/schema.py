@@ -136,6 +136,10 @@ approvals = Table(
     Column("outcome", Text),
     Column("created_at", String, nullable=False),
     Column("decided_at", String),
+    # Set once, atomically, by the step that ran on this approval: at most one step per approval,
+    # across processes and restarts (v5).
+    Column("consumed_by", String),
+    Column("consumed_at", String),
 )
 Index("ix_oversight_approvals_status", approvals.c.status, approvals.c.created_at)
 votes = Table(
@@ -148,6 +152,8 @@ votes = Table(
     Column("reason", Text, nullable=False),
     Column("signature", String, nullable=False),
     Column("created_at", String, nullable=False),
+    # A reviewer's edit of the call (canonical JSON of {argument: new value}); signed (v5).
+    Column("args_patch", Text),
 )
 Index("ix_oversight_votes_approval", votes.c.approval_id, votes.c.id)
 

@@ -413,7 +413,7 @@ class SQLStore:
             row = conn.execute(select(approvals).where(approvals.c.id == approval_id)).first()
             return dict(row._mapping) if row is not None else None
 
-    def add_vote(self, row: dict[str, str]) -> None:
+    def add_vote(self, row: dict[str, str | None]) -> None:
         """Record a vote; on PostgreSQL also wake waiting monitors (NOTIFY, sent at commit)."""
         self._check_open()
         try:
@@ -465,6 +465,26 @@ class SQLStore:
             .where(approvals.c.id == approval_id)
             .values(status=status, outcome=outcome, decided_at=_now_text()),
         )
+
+    def consume_approval(self, approval_id: str, step_id: str) -> str | None:
+        """Mark the approval used by `step_id`, atomically; returns None on success, else the
+        step that used it first (an approval runs at most one step, whatever process asks)."""
+        self._check_open()
+        try:
+            with self._write_lock, self._engine.begin() as conn:
+                done = conn.execute(
+                    approvals.update()
+                    .where(approvals.c.id == approval_id, approvals.c.consumed_by.is_(None))
+                    .values(consumed_by=step_id, consumed_at=_now_text())
+                )
+                if done.rowcount == 1:
+                    return None
+                row = conn.execute(
+                    select(approvals.c.consumed_by).where(approvals.c.id == approval_id)
+                ).first()
+        except self._store.db_errors as exc:
+            raise store_failure(exc, self._store, "use an approval in") from exc
+        return str(row[0]) if row is not None and row[0] is not None else "(unknown approval)"
 
     def add_grant(self, row: dict[str, Any]) -> None:
         self._write("record a grant in", grants.insert().values(**row, created_at=_now_text()))

@@ -1,0 +1,57 @@
+"""Shared helpers for tests where reviewers act from their own processes, as in real use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from oversight.store import open_store
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run `oversight ARGS…` in a fresh process, as a reviewer would."""
+    return subprocess.run(
+        [sys.executable, "-m", "oversight", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def register_reviewers(db: Path, keys: Path, names: tuple[str, ...] = ("alice", "bob")) -> None:
+    """A root admin `root`, and each name as an approver endorsed by it; keys in `keys/`."""
+    root = cli("reviewer", "add", "root", "--role", "admin", "--key-out", str(keys / "root.pem"), "--db", str(db))  # fmt: skip
+    assert root.returncode == 0, root.stderr
+    for name in names:
+        done = cli(
+            "reviewer", "add", name, "--key-out", str(keys / f"{name}.pem"),
+            "--as", "root", "--key", str(keys / "root.pem"), "--db", str(db),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+
+
+def wait_for_pending(
+    db: Path, *, besides: frozenset[str] = frozenset(), wait_s: float = 30
+) -> dict[str, Any]:
+    """The first pending approval not in `besides`, once the agent has asked for it."""
+    end = time.monotonic() + wait_s
+    while time.monotonic() < end:
+        with open_store(f"sqlite:///{db}") as store:
+            rows = [r for r in store.approvals(status="pending") if r["id"] not in besides]
+        if rows:
+            return rows[0]
+        time.sleep(0.05)
+    raise AssertionError("the agent never asked for approval")
+
+
+def finish(agent: subprocess.Popen[str]) -> str:
+    """Wait for an agent process to exit cleanly; its stdout."""
+    assert agent.wait(timeout=60) == 0
+    assert agent.stdout is not None
+    out = agent.stdout.read()
+    agent.stdout.close()
+    return out
