@@ -84,6 +84,13 @@ def reviewer_add(
             f"registered {role} {name}; private key written to {key_out} (keep it away from agents)"
         )
     )
+    if endorser == name:
+        console.print(
+            Text(
+                "this is the root of trust. Pin it where agents cannot change it, so nobody who "
+                f"can write the database can replace it:\n  OVERSIGHT_ROOT_KEY={public}"
+            )
+        )
 
 
 @reviewer_app.command("list")
