@@ -13,9 +13,10 @@ from typing import Any, Self, TypeVar, overload
 
 from opentelemetry.trace import TracerProvider
 
-from oversight.approvals.broker import ApprovalDesk, Notify
+from oversight.approvals.broker import ApprovalDesk, ApprovalRequest, Notify
 from oversight.approvals.halts import halts_in_force, lifted, resume_key
 from oversight.approvals.registry import trusted_reviewers
+from oversight.approvals.terminal import TerminalReviewer, parse_prompt_reviewer, terminal_available
 from oversight.canonical import new_id
 from oversight.classify import Classifier, load_classifier_config
 from oversight.context import current_session
@@ -111,6 +112,7 @@ class Monitor:
             on_tick=self._poll_halts,
         )
         self._implicit: Session | None = None
+        notify = self._approval_channels(on_approval_request)
         self._pipeline = Pipeline(
             classifier=self.classifier,
             decider=self.decider,
@@ -121,7 +123,7 @@ class Monitor:
             approvals=ApprovalDesk(
                 self.store,
                 timeout_override_s=self.settings.approval_timeout,
-                notify=on_approval_request,
+                notify=notify,
                 on_error=_warn,
                 root_key=self.settings.root_key,
             )
@@ -141,6 +143,28 @@ class Monitor:
             raise ConfigError(
                 f"classification config {self.settings.classify_config!r} is not a file"
             )
+
+    def _approval_channels(self, callback: Notify | None) -> Notify | None:
+        """The integration's callback, plus the terminal prompt when one is configured and the
+        agent runs in a terminal."""
+        if not self.settings.prompt_reviewer:
+            return callback
+        name, key = parse_prompt_reviewer(self.settings.prompt_reviewer)
+        if not terminal_available():
+            _warn(
+                "OVERSIGHT_PROMPT_REVIEWER is set but there is no terminal; approvals wait for "
+                "`oversight approve`"
+            )
+            return callback
+        prompt = TerminalReviewer(self.settings.store_url(), name, key)
+        if callback is None:
+            return prompt
+
+        def both(request: ApprovalRequest) -> None:
+            callback(request)
+            prompt(request)
+
+        return both
 
     # -- public API ---------------------------------------------------------------------------
     def session(

@@ -76,6 +76,12 @@ class Settings(BaseModel):
         ge=1,
         description="Proposing the same denied action this many times halts the session.",
     )
+    prompt_reviewer: str | None = Field(
+        None,
+        description="NAME:KEYFILE. When the agent runs in a terminal, approvals are also asked "
+        "there: the person at the keyboard answers as reviewer NAME, signing with KEYFILE, "
+        "which must be passphrase-protected (the passphrase is typed at the prompt).",
+    )
     root_key: str | None = Field(
         None,
         pattern=r"^[0-9a-fA-F]{64}$",

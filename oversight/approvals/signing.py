@@ -32,12 +32,18 @@ def public_hex(key: Ed25519PrivateKey) -> str:
     return raw.hex()
 
 
-def write_private_key(key: Ed25519PrivateKey, path: Path) -> None:
-    """Write a PEM key readable by its owner only; refuses to overwrite an existing file."""
+def write_private_key(
+    key: Ed25519PrivateKey, path: Path, *, passphrase: bytes | None = None
+) -> None:
+    """Write a PEM key readable by its owner only (encrypted when a passphrase is given);
+    refuses to overwrite an existing file."""
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(passphrase)
+        if passphrase
+        else serialization.NoEncryption()
+    )
     pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -48,14 +54,33 @@ def write_private_key(key: Ed25519PrivateKey, path: Path) -> None:
         fh.write(pem)
 
 
-def load_private_key(path: Path) -> Ed25519PrivateKey:
+_ENCRYPTED = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
+
+
+def _read_key_file(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read reviewer key {str(path)!r}: {exc.strerror}") from None
+
+
+def key_is_encrypted(path: Path) -> bool:
+    """Whether the key file needs a passphrase (PKCS#8 ENCRYPTED PRIVATE KEY)."""
+    return _ENCRYPTED in _read_key_file(path)
+
+
+def load_private_key(path: Path, *, passphrase: bytes | None = None) -> Ed25519PrivateKey:
+    data = _read_key_file(path)
+    encrypted = _ENCRYPTED in data
+    if encrypted and not passphrase:
+        raise ConfigError(f"reviewer key {str(path)!r} is protected by a passphrase; none given")
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        key = serialization.load_pem_private_key(data, password=passphrase if encrypted else None)
     except ValueError:
+        if encrypted:
+            raise ConfigError(f"wrong passphrase for reviewer key {str(path)!r}") from None
+        raise ConfigError(f"{str(path)!r} is not a PEM private key") from None
+    except TypeError:
         raise ConfigError(f"{str(path)!r} is not a PEM private key") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(f"{str(path)!r} is not an Ed25519 key")

@@ -17,7 +17,6 @@ from rich.text import Text
 from oversight.approvals.registry import ROLES, authenticate, trusted_reviewers
 from oversight.approvals.signing import (
     endorsement_payload,
-    load_private_key,
     new_private_key,
     public_hex,
     sign,
@@ -25,7 +24,14 @@ from oversight.approvals.signing import (
 )
 from oversight.approvals.votes import cast_vote
 from oversight.cli import app
-from oversight.cli.common import DbOption, JsonOption, console, open_cli_store, root_key
+from oversight.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    load_reviewer_key,
+    open_cli_store,
+    root_key,
+)
 from oversight.errors import ConfigError
 
 reviewer_app = typer.Typer(help="Register and list reviewers.", no_args_is_help=True)
@@ -46,6 +52,14 @@ def reviewer_add(
     admin_key: Annotated[
         Path | None, typer.Option("--key", help="Endorsing admin's private key file.")
     ] = None,
+    passphrase: Annotated[
+        bool,
+        typer.Option(
+            "--passphrase",
+            help="Protect the new key with a passphrase (asked on the terminal). Needed for "
+            "answering approvals at an agent's own terminal prompt.",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Register a reviewer. The first must be an admin (it endorses itself); later ones need an
@@ -66,10 +80,17 @@ def reviewer_add(
         else:
             if admin is None or admin_key is None:
                 raise ConfigError("an admin must endorse new reviewers: pass --as ADMIN --key FILE")
-            signing_key = load_private_key(admin_key)
+            signing_key = load_reviewer_key(admin_key)
             authenticate(store.reviewers(), admin, signing_key, admin=True, root_key=root_key())
             endorser, endorsement = admin, sign(signing_key, payload)
-        write_private_key(key, key_out)
+        secret = (
+            typer.prompt(
+                f"passphrase for {name}'s new key", hide_input=True, confirmation_prompt=True
+            ).encode("utf-8")
+            if passphrase
+            else None
+        )
+        write_private_key(key, key_out, passphrase=secret)
         store.add_reviewer(
             {
                 "name": name,
@@ -166,7 +187,7 @@ def _vote(
             unknown = sorted(set(patch) - set(known))
             if unknown:
                 raise ConfigError(f"the call has no argument(s) {unknown}; it has {sorted(known)}")
-        key = load_private_key(key_file)
+        key = load_reviewer_key(key_file)
         authenticate(store.reviewers(), reviewer, key, root_key=root_key())
         cast_vote(store, approval, reviewer, key, decision, reason, args_patch=patch)
     console.print(Text(f"{decision} recorded for {approval_id} by {reviewer}"))
@@ -278,7 +299,7 @@ def grant(
     parse_kind(kind)
     seconds = _duration(duration)
     with open_cli_store(db) as store:
-        private = load_private_key(key)
+        private = load_reviewer_key(key)
         authenticate(store.reviewers(), reviewer, private, root_key=root_key())
         row = {
             "id": new_id(),

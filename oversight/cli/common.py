@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
 
 from oversight.settings import Settings
@@ -36,6 +38,17 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 
 def store_url(db: str | None) -> str:
     return Settings.from_env(db=db).store_url()
+
+
+def load_reviewer_key(path: Path) -> Ed25519PrivateKey:
+    """A reviewer's key; a passphrase-protected one asks for its passphrase on the terminal
+    (never from an argument or the environment, where an agent could read it)."""
+    from oversight.approvals.signing import key_is_encrypted, load_private_key
+
+    if not key_is_encrypted(path):
+        return load_private_key(path)
+    secret = typer.prompt(f"passphrase for {path}", hide_input=True, err=True)
+    return load_private_key(path, passphrase=secret.encode("utf-8"))
 
 
 def root_key() -> str | None:

@@ -11,9 +11,9 @@ from rich.markup import escape
 
 from oversight.approvals.halts import resume_payload
 from oversight.approvals.registry import authenticate
-from oversight.approvals.signing import load_private_key, sign
+from oversight.approvals.signing import sign
 from oversight.cli import app
-from oversight.cli.common import DbOption, console, open_cli_store, root_key
+from oversight.cli.common import DbOption, console, load_reviewer_key, open_cli_store, root_key
 from oversight.errors import ConfigError
 
 SessionArg = Annotated[
@@ -56,7 +56,7 @@ def resume(
     if not admin or key is None:
         raise ConfigError("only an admin can resume: pass --as ADMIN --key FILE")
     with open_cli_store(db) as store:
-        private = load_private_key(key)
+        private = load_reviewer_key(key)
         authenticate(store.reviewers(), admin, private, admin=True, root_key=root_key())
         active = [r for r in store.halts() if r["scope"] == scope and r["resumed_at"] is None]
         if not active:
