@@ -87,8 +87,14 @@ def wants_facts(decider: Decider) -> bool:
     return bool(getattr(decider, "uses_facts", True))
 
 
+RECORD_ONLY = "record-only"
+"""The policy name that enforces nothing (`Monitor(policy="record-only")`)."""
+
+
 class RecordOnly:
     """Allows everything: the monitor records and classifies but gates nothing."""
+
+    name = RECORD_ONLY
 
     VERDICT = Verdict("allow", "no policy enforced: recording only")
     uses_facts = False

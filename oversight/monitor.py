@@ -20,7 +20,7 @@ from oversight.approvals.terminal import TerminalReviewer, parse_prompt_reviewer
 from oversight.canonical import new_id
 from oversight.classify import Classifier, load_classifier_config
 from oversight.context import current_session
-from oversight.decide import Decider, RecordOnly
+from oversight.decide import RECORD_ONLY, Decider, RecordOnly
 from oversight.decorator import wrap_step
 from oversight.errors import ConfigError
 from oversight.kinds import Kind, parse_kind
@@ -76,12 +76,13 @@ class Monitor:
             self.decider = policy
             self.policy_name = str(getattr(policy, "name", type(policy).__name__))
             self.policy_hash = getattr(policy, "hash", None)
-        elif self.settings.policy:
+        elif self.settings.policy and self.settings.policy != RECORD_ONLY:
             loaded = load_policy(self.settings.policy)
             self.decider = loaded
             self.policy_name, self.policy_hash = loaded.name, loaded.hash
         else:
             self.decider = RecordOnly()
+            self.policy_name = RECORD_ONLY
 
         config = (
             load_classifier_config(self.settings.classify_config)

@@ -27,10 +27,11 @@ class Settings(BaseModel):
         description="Store URL or SQLite file path. Default: sqlite at .oversight/oversight.db "
         "under the working directory.",
     )
-    policy: str | None = Field(
-        None,
+    policy: str = Field(
+        "research-default",
         description="Policy pack name (research-default, strict, observe-only, lab-compute) or "
-        "path to enforce. Unset: record and classify only.",
+        "path to enforce. `record-only` enforces nothing and says so in every record (for "
+        "measuring overhead and for tests, not for agents you do not trust).",
     )
     log: str = Field(
         "stderr",

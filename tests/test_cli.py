@@ -29,7 +29,7 @@ def oversight(
 @pytest.fixture
 def recorded_db(tmp_path: Path) -> Path:
     db = tmp_path / "o.db"
-    with Monitor(db=str(db), log="none") as mon:
+    with Monitor(db=str(db), policy="record-only", log="none") as mon:
 
         @mon.step(name="Bash")
         def bash(command: str) -> str:

@@ -19,7 +19,7 @@ AGENT = textwrap.dedent(
     """
     import sys, time
     from oversight import Monitor, SessionHalted
-    mon = Monitor(db=sys.argv[1], log="none")
+    mon = Monitor(db=sys.argv[1], policy="record-only", log="none")
 
     @mon.step(name="lookup")
     def lookup(i): return i
@@ -74,7 +74,7 @@ def test_a_consequential_step_sees_a_halt_at_once(tmp_path: Path) -> None:
     with pytest.MonkeyPatch.context() as mp:
         for k, v in settings_env.items():
             mp.setenv(k, v)
-        mon = Monitor(db=str(db), log="none")
+        mon = Monitor(db=str(db), policy="record-only", log="none")
 
     @mon.step(name="launch_training", kind="train.launch")
     def launch(config: str) -> None:
@@ -103,14 +103,14 @@ def test_halt_all_stops_every_session_until_an_admin_resumes(tmp_path: Path) -> 
     )
     assert added.returncode == 0, added.stderr
     assert cli("halt", "--all", "--reason", "incident", "--db", str(db)).returncode == 0
-    with Monitor(db=str(db), log="none") as mon, pytest.raises(SessionHalted, match="incident"):
+    with Monitor(db=str(db), policy="record-only", log="none") as mon, pytest.raises(SessionHalted, match="incident"):
         with mon.session("new"):
             mon.check("Bash", {"command": "python train.py"})
     unsigned = cli("resume", "--all", "--db", str(db))
     assert unsigned.returncode == 2 and "only an admin" in unsigned.stderr
     resumed = cli("resume", "--all", "--as", "root", "--key", str(root_key), "--db", str(db))
     assert resumed.returncode == 0, resumed.stderr
-    with Monitor(db=str(db), log="none") as mon, mon.session("after"):
+    with Monitor(db=str(db), policy="record-only", log="none") as mon, mon.session("after"):
         mon.check("Bash", {"command": "python train.py"}).succeed("ok")
 
 
@@ -118,7 +118,7 @@ def test_a_halted_session_stays_halted_even_if_the_halt_row_is_deleted(tmp_path:
     import sqlite3
 
     db = tmp_path / "o.db"
-    with Monitor(db=str(db), log="none") as mon, mon.session("s") as session:
+    with Monitor(db=str(db), policy="record-only", log="none") as mon, mon.session("s") as session:
         mon.halt("stop", session_id="s")
         with pytest.raises(SessionHalted):
             mon.check("Read", {"file_path": "a"})
@@ -163,7 +163,7 @@ def test_a_resume_written_into_the_database_lifts_nothing(tmp_path: Path) -> Non
     )
     conn.commit()
     conn.close()
-    with Monitor(db=str(db), log="none") as mon:
+    with Monitor(db=str(db), policy="record-only", log="none") as mon:
         with pytest.raises(SessionHalted, match="stop"), mon.session("s"):
             mon.check("Read", {"file_path": "a"})
 

@@ -23,7 +23,7 @@ from oversight.testing import monitored
 
 
 def test_a_session_records_start_steps_and_end_in_order() -> None:
-    with monitored() as run:
+    with monitored(policy="record-only") as run:
         mon = run.monitor
 
         @mon.step(kind="train.launch")
@@ -53,7 +53,7 @@ def test_a_session_records_start_steps_and_end_in_order() -> None:
 
 
 def test_kind_is_inferred_from_the_tool_name_and_arguments() -> None:
-    with monitored() as run:
+    with monitored(policy="record-only") as run:
         mon = run.monitor
 
         @mon.step
@@ -75,7 +75,7 @@ def test_kind_is_inferred_from_the_tool_name_and_arguments() -> None:
 
 
 def test_sequence_numbers_count_up_within_a_session() -> None:
-    with monitored() as run:
+    with monitored(policy="record-only") as run:
 
         @run.monitor.step(name="lookup")
         def lookup(q: str) -> str:
@@ -90,7 +90,7 @@ def test_sequence_numbers_count_up_within_a_session() -> None:
 def test_reopening_a_session_id_continues_its_sequence(tmp_path: Path) -> None:
     db = str(tmp_path / "o.db")
     for _ in range(2):
-        with Monitor(db=db, log="none") as mon:
+        with Monitor(db=db, policy="record-only", log="none") as mon:
 
             @mon.step(name="lookup")
             def lookup(q: str) -> str:
@@ -99,12 +99,12 @@ def test_reopening_a_session_id_continues_its_sequence(tmp_path: Path) -> None:
             with mon.session("resumed"):
                 lookup("a")
                 lookup("b")
-    with monitored(db=db) as run:
+    with monitored(db=db, policy="record-only") as run:
         assert [s.seq for s in run.steps("resumed")] == [1, 2, 3, 4]
 
 
 def test_nested_steps_are_linked_to_their_parent() -> None:
-    with monitored() as run:
+    with monitored(policy="record-only") as run:
         mon = run.monitor
 
         @mon.step(name="submit_job", kind="shell.exec")
@@ -128,7 +128,7 @@ def test_nested_steps_are_linked_to_their_parent() -> None:
 
 
 def test_async_steps_in_concurrent_tasks_get_their_own_parents() -> None:
-    with monitored() as run:
+    with monitored(policy="record-only") as run:
         mon = run.monitor
 
         @mon.step(name="fetch", kind="tool.call")
@@ -156,7 +156,7 @@ def test_async_steps_in_concurrent_tasks_get_their_own_parents() -> None:
 
 
 def test_a_failing_step_is_recorded_as_error_and_the_exception_propagates() -> None:
-    with monitored() as run:
+    with monitored(policy="record-only") as run:
 
         @run.monitor.step(name="run_experiment", kind="experiment.run")
         def run_experiment(seed: int) -> None:
@@ -171,7 +171,7 @@ def test_a_failing_step_is_recorded_as_error_and_the_exception_propagates() -> N
 
 
 def test_steps_outside_a_session_go_to_an_implicit_session() -> None:
-    with monitored() as run:
+    with monitored(policy="record-only") as run:
 
         @run.monitor.step(name="lookup")
         def lookup(q: str) -> str:
@@ -228,7 +228,7 @@ def test_a_halt_stops_this_step_and_every_later_one() -> None:
 
 
 def test_low_level_check_records_an_adapters_call() -> None:
-    with monitored() as run:
+    with monitored(policy="record-only") as run:
         mon = run.monitor
         with mon.session("s") as session:
             handle = mon.check("execute_bash", {"command": "python eval/run_eval.py"})
@@ -256,17 +256,17 @@ def test_low_level_check_records_an_adapters_call() -> None:
     ],
 )
 def test_invalid_api_use_raises_a_typed_error_naming_the_problem(call, error) -> None:
-    with monitored() as run, pytest.raises(error):
+    with monitored(policy="record-only") as run, pytest.raises(error):
         call(run.monitor)
 
 
 def test_unknown_kind_error_lists_the_accepted_kinds() -> None:
-    with monitored() as run, pytest.raises(UnknownKindError, match="train.launch"):
+    with monitored(policy="record-only") as run, pytest.raises(UnknownKindError, match="train.launch"):
         run.monitor.step(kind="training")
 
 
 def test_generator_functions_are_refused_with_an_explanation() -> None:
-    with monitored() as run, pytest.raises(TypeError, match="generator"):
+    with monitored(policy="record-only") as run, pytest.raises(TypeError, match="generator"):
 
         @run.monitor.step
         def stream(q: str):  # type: ignore[no-untyped-def]
@@ -276,7 +276,7 @@ def test_generator_functions_are_refused_with_an_explanation() -> None:
 def test_steps_in_threads_the_agent_starts_join_its_one_open_session() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    with monitored() as run:
+    with monitored(policy="record-only") as run:
 
         @run.monitor.step(name="fetch", kind="tool.call")
         def fetch(url: str) -> str:
@@ -292,7 +292,7 @@ def test_steps_in_threads_the_agent_starts_join_its_one_open_session() -> None:
 def test_with_two_open_sessions_a_contextless_step_goes_to_an_implicit_session() -> None:
     import threading
 
-    with monitored() as run:
+    with monitored(policy="record-only") as run:
         mon = run.monitor
         a, b = mon.session("a"), mon.session("b")
         a.start()

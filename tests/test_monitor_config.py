@@ -18,7 +18,7 @@ def test_the_default_store_is_dot_oversight_in_the_working_directory(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("OVERSIGHT_DB", raising=False)
-    with Monitor(log="none") as mon, mon.session("s"):
+    with Monitor(policy="record-only", log="none") as mon, mon.session("s"):
         pass
     assert (tmp_path / ".oversight" / "oversight.db").is_file()
 
@@ -28,7 +28,7 @@ def test_oversight_db_overrides_the_default(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OVERSIGHT_DB", str(tmp_path / "team.db"))
-    with Monitor(log="none") as mon, mon.session("s"):
+    with Monitor(policy="record-only", log="none") as mon, mon.session("s"):
         pass
     assert (tmp_path / "team.db").is_file()
     assert not (tmp_path / ".oversight" / "oversight.db").exists()
@@ -37,14 +37,14 @@ def test_oversight_db_overrides_the_default(
 def test_an_invalid_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OVERSIGHT_FLUSH_INTERVAL_MS", "soon")
     with pytest.raises(ConfigError, match="OVERSIGHT_FLUSH_INTERVAL_MS='soon'"):
-        Monitor(db="sqlite://", log="none")
+        Monitor(db="sqlite://", policy="record-only", log="none")
 
 
 def test_classification_patterns_extend_from_a_yaml_file(tmp_path: Path) -> None:
     config = tmp_path / "classify.yaml"
     config.write_text("tools:\n  'kick_off_*': train.launch\ncommands:\n  labrun: train.launch\n")
     db = tmp_path / "o.db"
-    with Monitor(db=str(db), log="none", classify_config=config) as mon:
+    with Monitor(db=str(db), policy="record-only", log="none", classify_config=config) as mon:
         with mon.session("s"):
             mon.check("kick_off_sweep", {"n": 3}).succeed()
             mon.check("Bash", {"command": "labrun --nodes 16 exp.yaml"}).succeed()
@@ -55,14 +55,14 @@ def test_classification_patterns_extend_from_a_yaml_file(tmp_path: Path) -> None
 
 def test_a_missing_classification_config_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="nope.yaml"):
-        Monitor(db=str(tmp_path / "o.db"), log="none", classify_config=tmp_path / "nope.yaml")
+        Monitor(db=str(tmp_path / "o.db"), policy="record-only", log="none", classify_config=tmp_path / "nope.yaml")
 
 
 def test_steps_become_spans_under_a_configured_tracer_provider(tmp_path: Path) -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    with Monitor(db=str(tmp_path / "o.db"), log="none", tracer_provider=provider) as mon:
+    with Monitor(db=str(tmp_path / "o.db"), policy="record-only", log="none", tracer_provider=provider) as mon:
 
         @mon.step(name="launch_training", kind="train.launch")
         def launch(config: str) -> str:
@@ -85,7 +85,7 @@ def test_json_events_are_written_for_every_record(tmp_path: Path) -> None:
     import json
 
     events = tmp_path / "events.jsonl"
-    with Monitor(db=str(tmp_path / "o.db"), log=str(events)) as mon, mon.session("s"):
+    with Monitor(db=str(tmp_path / "o.db"), policy="record-only", log=str(events)) as mon, mon.session("s"):
         mon.check("Read", {"file_path": "a.py"}).succeed("text")
     lines = [json.loads(line) for line in events.read_text().splitlines()]
     assert [line["event"] for line in lines] == [

@@ -52,9 +52,24 @@ def test_an_unknown_pack_is_refused_naming_the_packs(tmp_path: Path) -> None:
         Monitor(db=str(tmp_path / "o.db"), log="none", policy="reseach-default")
 
 
-def test_without_a_policy_every_step_is_recorded_and_allowed(tmp_path: Path) -> None:
+def test_the_default_policy_is_research_default_and_fails_closed_without_reviewers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OVERSIGHT_POLICY", raising=False)
     db = tmp_path / "o.db"
     with Monitor(db=str(db), log="none") as mon, mon.session("s"):
+        assert mon.policy_name == "research-default"
+        mon.check("Bash", {"command": "python experiments/sweep.py"}).succeed("ran")
+        with pytest.raises(CheckpointDenied, match="oversight reviewer add"):
+            mon.check("Bash", {"command": "git push origin main"})
+    sweep, push = [r for r in records(db, "s") if isinstance(r, StepProposed)]
+    assert sweep.decision == "allow" and push.decision == "require_approval"
+    assert push.rule == "gate-code-apply" and push.policy_hash
+
+
+def test_record_only_records_and_allows_every_step(tmp_path: Path) -> None:
+    db = tmp_path / "o.db"
+    with Monitor(db=str(db), log="none", policy="record-only") as mon, mon.session("s"):
         mon.check("Bash", {"command": "git push origin main"}).succeed("pushed")
     (proposal,) = [r for r in records(db, "s") if isinstance(r, StepProposed)]
     assert proposal.decision == "allow"

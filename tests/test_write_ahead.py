@@ -27,7 +27,7 @@ def _records(db: Path, session_id: str):  # type: ignore[no-untyped-def]
 def test_the_proposal_is_in_the_store_before_the_function_body_runs(tmp_path: Path) -> None:
     db = tmp_path / "o.db"
     seen_inside: list[list[str]] = []
-    with Monitor(db=str(db), log="none") as mon:
+    with Monitor(db=str(db), policy="record-only", log="none") as mon:
 
         @mon.step(name="read_notes")
         def read_notes(path: str) -> str:
@@ -52,7 +52,7 @@ AGENT = textwrap.dedent(
     """
     import sys, time
     from oversight import Monitor
-    mon = Monitor(db=sys.argv[1], log="none")
+    mon = Monitor(db=sys.argv[1], policy="record-only", log="none")
 
     @mon.step(name="Read")
     def read(file_path): return "text"
@@ -113,7 +113,7 @@ def test_a_consequential_step_does_not_run_when_the_store_cannot_be_written(
     monkeypatch.setenv("OVERSIGHT_BUSY_TIMEOUT_S", "0.2")
     db = tmp_path / "o.db"
     ran: list[str] = []
-    mon = Monitor(db=str(db), log="none")
+    mon = Monitor(db=str(db), policy="record-only", log="none")
 
     @mon.step(name="launch_training", kind="train.launch")
     def launch(config: str) -> None:
@@ -143,7 +143,7 @@ def test_records_the_store_cannot_take_at_exit_are_spilled_and_importable(
     monkeypatch.setenv("OVERSIGHT_BUSY_TIMEOUT_S", "0.2")
     monkeypatch.setenv("OVERSIGHT_FLUSH_INTERVAL_MS", "60000")
     db = tmp_path / "o.db"
-    mon = Monitor(db=str(db), log="none")
+    mon = Monitor(db=str(db), policy="record-only", log="none")
 
     with mon.session("s"):
         pass
@@ -180,7 +180,7 @@ def test_records_the_store_cannot_take_at_exit_are_spilled_and_importable(
 
 def test_the_background_writer_makes_cheap_steps_durable_without_a_flush(tmp_path: Path) -> None:
     db = tmp_path / "o.db"
-    with Monitor(db=str(db), log="none") as mon:
+    with Monitor(db=str(db), policy="record-only", log="none") as mon:
 
         @mon.step(name="lookup")
         def lookup(q: str) -> str:
