@@ -24,8 +24,9 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 check: $(STAMP)
-	$(BIN)/ruff check oversight benchmarks
+	$(BIN)/ruff check oversight benchmarks adapters examples tests/adapters
 	$(BIN)/mypy
+	MYPYPATH=adapters/langchain $(BIN)/mypy --strict adapters/langchain/oversight_langchain examples benchmarks/bench_langchain.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

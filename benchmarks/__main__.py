@@ -6,6 +6,8 @@ import sys
 
 from benchmarks import (
     bench_approval,
+    bench_autonomy,
+    bench_langchain,
     bench_overhead,
     bench_policy,
     bench_store,
@@ -18,6 +20,8 @@ SUITES = {
     "verify": bench_verify.main,
     "policy": bench_policy.main,
     "approval": bench_approval.main,
+    "autonomy": bench_autonomy.main,
+    "langchain": bench_langchain.main,
 }
 
 

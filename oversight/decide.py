@@ -6,6 +6,7 @@ and says so in each record, so a trace never suggests a gate that was not there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -53,6 +54,8 @@ class SessionFacts:
     """Recent steps, oldest first (bounded)."""
     autonomy_score: float | None = None
     scenario: int | None = None
+    autonomy_signals: Mapping[str, float] | None = None
+    """The session's autonomy signals by name (docs/autonomy.md), as of its last scored step."""
 
 
 NO_FACTS = SessionFacts()
@@ -65,6 +68,8 @@ class ApprovalSpec:
     role: str = "approver"
     quorum: int = 1
     timeout_s: float = 900.0
+    grants: bool = True
+    """Whether a standing grant may stand in for a person (not for a scenario cap)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,13 +26,12 @@ class FactsTracker:
         self._lock = threading.Lock()
         self._since_review = 0
         self._window: collections.deque[float] = collections.deque()
-        # (proposal, reviewed) pairs: PastStep objects are only built when a policy asks.
-        self._history: collections.deque[tuple[Proposal, bool]] = collections.deque(
-            maxlen=HISTORY_LIMIT
-        )
+        # Built once per step (O(1)); a snapshot copies at most HISTORY_LIMIT references.
+        self._history: collections.deque[PastStep] = collections.deque(maxlen=HISTORY_LIMIT)
         self._snapshot: SessionFacts | None = None
         self.autonomy_score: float | None = None
         self.scenario: int | None = None
+        self.autonomy_signals: dict[str, float] | None = None
 
     def facts(self) -> SessionFacts:
         """The facts as of now; cached until the next step changes them."""
@@ -42,9 +41,10 @@ class FactsTracker:
                 self._snapshot = SessionFacts(
                     consequential_since_review=self._since_review,
                     consequential_last_hour=len(self._window),
-                    history=tuple(_past(p, reviewed) for p, reviewed in self._history),
+                    history=tuple(self._history),
                     autonomy_score=self.autonomy_score,
                     scenario=self.scenario,
+                    autonomy_signals=self.autonomy_signals,
                 )
             return self._snapshot
 
@@ -58,7 +58,13 @@ class FactsTracker:
                 self._since_review += 1
             if consequential:
                 self._window.append(self._clock())
-            self._history.append((proposal, reviewed))
+            self._history.append(_past(proposal, reviewed))
+            self._snapshot = None
+
+    def set_autonomy(self, score: float, scenario: int, signals: dict[str, float]) -> None:
+        """The session's autonomy as of its latest scored step (see oversight.autonomy.live)."""
+        with self._lock:
+            self.autonomy_score, self.scenario, self.autonomy_signals = score, scenario, signals
             self._snapshot = None
 
     def _expire(self) -> None:

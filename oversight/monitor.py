@@ -220,6 +220,7 @@ class Monitor:
         session: Session | None = None,
         wait: bool = True,
         approval_id: str | None = None,
+        enforce: bool = True,
     ) -> StepHandle:
         """Low-level API for adapters: propose a call; run it only if this returns.
 
@@ -230,6 +231,8 @@ class Monitor:
         `wait=False`: a step that needs a person raises ApprovalPending instead of blocking.
         `approval_id`: name the approval; an existing one is claimed (it must be for exactly this
         call, decided, and unused: it runs one step), a new one is created with that id.
+        `enforce=False`: for observers that cannot stop the call (callbacks): the policy's
+        decision is recorded with `enforced: false` and nothing is raised or awaited.
         """
         if not isinstance(name, str) or not name:
             raise ConfigError(f"step name must be a non-empty string, got {name!r}")
@@ -248,6 +251,7 @@ class Monitor:
             actor=actor,
             wait=wait,
             approval_id=approval_id,
+            enforce=enforce,
         )
 
     def halt(self, reason: str, *, session_id: str | None = None, by: str = "monitor") -> None:

@@ -9,10 +9,11 @@ here so the path is visible in one place and each stage can be tested alone.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import functools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from oversight.approvals.broker import ApprovalDesk
@@ -110,6 +111,7 @@ class Pipeline:
         actor: Actor = "agent",
         wait: bool = True,
         approval_id: str | None = None,
+        enforce: bool = True,
     ) -> StepHandle:
         """Run every stage up to the call itself; raise if the step must not run.
 
@@ -119,7 +121,11 @@ class Pipeline:
         StoreUnavailableError (write-ahead failed: a consequential step never runs unrecorded).
         """
         session.check_running()
-        handle = self._build(session, name, raw_args, declared, actor)
+        handle = self._build(session, name, raw_args, declared, actor, enforce=enforce)
+        if not enforce:
+            # The caller cannot stop this call: record what the policy says, and that it ran.
+            session.facts.observe(handle.proposal, reviewed=False)
+            return handle
         return self._gate(handle, wait=wait, approval_id=approval_id)
 
     def _build(
@@ -130,6 +136,8 @@ class Pipeline:
         declared: Kind | None,
         actor: Actor,
         modifies: StepHandle | None = None,
+        *,
+        enforce: bool = True,
     ) -> StepHandle:
         """normalise → classify → decide → record the proposal."""
         proposed_at = utc_now()
@@ -165,6 +173,7 @@ class Pipeline:
             proposed_at=proposed_at,
             raw_args=raw_args,
         )
+        handle.enforced = enforce
         if modifies is not None:
             handle.modifies = modifies.step_id
             handle.modification = modifies.modification
@@ -187,6 +196,7 @@ class Pipeline:
         if verdict.decision == "allow":
             # An edited call the policy allows outright was still reviewed: by its editor.
             handle.approved_by = list(preapproved)
+            handle.reviewed_by = list(preapproved)
             session.facts.observe(handle.proposal, reviewed=bool(preapproved))
             return handle
         if verdict.decision == "require_approval" and self.approvals is not None:
@@ -236,6 +246,8 @@ class Pipeline:
         handle.approval_id = outcome.approval_id
         handle.review_wait_ms = outcome.wait_ms
         status = outcome.status
+        if status in ("approved", "denied", "modified"):
+            handle.reviewed_by = list(outcome.approvers)
         if status == "approved":
             handle.approved_by = outcome.approvers
             session.facts.observe(proposal, reviewed=True)
@@ -295,7 +307,18 @@ class Pipeline:
             session, proposal.name, edited, handle.declared, proposal.actor, modifies=handle
         )
         new.depth = handle.depth + 1
-        return self._gate(new, wait=wait, approval_id=None, preapproved=tuple(editors))
+        # A deterministic id: an agent that comes back for the original approval (a resumed
+        # graph node) finds the edited call's approval instead of opening another.
+        edit_id = f"{handle.approval_id}:edit" if handle.approval_id else None
+        runnable = self._gate(new, wait=wait, approval_id=edit_id, preapproved=tuple(editors))
+        if handle.approval_id is not None and self.approvals is not None:
+            # The original approval is spent by the edited call that runs, once.
+            first = self.approvals.store.consume_approval(handle.approval_id, runnable.step_id)
+            if first is not None:
+                reason = f"approval {handle.approval_id} was already used by step {first}"
+                runnable.finish("denied", error=reason, durable=True)
+                raise CheckpointDenied(reason, step_id=runnable.step_id)
+        return runnable
 
     def record_proposal(self, handle: StepHandle) -> None:
         """Write-ahead steps are durable now; cheap ones are built and written in the background."""
@@ -353,9 +376,11 @@ class StepHandle:
         "_t0",
         "approval_id",
         "approved_by",
+        "autonomy",
         "classification",
         "declared",
         "depth",
+        "enforced",
         "finished",
         "modification",
         "modifies",
@@ -364,6 +389,7 @@ class StepHandle:
         "proposed_at",
         "raw_args",
         "review_wait_ms",
+        "reviewed_by",
         "session",
         "verdict",
         "write_ahead",
@@ -388,7 +414,11 @@ class StepHandle:
         self.modification: dict[str, Any] | None = None
         self.declared: Kind | None = None
         self.depth = 0
+        self.enforced = True
         self.review_wait_ms: float | None = None
+        self.reviewed_by: list[str] = []
+        """People who decided this step: approvers, a denier, or an editor."""
+        self.autonomy: tuple[float, int] | None = None
         self.session = session
         self.proposal = proposal
         self.classification = classification
@@ -446,7 +476,18 @@ class StepHandle:
             policy_hash=v.policy_hash,
             decision_reason=v.reason,
             modifies=self.modifies,
+            enforced=self.enforced,
         )
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """While the call runs: steps started inside it (a decorated function a tool calls)
+        are recorded as its children."""
+        token = current_step.set(self.step_id)
+        try:
+            yield
+        finally:
+            current_step.reset(token)
 
     def succeed(self, result: Any = None, *, attributes: Mapping[str, Any] | None = None) -> None:
         """Report that the call ran; `attributes` are extra facts to record (an adapter's model
@@ -486,6 +527,7 @@ class StepHandle:
         if self.finished:
             return
         self.finished = True
+        self._score(status)
         build = functools.partial(
             self._outcome,
             status,
@@ -504,6 +546,7 @@ class StepHandle:
         if self.finished:
             return
         self.finished = True
+        self._score("ok")
         duration_ms = (time.perf_counter() - self._t0) * 1000.0
         limit = self._pipeline.result_summary_chars
 
@@ -514,6 +557,21 @@ class StepHandle:
             )
 
         self._pipeline.recorder.submit(build)
+
+    def _score(self, status: StepStatus) -> None:
+        """Fold this step into its session's autonomy; stamp it when the score can move."""
+        snapshot = self.session.autonomy.fold(
+            self.proposal,
+            self.verdict,
+            ts=self.proposed_at.timestamp(),
+            status=status,
+            reviewers=self.reviewed_by,
+            approval_id=self.approval_id,
+            review_wait_ms=self.review_wait_ms,
+        )
+        if snapshot is not None:
+            self.autonomy = (snapshot.score, snapshot.scenario)
+            self.session.facts.set_autonomy(snapshot.score, snapshot.scenario, snapshot.signals)
 
     def _outcome(
         self,
@@ -541,6 +599,8 @@ class StepHandle:
             approval_id=self.approval_id,
             review_wait_ms=self.review_wait_ms,
             attributes=attributes,
+            autonomy_score=self.autonomy[0] if self.autonomy else None,
+            autonomy_scenario=self.autonomy[1] if self.autonomy else None,
         )
 
 

@@ -83,6 +83,9 @@ class StepProposed(_Record):
     decision_reason: str | None = None
     modifies: str | None = None
     """The step whose call a reviewer edited into this one."""
+    enforced: bool = True
+    """False when the caller could not stop the call (an observer such as a callback handler):
+    the decision is what the policy says, but the call ran whatever it was."""
 
 
 class StepFinished(_Record):

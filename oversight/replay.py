@@ -15,15 +15,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from oversight.autonomy import AutonomySnapshot, AutonomyTracker, Review, StepObservation
+from oversight.autonomy.observation import with_arg_paths
 from oversight.classify import Classifier
 from oversight.decide import Decider, Proposal
 from oversight.errors import TraceFormatError
 from oversight.facts import FactsTracker
-from oversight.kinds import parse_kind
+from oversight.kinds import Kind, parse_kind
 from oversight.normalise import normalise_args
+from oversight.policy.compute import derive
 
 
 class TraceApproval(BaseModel):
+    """Who decided a traced step before it ran: a person (`auto: false`, `by` their name) or a
+    rule or grant (`auto: true`); `latency_s` is how long the decision took. A line without
+    one ran and nobody looked. Autonomy scores are computed from these, as recorded."""
+
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["approve", "deny"]
@@ -89,6 +96,7 @@ class ReplayedSession:
     human_approvals: int = 0
     auto_approvals: int = 0
     denials: int = 0
+    autonomy: AutonomySnapshot | None = None
 
     def add(self, step: ReplayedStep) -> None:
         self.steps += 1
@@ -115,6 +123,15 @@ class ReplayedSession:
             "human_approvals": self.human_approvals,
             "auto_approvals": self.auto_approvals,
             "denials": self.denials,
+            **(
+                {
+                    "scenario": self.autonomy.scenario,
+                    "score": self.autonomy.score,
+                    "signals": dict(self.autonomy.signals),
+                }
+                if self.autonomy is not None
+                else {}
+            ),
         }
 
 
@@ -167,12 +184,15 @@ def replay(
 
     The whole file is validated before any result is used. Decisions are counterfactual: what
     the decider would have said, with each session's facts built from the trace itself (a step
-    counts as reviewed when its recorded approval was a person's approve).
+    counts as reviewed when its recorded approval was a person's approve). Each session's
+    autonomy score is not counterfactual: it is computed from the approvals the trace records,
+    that is, from what actually happened.
     """
     classifier = classifier or Classifier()
     steps: list[ReplayedStep] = []
     sessions: dict[str, ReplayedSession] = {}
     trackers: dict[str, FactsTracker] = {}
+    autonomy: dict[str, AutonomyTracker] = {}
     trace_time = _TraceClock()
     for number, line in read_trace(path):
         if line.ts is not None:
@@ -213,9 +233,60 @@ def replay(
         )
         steps.append(step)
         sessions.setdefault(line.session, ReplayedSession(line.session)).add(step)
+        if line.actor == "agent":
+            tracker_ = autonomy.setdefault(line.session, AutonomyTracker())
+            tracker_.update(
+                traced_observation(
+                    len(steps),
+                    line,
+                    result.kind,
+                    result.flags,
+                    result.targets,
+                    args,
+                    trace_time.now,
+                )
+            )
         if progress is not None:
             progress(number)
+    for session_id, tracker_ in autonomy.items():
+        sessions[session_id].autonomy = tracker_.snapshot()
     return steps, sessions
+
+
+def traced_observation(
+    seq: int,
+    line: TraceLine,
+    kind: Kind,
+    flags: frozenset[str],
+    targets: tuple[str, ...],
+    args: dict[str, Any],
+    ts: float,
+) -> StepObservation:
+    """What autonomy scoring sees of a trace line: its recorded approval, not a policy's.
+
+    A person's approve or deny is a human review (a deny means the step did not run); an
+    automatic approval (rule or grant) is not a person; no approval means nobody looked. A line
+    without `ts` takes the last timestamp seen.
+    """
+    approval = line.approval
+    review: Review = "none"
+    if approval is not None:
+        review = "automatic" if approval.auto else "human"
+    denied = approval is not None and approval.decision == "deny"
+    return StepObservation(
+        seq=seq,
+        ts=ts,
+        kind=kind,
+        name=line.tool,
+        flags=flags,
+        targets=with_arg_paths(kind, targets, args),
+        ran=not denied,
+        review=review,
+        approvers=(approval.by,) if approval is not None and not approval.auto else (),
+        review_wait_s=approval.latency_s if review == "human" and approval is not None else None,
+        gpu_hours=derive(args).gpu_hours,
+        human_denied=denied and review == "human",
+    )
 
 
 class _TraceClock:

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from oversight._version import __version__
+from oversight.autonomy.live import SessionAutonomy
 from oversight.context import current_session
 from oversight.errors import SessionError, SessionHalted
 from oversight.facts import FactsTracker
@@ -46,6 +47,7 @@ class Session:
         self.ended = False
         self.halted_reason: str | None = None
         self.facts = FactsTracker()
+        self.autonomy = SessionAutonomy()
         self.denials: collections.Counter[tuple[str, ...]] = collections.Counter()
         self._tokens: list[Token[Session | None]] = []
 

@@ -316,3 +316,91 @@ def test_a_blocking_claim_of_a_named_approval_waits_for_the_decision(setup) -> N
     with open_store(f"sqlite:///{db}") as store:
         row = store.approval("named-1")
     assert row is not None and row["consumed_by"] == handle.step_id
+
+
+def test_an_edit_made_while_nobody_waits_runs_on_the_next_claim_once(setup) -> None:  # type: ignore[no-untyped-def]
+    db, keys, tmp = setup
+    write_pack(tmp, quorum=1)
+    mon = Monitor(db=str(db), log="none", policy=str(tmp / "pack.yaml"))
+    call = {"config": "big.yaml", "gpus": 64}
+    with mon.session("g"):
+        with pytest.raises(ApprovalPending):
+            mon.check("launch_training", call, kind="train.launch", wait=False, approval_id="t:1")
+        edited = cli("modify", "t:1", "--as", "alice", "--key", str(keys / "alice.pem"), "--set", "gpus=8", "--db", str(db))  # fmt: skip
+        assert edited.returncode == 0, edited.stderr
+        handle = mon.check(
+            "launch_training", call, kind="train.launch", wait=False, approval_id="t:1"
+        )
+        assert handle.call_args == {"config": "big.yaml", "gpus": 8}
+        assert handle.approved_by == ["alice"] and handle.modified_by == ["alice"]
+        handle.succeed()
+        with pytest.raises(CheckpointDenied, match="already used"):
+            mon.check("launch_training", call, kind="train.launch", wait=False, approval_id="t:1")
+    mon.close()
+
+
+def test_an_edit_under_a_two_person_rule_is_claimed_through_its_own_approval(setup) -> None:  # type: ignore[no-untyped-def]
+    db, keys, tmp = setup
+    write_pack(tmp, quorum=2)
+    mon = Monitor(db=str(db), log="none", policy=str(tmp / "pack.yaml"))
+    call = {"config": "big.yaml", "gpus": 64}
+    check = lambda: mon.check(  # noqa: E731
+        "launch_training", call, kind="train.launch", wait=False, approval_id="t:2"
+    )
+    with mon.session("g"):
+        with pytest.raises(ApprovalPending):
+            check()
+        cli("modify", "t:2", "--as", "alice", "--key", str(keys / "alice.pem"), "--set", "gpus=8", "--db", str(db))  # fmt: skip
+        for _ in range(2):  # coming back before the second person answers opens nothing new
+            with pytest.raises(ApprovalPending) as waiting:
+                check()
+            assert waiting.value.approval_id == "t:2:edit"
+        bob = cli("approve", "t:2:edit", "--as", "bob", "--key", str(keys / "bob.pem"), "--db", str(db))  # fmt: skip
+        assert bob.returncode == 0, bob.stderr
+        handle = check()
+        assert handle.call_args["gpus"] == 8 and sorted(handle.approved_by) == ["alice", "bob"]
+        handle.succeed()
+        with pytest.raises(CheckpointDenied, match="already used"):
+            check()
+    mon.close()
+    with open_store(f"sqlite:///{db}") as store:
+        assert sorted(r["id"] for r in store.approvals()) == ["t:2", "t:2:edit"]
+
+
+def test_an_approval_cannot_be_claimed_by_another_tool_with_the_same_arguments(setup) -> None:  # type: ignore[no-untyped-def]
+    db, keys, tmp = setup
+    write_pack(tmp)
+    mon = Monitor(db=str(db), log="none", policy=str(tmp / "pack.yaml"))
+    with mon.session("g"):
+        with pytest.raises(ApprovalPending):
+            mon.check("launch_training", {"config": "a"}, kind="train.launch", wait=False, approval_id="t:3")  # fmt: skip
+        cli("approve", "t:3", "--as", "bob", "--key", str(keys / "bob.pem"), "--db", str(db))
+        with pytest.raises(CheckpointDenied, match="different call"):
+            mon.check("launch_sweep", {"config": "a"}, kind="train.launch", approval_id="t:3")
+    mon.close()
+
+
+def test_an_observer_records_the_decision_without_enforcing_it(tmp_path: Path) -> None:
+    db = tmp_path / "o.db"
+    with Monitor(db=str(db), log="none", policy="strict") as mon, mon.session("s"):
+        handle = mon.check("Bash", {"command": "git push origin main"}, enforce=False)
+        handle.succeed("pushed")
+    proposed, finished = steps(db, "s")
+    assert proposed[0].decision == "require_approval" and proposed[0].enforced is False
+    assert finished[0].status == "ok"
+
+
+def test_steps_inside_a_running_call_are_its_children(tmp_path: Path) -> None:
+    with Monitor(db=str(tmp_path / "o.db"), log="none", policy="record-only") as mon:
+
+        @mon.step
+        def read_file(file_path: str) -> str:
+            return file_path
+
+        with mon.session("s"):
+            outer = mon.check("run_tool", {"tool": "reader"})
+            with outer.running():
+                read_file("a.txt")
+            outer.succeed()
+    proposed, _ = steps(tmp_path / "o.db", "s")
+    assert proposed[1].parent_id == proposed[0].step_id

@@ -126,7 +126,7 @@ class ApprovalDesk:
             if existing is not None:
                 return self._claim(existing, proposal, spec, halted, wait, list(preapproved))
         trusted = self.trusted()
-        if spec.quorum <= 1 and not preapproved:
+        if spec.quorum <= 1 and spec.grants and not preapproved:
             # A two-person rule is never satisfied by a standing grant.
             grant = covering_grant(self.store.grants(), proposal, spec.role, trusted)
             if grant is not None:
@@ -175,14 +175,20 @@ class ApprovalDesk:
             quorum=spec.quorum,
             deadline=deadline_text,
         )
-        if self.notify is not None:
+        approvers = list(preapproved)
+        if self.notify is not None and len(approvers) < spec.quorum:
             self._notify(request)
-        if not wait:
-            return Outcome(
-                "pending", f"waiting for approval {approval_id}", approval_id, request=request
-            )
         started = self.clock()
-        tally = _Tally(approval_id, proposal.args_digest, spec, list(preapproved))
+        tally = _Tally(approval_id, proposal.args_digest, spec, approvers)
+        if not wait:
+            # Reviewers who already approved this exact call (an edit's author) may meet the
+            # quorum by themselves; otherwise the caller comes back for the decision.
+            decided = self._poll_once(tally)
+            if decided is None:
+                return Outcome(
+                    "pending", f"waiting for approval {approval_id}", approval_id, request=request
+                )
+            return self._settle(decided, approval_id, proposal.step_id)
         outcome = self._watch(tally, started + timeout, halted)
         if outcome.status in ("approved", "denied", "modified"):
             outcome.wait_ms = (self.clock() - started) * 1000.0
@@ -199,7 +205,13 @@ class ApprovalDesk:
         preapproved: list[str],
     ) -> Outcome:
         approval_id = str(row["id"])
-        if row["args_digest"] != proposal.args_digest or row["session_id"] != proposal.session_id:
+        same_call = (
+            row["args_digest"] == proposal.args_digest
+            and row["session_id"] == proposal.session_id
+            and row["name"] == proposal.name
+            and row["kind"] == proposal.kind.value
+        )
+        if not same_call:
             return Outcome(
                 "mismatch",
                 f"approval {approval_id} was given for a different call "

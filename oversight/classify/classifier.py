@@ -64,6 +64,10 @@ class Classifier:
         self, name: str, args: Mapping[str, Any], kind: Kind | str | None
     ) -> Classification:
         declared = parse_kind(kind) if kind is not None else None
+        if declared is Kind.MODEL_CALL:
+            # A model call acts on nothing: its arguments are a conversation, not a command, and
+            # reading every message of a growing history on every call would cost O(history).
+            return _MODEL_CALL
         rule = self._rule_for(name)
         found = self._tools.apply(rule, name, args)
         if found.kind is Kind.OVERSIGHT_TAMPER:
@@ -89,6 +93,11 @@ class Classifier:
 
     def _python_code(self, code: str) -> Classification:
         return self._python(code)
+
+
+_MODEL_CALL = Classification(
+    Kind.MODEL_CALL, "declared model.call (acts on nothing)", frozenset(), ()
+)
 
 
 @functools.lru_cache(maxsize=4096)

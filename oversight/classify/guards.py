@@ -41,7 +41,7 @@ _SQL_ON_OVERSIGHT = re.compile(
 READ_ONLY_CLI = word_set(
     """
     classify review verify export replay show list ls log logs status version --version --help -h
-    sessions approvals
+    sessions approvals grants trends
     help inspect stats report search diff explain view tail doctor demo query timeline
     """
 )

@@ -29,7 +29,9 @@ def _register() -> None:
         import_cmd,
         policy_cmd,
         replay_cmd,
+        report_cmd,
         review_cmd,
+        trends_cmd,
         verify_cmd,
     )
 

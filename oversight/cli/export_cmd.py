@@ -10,10 +10,11 @@ from typing import Annotated, TextIO
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
+from oversight.autonomy import observe_step
 from oversight.cli import app
 from oversight.cli.common import DbOption, err_console, open_cli_store
 from oversight.errors import OversightError
-from oversight.records import StepProposed, record_body
+from oversight.records import Record, StepFinished, StepProposed, record_body
 
 
 @app.command()
@@ -28,8 +29,8 @@ def export(
         bool,
         typer.Option(
             "--as-trace",
-            help="Write replay-trace lines (session, tool, args, actor, ts, kind) instead of "
-            "records, for `oversight replay`.",
+            help="Write replay-trace lines (session, tool, args, actor, ts, kind, approval) "
+            "instead of records, for `oversight replay`.",
         ),
     ] = False,
 ) -> None:
@@ -47,29 +48,24 @@ def export(
     try:
         with open_cli_store(db) as store, progress:
             task = progress.add_task("export", total=None)
+            trace = _TraceLines()
             for stored in store.iter_records(session_id=session_id):
                 if written % 1000 == 0:
                     progress.update(task, completed=written)
                 record = stored.record
                 if as_trace:
-                    if not isinstance(record, StepProposed):
-                        continue
-                    line = json.dumps(
-                        {
-                            "session": record.session_id,
-                            "tool": record.name,
-                            "args": record.args,
-                            "actor": record.actor,
-                            "ts": record.ts.isoformat(),
-                            "kind": record.kind,
-                        },
-                        ensure_ascii=False,
-                    )
+                    lines = trace.add(record)
                 else:
-                    line = (
-                        f'{{"seq":{stored.seq},"hash":"{stored.hash}",'
-                        f'"prev_hash":"{stored.prev_hash}","record":{record_body(record)}}}'
-                    )
+                    lines = [
+                        (
+                            f'{{"seq":{stored.seq},"hash":"{stored.hash}",'
+                            f'"prev_hash":"{stored.prev_hash}","record":{record_body(record)}}}'
+                        )
+                    ]
+                for line in lines:
+                    fh.write(line + "\n")
+                    written += 1
+            for line in trace.rest():
                 fh.write(line + "\n")
                 written += 1
     finally:
@@ -79,3 +75,62 @@ def export(
         raise OversightError(f"no session {session_id!r} in the store")
     if output:
         err_console.print(f"wrote {written} lines to {output}")
+
+
+class _TraceLines:
+    """Trace lines in proposal order, each with the approval its outcome records (who decided
+    it before it ran), so a replay scores the autonomy that actually happened. A proposal waits
+    for its outcome; those that never got one (interrupted) are written at the end."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, StepProposed] = {}
+        self._outcomes: dict[str, StepFinished] = {}
+
+    def add(self, record: Record) -> list[str]:
+        if isinstance(record, StepProposed):
+            self._waiting[record.step_id] = record
+        elif isinstance(record, StepFinished) and record.step_id in self._waiting:
+            self._outcomes[record.step_id] = record
+        return self._ready()
+
+    def _ready(self) -> list[str]:
+        out: list[str] = []
+        while self._waiting:
+            step_id, proposal = next(iter(self._waiting.items()))
+            if step_id not in self._outcomes:
+                break
+            del self._waiting[step_id]
+            out.append(_trace_line(proposal, self._outcomes.pop(step_id)))
+        return out
+
+    def rest(self) -> list[str]:
+        lines = [_trace_line(p, self._outcomes.pop(s, None)) for s, p in self._waiting.items()]
+        self._waiting.clear()
+        return lines
+
+
+def _trace_line(proposal: StepProposed, outcome: StepFinished | None) -> str:
+    line: dict[str, object] = {
+        "session": proposal.session_id,
+        "tool": proposal.name,
+        "args": proposal.args,
+        "actor": proposal.actor,
+        "ts": proposal.ts.isoformat(),
+        "kind": proposal.kind,
+    }
+    seen = observe_step(proposal, outcome)
+    if seen.review == "human":
+        line["approval"] = {
+            "decision": "deny" if seen.human_denied else "approve",
+            "by": ", ".join(seen.approvers) or "a reviewer",
+            "auto": False,
+            "latency_s": seen.review_wait_s,
+        }
+    elif seen.review == "automatic":
+        grant = outcome.approval_id if outcome is not None else None
+        line["approval"] = {
+            "decision": "approve",
+            "by": grant if grant and grant.startswith("grant:") else f"rule {proposal.rule}",
+            "auto": True,
+        }
+    return json.dumps(line, ensure_ascii=False)

@@ -11,9 +11,11 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from oversight.autonomy import SCENARIO_NAMES
 from oversight.classify import Classifier, load_classifier_config
 from oversight.cli import app
 from oversight.cli.common import JsonOption, console, err_console
+from oversight.cli.report_cmd import SCENARIO_STYLE
 from oversight.cli.review_cmd import KIND_STYLE
 from oversight.policy import load_policy
 from oversight.replay import replay, replay_document
@@ -88,3 +90,22 @@ def replay_command(
             ),
         )
     console.print(table)
+    scored = [(sid, s.autonomy) for sid, s in sessions.items() if s.autonomy is not None]
+    if scored:
+        autonomy = Table(
+            title="autonomy, from the approvals the trace records", title_justify="left"
+        )
+        for col in ("session", "steps", "score", "scenario", "why"):
+            autonomy.add_column(col, overflow="fold")
+        for sid, snap in scored:
+            autonomy.add_row(
+                Text(sid),
+                str(sessions[sid].steps),
+                f"{snap.score:.2f}",
+                Text(
+                    f"{snap.scenario} ({SCENARIO_NAMES[snap.scenario]})",
+                    style=SCENARIO_STYLE[snap.scenario],
+                ),
+                Text("; ".join(snap.reasons)),
+            )
+        console.print(autonomy)

@@ -15,6 +15,7 @@ from rich.text import Text
 from oversight.demo.agent import ResearchAgent
 from oversight.demo.workspace import create_workspace
 from oversight.monitor import Monitor
+from oversight.records import Record, StepFinished
 from oversight.settings import Settings
 from oversight.timeline import SessionView
 
@@ -217,6 +218,8 @@ def run_demo(
                 said = f"{finished.status}: {finished.error}"
             console.print(Text(f"  {step.proposed.name} ({step.proposed.kind}): {said}"))
         console.print()
+        _autonomy(console, session_id, records)
+        console.print()
         console.print("[bold]Inspect it yourself:[/]")
         db_flag = f" --db {db_path}"
         for cmd in (
@@ -224,9 +227,35 @@ def run_demo(
             f"oversight show {session_id}{db_flag}",
             f"oversight verify{db_flag}",
             f"oversight export {session_id}{db_flag}",
+            f"oversight report {session_id}{db_flag}   # autonomy chart (SVG) and evidence",
         ):
             console.print(f"  {cmd}")
         return session_id
     finally:
         if not keep_workspace:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _autonomy(console: Console, session_id: str, records: list[Record]) -> None:
+    """How much of the loop ran without people: the score the monitor stored, and why."""
+    from oversight.autonomy import SCENARIO_NAMES, score_records
+
+    snap = score_records(records).get(session_id)
+    if snap is None:
+        return
+    stamped = [
+        r.autonomy_scenario
+        for r in records
+        if isinstance(r, StepFinished) and r.autonomy_scenario is not None
+    ]
+    console.print(
+        Text.assemble(
+            ("Autonomy: ", "bold"),
+            f"score {snap.score:.2f}, scenario {snap.scenario} ({SCENARIO_NAMES[snap.scenario]})",
+            f"; as stored live with the steps: scenario {stamped[-1]}" if stamped else "",
+        )
+    )
+    for reason in snap.reasons:
+        console.print(Text(f"  why: {reason}"))
+    for item in snap.evidence[:5]:
+        console.print(Text(f"  #{item.seq} {item.name} ({item.kind}): {item.text}"))

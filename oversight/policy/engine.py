@@ -9,6 +9,7 @@ allowed just because nobody wrote a rule for it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from pydantic import ValidationError
 from oversight.canonical import canonical_json, sha256_hex
 from oversight.decide import NO_FACTS, ApprovalSpec, Proposal, SessionFacts, Verdict
 from oversight.kinds import CONSEQUENTIAL, Kind
+from oversight.policy.cap import CAP_RULE, scenario_if_unreviewed, signal_names
 from oversight.policy.errors import PolicyError, Problem
 from oversight.policy.matchers import CompiledMatch, GroupTest, compile_group, compile_match
 from oversight.policy.model import ApprovalConfig, PolicyFile, Rule
@@ -74,7 +76,10 @@ class Policy:
         self.rules: tuple[CompiledRule, ...] = tuple(
             self._compile(i, rule) for i, rule in enumerate(model.rules)
         )
-        self.uses_facts = any(r.match.session or r.match.after for r in model.rules)
+        self.max_scenario = model.max_scenario
+        self.uses_facts = self.max_scenario is not None or any(
+            r.match.session or r.match.after or r.match.autonomy for r in model.rules
+        )
         """False when no rule reads session facts, so the monitor can skip assembling them."""
         self._groups: dict[Kind, tuple[Group, ...]] = {kind: self._index(kind) for kind in Kind}
         self._unmatched: dict[Kind, Verdict] = {
@@ -97,6 +102,28 @@ class Policy:
         return f"Policy(name={self.name!r}, rules={len(self.rules)}, hash={self.hash[:12]})"
 
     def decide(self, proposal: Proposal, facts: SessionFacts = NO_FACTS) -> Verdict:
+        return self._capped(self._decide_rules(proposal, facts), proposal, facts)
+
+    def _capped(self, verdict: Verdict, proposal: Proposal, facts: SessionFacts) -> Verdict:
+        """Apply `max_scenario`: an allowed consequential step that would take the session
+        above the cap, run with no person, needs a person instead."""
+        cap = self.max_scenario
+        if cap is None or verdict.decision != "allow" or proposal.kind not in CONSEQUENTIAL:
+            return verdict
+        would = scenario_if_unreviewed(proposal.kind, proposal.flags, facts.scenario)
+        if would <= cap:
+            return verdict
+        return Verdict(
+            "require_approval",
+            f"run with no person reviewing it, this {proposal.kind.value} step would take the "
+            f"session to autonomy scenario {would}; this pack keeps sessions at scenario {cap} "
+            "or below",
+            CAP_RULE,
+            self.hash,
+            dataclasses.replace(self.default_approval, grants=False),
+        )
+
+    def _decide_rules(self, proposal: Proposal, facts: SessionFacts) -> Verdict:
         """Strictest group first: the first group with a match decides, so most steps stop early.
 
         Only rules for the step's kind whose tool and flag conditions hold are consulted; that
@@ -149,10 +176,10 @@ class Policy:
             if rule.effect == "require_approval":
                 approvals.append(rule)
         if best is None:
-            return self._unmatched[proposal.kind]
+            return self._capped(self._unmatched[proposal.kind], proposal, facts)
         if best.effect == "require_approval" and len(approvals) > 1:
             return self._combined(approvals)
-        return best.verdict
+        return self._capped(best.verdict, proposal, facts)
 
     def _combined(self, rules: list[CompiledRule]) -> Verdict:
         first = rules[0].verdict
@@ -256,6 +283,15 @@ def semantic_problems(model: PolicyFile) -> list[tuple[Loc, str, str | None]]:
                         ("rules", i, "match", "args", path),
                         f"bad argument path {path!r}",
                         "dot-separated field names, e.g. 'config.lr' or 'files.0'",
+                    )
+                )
+        for signal in rule.match.autonomy or {}:
+            if signal not in signal_names():
+                problems.append(
+                    (
+                        ("rules", i, "match", "autonomy", signal),
+                        f"unknown autonomy signal {signal!r}",
+                        ", ".join(sorted(signal_names())),
                     )
                 )
     return problems

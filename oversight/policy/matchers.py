@@ -231,6 +231,8 @@ def _dynamic(match: Match) -> _Builder:
             value = getattr(match.session, name)
             if value is not None:
                 builder.fact(name, value, optional=True)
+    for signal, condition in (match.autonomy or {}).items():
+        builder.check(_signal_check(signal, condition))
     if match.compute:
         builder.check(_compute_check(match.compute))
     if match.after:
@@ -294,6 +296,18 @@ def _compute_check(compute: ComputeMatch) -> Check:
         if known is not None and (derived.gpu_hours is not None) is not known:
             return False
         return all(test(getattr(derived, name)) for name, test in tests)
+
+    return check
+
+
+def _signal_check(signal: str, condition: str | float) -> Check:
+    symbol, bound = _parse(condition)
+    compare = _OPS[symbol]
+
+    def check(p: Proposal, f: SessionFacts) -> bool:
+        signals = f.autonomy_signals
+        value = signals.get(signal) if signals is not None else None
+        return value is not None and compare(value, bound)
 
     return check
 

@@ -212,6 +212,9 @@ class Match(_Strict):
     """Normalised argument fields by dotted path (`config.lr`, `files.0`)."""
     compute: ComputeMatch | None = None
     session: SessionMatch | None = None
+    autonomy: dict[str, Comparison] | None = None
+    """The session's autonomy signals by name (docs/autonomy.md), e.g. `review_coverage: "< 0.5"`;
+    an unknown (not yet scored) session does not match."""
     after: AfterMatch | None = None
 
 
@@ -250,4 +253,7 @@ class PolicyFile(_Strict):
     description: str | None = None
     unmatched: Unmatched = Field(default_factory=Unmatched)
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
+    max_scenario: Annotated[int, Field(ge=1, le=3)] | None = None
+    """Keep sessions at or below this autonomy scenario: a consequential step that, run with no
+    person reviewing it, would take the session above it needs a person (never a grant)."""
     rules: list[Rule] = Field(default_factory=list)

@@ -314,6 +314,16 @@ def outcome_attributes(r: StepFinished) -> Attributes:
         attrs[A.OUTPUT_VALUE] = clip(r.result_summary)
         attrs[A.OUTPUT_MIME_TYPE] = A.MIME_TEXT
     _put(attrs, A.OVERSIGHT_ERROR, r.error)
+    _put(attrs, A.OVERSIGHT_APPROVAL_ID, r.approval_id)
+    if r.approved_by:
+        attrs[A.OVERSIGHT_APPROVED_BY] = list(r.approved_by)
+    if r.autonomy_score is not None:
+        attrs[A.OVERSIGHT_AUTONOMY_SCORE] = r.autonomy_score
+    if r.autonomy_scenario is not None:
+        attrs[A.OVERSIGHT_AUTONOMY_SCENARIO] = r.autonomy_scenario
+    for key, value in (r.attributes or {}).items():
+        if isinstance(value, str | bool | int | float):
+            attrs[key] = value
     if r.status in ERROR_STEP_STATUSES:
         attrs[A.ERROR_TYPE] = r.status
     return attrs
