@@ -92,6 +92,11 @@ def wants_facts(decider: Decider) -> bool:
     return bool(getattr(decider, "uses_facts", True))
 
 
+def wants_history(decider: object) -> bool:
+    """Whether the decider looks back at earlier steps (`after:` rules); unknown deciders do."""
+    return bool(getattr(decider, "uses_history", True))
+
+
 RECORD_ONLY = "record-only"
 """The policy name that enforces nothing (`Monitor(policy="record-only")`)."""
 

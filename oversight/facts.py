@@ -21,8 +21,16 @@ WINDOW_S = 3600.0
 
 
 class FactsTracker:
-    def __init__(self, *, clock: collections.abc.Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        clock: collections.abc.Callable[[], float] = time.monotonic,
+        keep_history: bool = True,
+    ) -> None:
         self._clock = clock
+        self.keep_history = keep_history
+        """Without history (no `after:` rule), a step that is neither consequential nor reviewed
+        changes no fact at all, and costs nothing here."""
         self._lock = threading.Lock()
         self._since_review = 0
         self._window: collections.deque[float] = collections.deque()
@@ -51,6 +59,8 @@ class FactsTracker:
     def observe(self, proposal: Proposal, *, reviewed: bool) -> None:
         """Fold in a step that is about to run (or was refused: it still happened)."""
         consequential = proposal.kind in CONSEQUENTIAL
+        if not (consequential or reviewed or self.keep_history):
+            return
         with self._lock:
             if reviewed:
                 self._since_review = 0
@@ -58,7 +68,8 @@ class FactsTracker:
                 self._since_review += 1
             if consequential:
                 self._window.append(self._clock())
-            self._history.append(_past(proposal, reviewed))
+            if self.keep_history:
+                self._history.append(_past(proposal, reviewed))
             self._snapshot = None
 
     def set_autonomy(self, score: float, scenario: int, signals: dict[str, float]) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Self
 from oversight._version import __version__
 from oversight.autonomy.live import SessionAutonomy
 from oversight.context import current_session
+from oversight.decide import wants_history
 from oversight.errors import SessionError, SessionHalted
 from oversight.facts import FactsTracker
 from oversight.records import SessionEnded, SessionStarted, SessionStatus
@@ -46,7 +47,7 @@ class Session:
         self.started = False
         self.ended = False
         self.halted_reason: str | None = None
-        self.facts = FactsTracker()
+        self.facts = FactsTracker(keep_history=wants_history(monitor.decider))
         self.autonomy = SessionAutonomy()
         self.denials: collections.Counter[tuple[str, ...]] = collections.Counter()
         self._tokens: list[Token[Session | None]] = []

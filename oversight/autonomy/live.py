@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from oversight.autonomy.observation import RAN_STATUSES, Review, StepObservation, with_arg_paths
-from oversight.autonomy.tracker import AutonomySnapshot, AutonomyTracker
+from oversight.autonomy.tracker import QUIET_KINDS, AutonomySnapshot, AutonomyTracker
 from oversight.kinds import CONSEQUENTIAL, Kind
 from oversight.policy.compute import derive
 
@@ -51,6 +51,11 @@ class SessionAutonomy:
         kind = proposal.kind
         ran = status in RAN_STATUSES
         people = tuple(reviewers)
+        if kind in QUIET_KINDS and ran and not people and not proposal.flags:
+            automatic = verdict.decision == "allow" and verdict.rule is not None
+            with self._lock:
+                self.tracker.update_quiet(ts, proposal.seq, automatic=automatic)
+            return None
         review: Review = "none"
         if people:
             review = "human"

@@ -207,6 +207,10 @@ class _SlidingMax:
         return self._q[0][1] if self._q else 0.0
 
 
+# Kinds that act on nothing: unflagged and undecided, they only count (`update_quiet`).
+QUIET_KINDS = frozenset({Kind.MODEL_CALL, Kind.TOOL_CALL, Kind.FILE_READ})
+
+
 class AutonomyTracker:
     """Folds `StepObservation`s into an `AutonomySnapshot`; see docs/autonomy.md.
 
@@ -291,20 +295,35 @@ class AutonomyTracker:
         self.update(obs)
         return self.snapshot()
 
-    def update(self, obs: StepObservation) -> None:
-        """Fold in one step without building a snapshot (the cheap path)."""
-        now = max(self._last_ts, obs.ts)  # time never runs backwards
+    def update_quiet(self, ts: float, seq: int, *, automatic: bool) -> None:
+        """Fold in a step that weighs nothing, carries no flags and no person decided (a read,
+        a model call): it only counts and moves the clock. `update` takes this path for such
+        steps too; a live monitor calls it directly to skip building an observation."""
+        self._tick(ts, seq)
+        self._add(_STEPS, 1.0)
+        if automatic:
+            self._add(_AUTOMATIC, 1.0)
+
+    def _tick(self, ts: float, seq: int) -> float:
+        now = max(self._last_ts, ts)  # time never runs backwards
         if self.window_s is not None:
             self._advance(now)
         if self._first_ts is None:
             self._first_ts = now
         self._last_ts = now
-        self._last_seq = obs.seq
+        self._last_seq = seq
         self._cached = None
-        add = self._add
+        return now
 
+    def update(self, obs: StepObservation) -> None:
+        """Fold in one step without building a snapshot (the cheap path)."""
         kind, flags, ran = obs.kind, obs.flags, obs.ran
         weight, change = self._weight(kind, flags)
+        if weight == 0.0 and not flags and obs.review != "human" and kind in QUIET_KINDS:
+            self.update_quiet(obs.ts, obs.seq, automatic=obs.review == "automatic")
+            return
+        self._tick(obs.ts, obs.seq)
+        add = self._add
         human = obs.review == "human"
         approval = human and not obs.human_denied
         wait = obs.review_wait_s

@@ -81,6 +81,8 @@ class Policy:
             r.match.session or r.match.after or r.match.autonomy for r in model.rules
         )
         """False when no rule reads session facts, so the monitor can skip assembling them."""
+        self.uses_history = any(r.match.after for r in model.rules)
+        """False when no rule looks back at earlier steps: the session keeps no history."""
         self._groups: dict[Kind, tuple[Group, ...]] = {kind: self._index(kind) for kind in Kind}
         self._unmatched: dict[Kind, Verdict] = {
             kind: self._unmatched_verdict(kind) for kind in Kind
