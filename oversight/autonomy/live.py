@@ -13,7 +13,13 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from oversight.autonomy.observation import RAN_STATUSES, Review, StepObservation, with_arg_paths
+from oversight.autonomy.observation import (
+    RAN_STATUSES,
+    Review,
+    StepObservation,
+    unattended_review,
+    with_arg_paths,
+)
 from oversight.autonomy.tracker import QUIET_KINDS, AutonomySnapshot, AutonomyTracker
 from oversight.kinds import CONSEQUENTIAL, Kind
 from oversight.policy.compute import derive
@@ -25,6 +31,7 @@ if TYPE_CHECKING:
 _COMPUTE_KINDS = frozenset(
     {Kind.TRAIN_LAUNCH, Kind.EXPERIMENT_RUN, Kind.EVAL_RUN, Kind.SHELL_EXEC, Kind.DEPLOY}
 )
+
 
 class SessionAutonomy:
     """One session's tracker, safe to fold into from the agent's threads."""
@@ -52,17 +59,15 @@ class SessionAutonomy:
         ran = status in RAN_STATUSES
         people = tuple(reviewers)
         if kind in QUIET_KINDS and ran and not people and not proposal.flags:
-            automatic = verdict.decision == "allow" and verdict.rule is not None
+            automatic = unattended_review(approval_id, ran, verdict.decision, verdict.rule)
             with self._lock:
-                self.tracker.update_quiet(ts, proposal.seq, automatic=automatic)
+                self.tracker.update_quiet(ts, proposal.seq, automatic=automatic == "automatic")
             return None
-        review: Review = "none"
-        if people:
-            review = "human"
-        elif (approval_id or "").startswith("grant:") or (
-            ran and verdict.decision == "allow" and verdict.rule is not None
-        ):
-            review = "automatic"
+        review: Review = (
+            "human"
+            if people
+            else unattended_review(approval_id, ran, verdict.decision, verdict.rule)
+        )
         observation = StepObservation(
             seq=proposal.seq,
             ts=ts,

@@ -114,13 +114,12 @@ def observe_step(proposal: StepProposed, outcome: StepFinished | None) -> StepOb
             review, human_denied = "human", True
             named = _DENIED_BY.search(outcome.error or "")
             approvers = _names(named.group(1)) if named else ()
-        elif (outcome.approval_id or "").startswith("grant:"):
-            review = "automatic"
         wait_ms = getattr(outcome, "review_wait_ms", None)
         if review == "human" and isinstance(wait_ms, int | float):
             wait_s = float(wait_ms) / 1000.0
-    if review == "none" and ran and proposal.decision == "allow" and proposal.rule is not None:
-        review = "automatic"  # a policy rule looked at it and let it through; no person did
+    if review == "none":
+        approval_id = outcome.approval_id if outcome is not None else None
+        review = unattended_review(approval_id, ran, proposal.decision, proposal.rule)
     targets = with_arg_paths(kind, tuple(proposal.targets), proposal.args)
     return StepObservation(
         seq=proposal.seq,
@@ -136,6 +135,18 @@ def observe_step(proposal: StepProposed, outcome: StepFinished | None) -> StepOb
         gpu_hours=derive(proposal.args).gpu_hours,
         human_denied=human_denied,
     )
+
+
+def unattended_review(
+    approval_id: str | None, ran: bool, decision: str, rule: str | None
+) -> Review:
+    """For a step no person decided: "automatic" when a standing grant covered it or a policy
+    rule looked at it and let it through, otherwise "none" (nobody looked)."""
+    if (approval_id or "").startswith("grant:") or (
+        ran and decision == "allow" and rule is not None
+    ):
+        return "automatic"
+    return "none"
 
 
 def _denied_by_a_person(proposal: StepProposed, outcome: StepFinished) -> bool:
