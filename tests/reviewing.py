@@ -22,8 +22,11 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def register_reviewers(db: Path, keys: Path, names: tuple[str, ...] = ("alice", "bob")) -> None:
-    """A root admin `root`, and each name as an approver endorsed by it; keys in `keys/`."""
+def register_reviewers(
+    db: Path | str, keys: Path, names: tuple[str, ...] = ("alice", "bob")
+) -> None:
+    """A root admin `root`, and each name as an approver endorsed by it; keys in `keys/`.
+    `db` is a SQLite path or any store URL."""
     root = cli("reviewer", "add", "root", "--role", "admin", "--key-out", str(keys / "root.pem"), "--db", str(db))  # fmt: skip
     assert root.returncode == 0, root.stderr
     for name in names:

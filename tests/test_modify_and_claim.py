@@ -404,3 +404,57 @@ def test_steps_inside_a_running_call_are_its_children(tmp_path: Path) -> None:
             outer.succeed()
     proposed, _ = steps(tmp_path / "o.db", "s")
     assert proposed[1].parent_id == proposed[0].step_id
+
+
+RACER = textwrap.dedent(
+    """
+    import sys, time
+    from oversight import Monitor, CheckpointDenied
+    db, pack, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    mon = Monitor(db=db, log="none", policy=pack)
+    with mon.session("race"):
+        time.sleep(max(0.0, start - time.time()))
+        try:
+            handle = mon.check("launch_training", {"config": "big.yaml"}, kind="train.launch",
+                               approval_id="race-1")
+        except CheckpointDenied as exc:
+            print("REFUSED", exc.reason, flush=True)
+        else:
+            print("RAN", flush=True)
+            handle.succeed()
+    mon.close()
+    """
+)
+
+
+def test_processes_racing_to_claim_one_approval_run_it_once(store_url: str, tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    register_reviewers(store_url, keys, ("alice",))
+    pack = write_pack(tmp_path)
+    with Monitor(db=store_url, log="none", policy=str(pack)) as mon, mon.session("race"):
+        with pytest.raises(ApprovalPending):
+            mon.check("launch_training", {"config": "big.yaml"}, kind="train.launch",
+                      wait=False, approval_id="race-1")  # fmt: skip
+    with open_store(store_url) as store:
+        row = store.approval("race-1")
+        assert row is not None
+        cast_vote(store, row, "alice", load_private_key(keys / "alice.pem"), "approve")
+    script = tmp_path / "racer.py"
+    script.write_text(RACER)
+    start = str(time.time() + 4.0)  # every racer is up and waiting by then
+    racers = [
+        subprocess.Popen(
+            [sys.executable, str(script), store_url, str(pack), start],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = []
+    for racer in racers:
+        out, err = racer.communicate(timeout=120)
+        assert racer.returncode == 0, err
+        outputs.append(out)
+    assert sum("RAN" in out for out in outputs) == 1, outputs
+    assert sum("already used by step" in out for out in outputs) == 3, outputs
