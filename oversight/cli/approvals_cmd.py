@@ -146,7 +146,7 @@ def approvals_list(
         console.print("no pending approvals")
         return
     table = Table()
-    for col in ("id", "session", "kind", "call", "why", "needs", "deadline", "status"):
+    for col in ("id", "session", "kind", "call", "why", "needs", "deadline", "status", "used by"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
@@ -161,6 +161,7 @@ def approvals_list(
                     f"{r['quorum']} x {r['role']}",
                     r["deadline"],
                     r["status"],
+                    r.get("consumed_by") or "-",
                 )
             )
         )
