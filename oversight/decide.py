@@ -108,6 +108,7 @@ class RecordOnly:
 
     VERDICT = Verdict("allow", "no policy enforced: recording only")
     uses_facts = False
+    uses_history = False
 
     def decide(self, proposal: Proposal, facts: SessionFacts = NO_FACTS) -> Verdict:
         return self.VERDICT
