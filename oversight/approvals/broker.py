@@ -13,6 +13,7 @@ store, so neither a second claim nor a restarted agent can run it again.
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -385,8 +386,6 @@ def _parse_patch(text: object) -> dict[str, Any] | None:
 
 def _ms_between(start: str, end: str | None) -> float | None:
     """Milliseconds between two stored timestamps (ISO text), when both parse."""
-    import datetime as dt
-
     if end is None:
         return None
     try:

@@ -36,12 +36,11 @@ _COMPUTE_KINDS = frozenset(
 class SessionAutonomy:
     """One session's tracker, safe to fold into from the agent's threads."""
 
-    __slots__ = ("_lock", "latest", "tracker")
+    __slots__ = ("_lock", "tracker")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.tracker = AutonomyTracker()
-        self.latest: AutonomySnapshot | None = None
 
     def fold(
         self,
@@ -87,5 +86,4 @@ class SessionAutonomy:
             self.tracker.update(observation)
             if not matters:
                 return None
-            self.latest = self.tracker.snapshot()
-            return self.latest
+            return self.tracker.snapshot()

@@ -94,46 +94,59 @@ def observations_from_records(records: Iterable[Record]) -> dict[str, list[StepO
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """Who decided a recorded step before it ran, as far as its records tell."""
+
+    ran: bool
+    review: Review
+    approvers: tuple[str, ...]
+    human_denied: bool
+    wait_s: float | None
+
+
+def who_decided(proposal: StepProposed, outcome: StepFinished | None) -> Decided:
+    """A person (approvers, an editor, a denier), a grant or rule ("automatic"), or nobody."""
+    if outcome is None:  # crashed mid-step: the write-ahead record proves it started
+        return Decided(True, unattended_review(None, True, proposal.decision, proposal.rule),
+                       (), False, None)  # fmt: skip
+    ran = outcome.status in RAN_STATUSES
+    approvers: tuple[str, ...] = ()
+    human_denied = False
+    if outcome.approved_by:
+        approvers = tuple(outcome.approved_by)
+    elif outcome.status == "modified":
+        edited = _EDITED_BY.match(outcome.error or "")
+        approvers = _names(edited.group(1)) if edited else ()
+    elif _denied_by_a_person(proposal, outcome):
+        human_denied = True
+        named = _DENIED_BY.search(outcome.error or "")
+        approvers = _names(named.group(1)) if named else ()
+    else:
+        review = unattended_review(outcome.approval_id, ran, proposal.decision, proposal.rule)
+        return Decided(ran, review, (), False, None)
+    wait_ms = outcome.review_wait_ms
+    wait_s = float(wait_ms) / 1000.0 if wait_ms is not None else None
+    return Decided(ran, "human", approvers, human_denied, wait_s)
+
+
 def observe_step(proposal: StepProposed, outcome: StepFinished | None) -> StepObservation:
     """The observation of one step from its proposal and (if any) its outcome."""
     kind = parse_kind(proposal.kind)
-    review: Review = "none"
-    approvers: tuple[str, ...] = ()
-    human_denied = False
-    ran = True
-    wait_s: float | None = None
-    if outcome is not None:
-        ran = outcome.status in RAN_STATUSES
-        if outcome.approved_by:
-            review, approvers = "human", tuple(outcome.approved_by)
-        elif outcome.status == "modified":
-            review = "human"
-            edited = _EDITED_BY.match(outcome.error or "")
-            approvers = _names(edited.group(1)) if edited else ()
-        elif _denied_by_a_person(proposal, outcome):
-            review, human_denied = "human", True
-            named = _DENIED_BY.search(outcome.error or "")
-            approvers = _names(named.group(1)) if named else ()
-        wait_ms = getattr(outcome, "review_wait_ms", None)
-        if review == "human" and isinstance(wait_ms, int | float):
-            wait_s = float(wait_ms) / 1000.0
-    if review == "none":
-        approval_id = outcome.approval_id if outcome is not None else None
-        review = unattended_review(approval_id, ran, proposal.decision, proposal.rule)
-    targets = with_arg_paths(kind, tuple(proposal.targets), proposal.args)
+    decided = who_decided(proposal, outcome)
     return StepObservation(
         seq=proposal.seq,
         ts=proposal.ts.timestamp(),
         kind=kind,
         name=proposal.name,
         flags=frozenset(proposal.flags),
-        targets=targets,
-        ran=ran,
-        review=review,
-        approvers=approvers,
-        review_wait_s=wait_s,
+        targets=with_arg_paths(kind, tuple(proposal.targets), proposal.args),
+        ran=decided.ran,
+        review=decided.review,
+        approvers=decided.approvers,
+        review_wait_s=decided.wait_s,
         gpu_hours=derive(proposal.args).gpu_hours,
-        human_denied=human_denied,
+        human_denied=decided.human_denied,
     )
 
 

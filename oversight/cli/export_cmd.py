@@ -10,7 +10,7 @@ from typing import Annotated, TextIO
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from oversight.autonomy import observe_step
+from oversight.autonomy.observation import who_decided
 from oversight.cli import app
 from oversight.cli.common import DbOption, err_console, open_cli_store
 from oversight.errors import OversightError
@@ -118,13 +118,13 @@ def _trace_line(proposal: StepProposed, outcome: StepFinished | None) -> str:
         "ts": proposal.ts.isoformat(),
         "kind": proposal.kind,
     }
-    seen = observe_step(proposal, outcome)
+    seen = who_decided(proposal, outcome)
     if seen.review == "human":
         line["approval"] = {
             "decision": "deny" if seen.human_denied else "approve",
             "by": ", ".join(seen.approvers) or "a reviewer",
             "auto": False,
-            "latency_s": seen.review_wait_s,
+            "latency_s": seen.wait_s,
         }
     elif seen.review == "automatic":
         grant = outcome.approval_id if outcome is not None else None
