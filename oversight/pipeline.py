@@ -174,12 +174,10 @@ class Pipeline:
             raw_args=raw_args,
         )
         handle.enforced = enforce
+        handle.declared = declared
         if modifies is not None:
             handle.modifies = modifies.step_id
             handle.modification = modifies.modification
-            handle.declared = modifies.declared
-        else:
-            handle.declared = declared
         self.record_proposal(handle)
         return handle
 
@@ -211,7 +209,6 @@ class Pipeline:
                 policy_hash=verdict.policy_hash,
             )
         self._refuse(handle, verdict)
-        raise AssertionError("unreachable: _refuse always raises")  # pragma: no cover
 
     def _seek_approval(
         self,
