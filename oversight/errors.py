@@ -46,6 +46,10 @@ class StoreCorruptError(StoreError):
     """The store exists but is not a readable oversight store."""
 
 
+class StoreNotFoundError(StoreError):
+    """No oversight store where one was to be read (`open_store(..., create=False)`)."""
+
+
 class SchemaVersionError(StoreError):
     """The store was written by a newer (or unknown) schema version."""
 

@@ -15,6 +15,7 @@ from opentelemetry.trace import TracerProvider
 
 from oversight.approvals.broker import ApprovalDesk, ApprovalRequest, Notify
 from oversight.approvals.halts import halts_in_force, lifted, resume_key
+from oversight.approvals.notice import TerminalNotice
 from oversight.approvals.registry import trusted_reviewers
 from oversight.approvals.terminal import TerminalReviewer, parse_prompt_reviewer, terminal_available
 from oversight.canonical import new_id
@@ -22,6 +23,7 @@ from oversight.classify import Classifier, load_classifier_config
 from oversight.context import current_session
 from oversight.decide import RECORD_ONLY, Decider, RecordOnly
 from oversight.decorator import wrap_step
+from oversight.edits import ArgsSchema, edit_check_for
 from oversight.errors import ConfigError
 from oversight.kinds import Kind, parse_kind
 from oversight.pipeline import Pipeline, StepHandle
@@ -29,7 +31,7 @@ from oversight.policy import load_policy
 from oversight.recorder import Recorder
 from oversight.records import Actor
 from oversight.session import Session
-from oversight.settings import Settings
+from oversight.settings import Settings, store_dir
 from oversight.store import AuditStore, SQLStore, open_store
 from oversight.telemetry import Telemetry
 
@@ -96,9 +98,10 @@ class Monitor:
             busy_timeout_s=self.settings.busy_timeout_s,
         )
         self.telemetry = Telemetry(
-            log=self.settings.log,
+            log=self.settings.event_log(),
             log_format=self.settings.log_format,
             tracer_provider=tracer_provider,
+            lazy_file=self.settings.log is None,
         )
         self.halts: dict[str, str] = {}
         """Active halts (scope → reason) as of the last poll; "*" halts every session."""
@@ -109,11 +112,13 @@ class Monitor:
             consumers=[self.telemetry],
             flush_interval_s=self.settings.flush_interval_ms / 1000.0,
             batch_size=self.settings.batch_size,
-            spill_dir=_spill_dir(self.settings.store_url()),
+            spill_dir=store_dir(self.settings.store_url()),
             on_tick=self._poll_halts,
         )
         self._implicit: Session | None = None
-        notify = self._approval_channels(on_approval_request)
+        notify, prompting = self._approval_channels(on_approval_request)
+        # The terminal prompt already tells the person at the keyboard, and asks them.
+        show_notice = self.settings.notice == "stderr" and not prompting
         self._pipeline = Pipeline(
             classifier=self.classifier,
             decider=self.decider,
@@ -127,6 +132,7 @@ class Monitor:
                 notify=notify,
                 on_error=_warn,
                 root_key=self.settings.root_key,
+                notice=TerminalNotice(self.settings.store_url()) if show_notice else None,
             )
             if isinstance(self.store, SQLStore)
             else None,
@@ -145,27 +151,27 @@ class Monitor:
                 f"classification config {self.settings.classify_config!r} is not a file"
             )
 
-    def _approval_channels(self, callback: Notify | None) -> Notify | None:
+    def _approval_channels(self, callback: Notify | None) -> tuple[Notify | None, bool]:
         """The integration's callback, plus the terminal prompt when one is configured and the
-        agent runs in a terminal."""
+        agent runs in a terminal; and whether that prompt is on."""
         if not self.settings.prompt_reviewer:
-            return callback
+            return callback, False
         name, key = parse_prompt_reviewer(self.settings.prompt_reviewer)
         if not terminal_available():
             _warn(
                 "OVERSIGHT_PROMPT_REVIEWER is set but there is no terminal; approvals wait for "
                 "`oversight approve`"
             )
-            return callback
+            return callback, False
         prompt = TerminalReviewer(self.settings.store_url(), name, key)
         if callback is None:
-            return prompt
+            return prompt, True
 
         def both(request: ApprovalRequest) -> None:
             callback(request)
             prompt(request)
 
-        return both
+        return both, True
 
     # -- public API ---------------------------------------------------------------------------
     def session(
@@ -221,6 +227,7 @@ class Monitor:
         wait: bool = True,
         approval_id: str | None = None,
         enforce: bool = True,
+        args_schema: ArgsSchema | None = None,
     ) -> StepHandle:
         """Low-level API for adapters: propose a call; run it only if this returns.
 
@@ -233,6 +240,9 @@ class Monitor:
         call, decided, and unused: it runs one step), a new one is created with that id.
         `enforce=False`: for observers that cannot stop the call (callbacks): the policy's
         decision is recorded with `enforced: false` and nothing is raised or awaited.
+        `args_schema`: what the call accepts (the function it runs, a pydantic model of its
+        arguments, or a JSON schema): a reviewer's edit whose values do not fit is refused, and
+        the call does not run. Without it an edit is checked only for unknown argument names.
         """
         if not isinstance(name, str) or not name:
             raise ConfigError(f"step name must be a non-empty string, got {name!r}")
@@ -252,6 +262,7 @@ class Monitor:
             wait=wait,
             approval_id=approval_id,
             enforce=enforce,
+            edit_check=edit_check_for(args_schema) if args_schema is not None else None,
         )
 
     def halt(self, reason: str, *, session_id: str | None = None, by: str = "monitor") -> None:
@@ -309,8 +320,9 @@ class Monitor:
         self.close()
 
     # -- internals ----------------------------------------------------------------------------
-    def _propose(self, name: str, raw_args: Mapping[str, Any], declared: Kind | None) -> StepHandle:
-        return self._pipeline.propose(self._active_session(), name, raw_args, declared=declared)
+    def _prepare(self, name: str, raw_args: Mapping[str, Any], declared: Kind | None) -> StepHandle:
+        """For the decorator: a step decided but not yet recorded (see `Pipeline.prepare`)."""
+        return self._pipeline.prepare(self._active_session(), name, raw_args, declared=declared)
 
     def _session_opened(self, session: Session) -> None:
         with self._sessions_lock:
@@ -344,12 +356,6 @@ class Monitor:
 
 def _warn(message: str) -> None:
     print(f"oversight: warning: {message}", file=sys.stderr, flush=True)
-
-
-def _spill_dir(url: str) -> Path:
-    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-        return Path(url[len("sqlite:///") :]).parent
-    return Path(".oversight")
 
 
 # Open monitors are held here until closed, so queued records are flushed at interpreter exit

@@ -4,7 +4,9 @@
 
 The decorator, the low-level `Monitor.check` API and every adapter call `Pipeline.propose` and
 then `StepHandle.succeed`/`fail`; nothing else writes step records. Each stage is a small method
-here so the path is visible in one place and each stage can be tested alone.
+here so the path is visible in one place and each stage can be tested alone. `propose` is
+`prepare` (no I/O) then `admit` (records, may wait for people): an async caller runs the first in
+place and the second off its event loop when `may_block` says it can block.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import datetime as _dt
 import functools
 import time
+from asyncio import CancelledError
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -29,6 +32,7 @@ from oversight.decide import (
     Verdict,
     wants_facts,
 )
+from oversight.edits import EditCheck
 from oversight.errors import (
     ApprovalPending,
     CheckpointDenied,
@@ -112,6 +116,8 @@ class Pipeline:
         wait: bool = True,
         approval_id: str | None = None,
         enforce: bool = True,
+        edit_check: EditCheck | None = None,
+        cancelled: Callable[[], bool] | None = None,
     ) -> StepHandle:
         """Run every stage up to the call itself; raise if the step must not run.
 
@@ -119,16 +125,54 @@ class Pipeline:
         call, the edited one (its `call_args` are what must run). Raises SessionHalted,
         CheckpointDenied (CheckpointTimeout), ApprovalPending (`wait=False`), or
         StoreUnavailableError (write-ahead failed: a consequential step never runs unrecorded).
+        `edit_check` says whether a reviewer's edited values fit the call; `cancelled` is asked
+        while waiting for reviewers, and once true the wait is withdrawn.
         """
-        session.check_running()
-        handle = self._build(session, name, raw_args, declared, actor, enforce=enforce)
-        if not enforce:
-            # The caller cannot stop this call: record what the policy says, and that it ran.
-            session.facts.observe(handle.proposal, reviewed=False)
-            return handle
-        return self._gate(handle, wait=wait, approval_id=approval_id)
+        handle = self.prepare(
+            session, name, raw_args, declared=declared, actor=actor, enforce=enforce
+        )
+        handle.edit_check = edit_check
+        return self.admit(handle, wait=wait, approval_id=approval_id, cancelled=cancelled)
 
-    def _build(
+    def prepare(
+        self,
+        session: Session,
+        name: str,
+        raw_args: Mapping[str, Any],
+        *,
+        declared: Kind | None = None,
+        actor: Actor = "agent",
+        enforce: bool = True,
+    ) -> StepHandle:
+        """normalise → classify → decide: no I/O, so an event loop may call it in place.
+
+        Nothing is recorded yet; `admit` does that (and may block: see `may_block`)."""
+        session.check_running()
+        return self._prepare(session, name, raw_args, declared, actor, enforce=enforce)
+
+    @staticmethod
+    def may_block(handle: StepHandle) -> bool:
+        """Whether `admit` may wait: on the store (a write-ahead step, a refusal recorded
+        durably) or on reviewers. Allowed cheap steps are admitted in microseconds."""
+        return handle.write_ahead or (handle.enforced and handle.verdict.decision != "allow")
+
+    def admit(
+        self,
+        handle: StepHandle,
+        *,
+        wait: bool = True,
+        approval_id: str | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> StepHandle:
+        """Record a prepared step and apply its decision: the handle that may run, or raise."""
+        self._commit(handle)
+        if not handle.enforced:
+            # The caller cannot stop this call: record what the policy says, and that it ran.
+            handle.session.facts.observe(handle.proposal, reviewed=False)
+            return handle
+        return self._gate(handle, wait=wait, approval_id=approval_id, cancelled=cancelled)
+
+    def _prepare(
         self,
         session: Session,
         name: str,
@@ -139,7 +183,7 @@ class Pipeline:
         *,
         enforce: bool = True,
     ) -> StepHandle:
-        """normalise → classify → decide → record the proposal."""
+        """normalise → classify → decide."""
         proposed_at = utc_now()
         args, args_digest = self.normalise(raw_args)
         classification = self.classify(name, args, declared)
@@ -156,12 +200,6 @@ class Pipeline:
             targets=classification.targets,
         )
         verdict = self.decide(proposal, session.facts.facts() if self.wants_facts else NO_FACTS)
-        write_ahead = self.needs_write_ahead(classification)
-        if write_ahead and self.halt_check is not None:
-            # Consequential steps ask the store itself: a halt issued a moment ago applies.
-            halted = self.halt_check(session.id)
-            if halted is not None:
-                verdict = Verdict("halt", halted, rule="(halt switch)")
         handle = StepHandle(
             self,
             session,
@@ -169,7 +207,7 @@ class Pipeline:
             classification,
             verdict,
             parent_id=current_step.get(),
-            write_ahead=write_ahead,
+            write_ahead=self.needs_write_ahead(classification),
             proposed_at=proposed_at,
             raw_args=raw_args,
         )
@@ -178,8 +216,17 @@ class Pipeline:
         if modifies is not None:
             handle.modifies = modifies.step_id
             handle.modification = modifies.modification
-        self.record_proposal(handle)
+            handle.edit_check = modifies.edit_check
         return handle
+
+    def _commit(self, handle: StepHandle) -> None:
+        """A halt issued a moment ago applies to a consequential step; then record it."""
+        if handle.write_ahead and self.halt_check is not None:
+            # Consequential steps ask the store itself.
+            halted = self.halt_check(handle.session.id)
+            if halted is not None:
+                handle.verdict = Verdict("halt", halted, rule="(halt switch)")
+        self.record_proposal(handle)
 
     def _gate(
         self,
@@ -188,6 +235,7 @@ class Pipeline:
         wait: bool,
         approval_id: str | None,
         preapproved: tuple[str, ...] = (),
+        cancelled: Callable[[], bool] | None = None,
     ) -> StepHandle:
         """Apply the decision: return the handle that may run, or raise."""
         verdict, session = handle.verdict, handle.session
@@ -198,7 +246,7 @@ class Pipeline:
             session.facts.observe(handle.proposal, reviewed=bool(preapproved))
             return handle
         if verdict.decision == "require_approval" and self.approvals is not None:
-            return self._seek_approval(handle, verdict, wait, approval_id, preapproved)
+            return self._seek_approval(handle, verdict, wait, approval_id, preapproved, cancelled)
         session.facts.observe(handle.proposal, reviewed=False)
         if handle.modifies is not None:
             verdict = Verdict(
@@ -217,6 +265,7 @@ class Pipeline:
         wait: bool,
         approval_id: str | None,
         preapproved: tuple[str, ...],
+        cancelled: Callable[[], bool] | None,
     ) -> StepHandle:
         """Ask reviewers; return the handle that may run, or raise with its outcome recorded."""
         assert self.approvals is not None
@@ -232,6 +281,7 @@ class Pipeline:
                 approval_id=approval_id,
                 wait=wait,
                 preapproved=preapproved,
+                cancelled=cancelled,
             )
         except StoreError as exc:
             handle.finish("not_run", error=f"audit store unavailable: {exc}")
@@ -260,7 +310,13 @@ class Pipeline:
                 outcome.approval_id, step_id=proposal.step_id, request=outcome.request
             )
         if status == "modified":
-            return self._run_modified(handle, outcome.patch or {}, outcome.approvers, wait)
+            return self._run_modified(
+                handle, outcome.patch or {}, outcome.approvers, wait, cancelled
+            )
+        if status == "withdrawn":
+            # Whoever waited has gone (a cancelled task): the step never runs.
+            handle.finish("cancelled", error=outcome.reason, durable=True)
+            raise CancelledError(outcome.reason)
         session.facts.observe(proposal, reviewed=status == "denied")
         if status == "halted":
             session.halt(outcome.reason)
@@ -276,7 +332,12 @@ class Pipeline:
         raise CheckpointDenied(reason, step_id=proposal.step_id, rule=verdict.rule)
 
     def _run_modified(
-        self, handle: StepHandle, patch: dict[str, Any], editors: list[str], wait: bool
+        self,
+        handle: StepHandle,
+        patch: dict[str, Any],
+        editors: list[str],
+        wait: bool,
+        cancelled: Callable[[], bool] | None,
     ) -> StepHandle:
         """A reviewer edited the call: the edit is a new call, decided by the policy again.
 
@@ -291,6 +352,13 @@ class Pipeline:
             session.facts.observe(proposal, reviewed=True)
             handle.finish("denied", error=reason, durable=True)
             raise CheckpointDenied(reason, step_id=proposal.step_id)
+        problems = handle.edit_check(patch) if handle.edit_check is not None else []
+        if problems:
+            # Fail closed: the call never runs with values its function does not accept.
+            reason = f"{editor}'s edit does not fit the call: {'; '.join(problems)}"
+            session.facts.observe(proposal, reviewed=True)
+            handle.finish("denied", error=reason, durable=True)
+            raise CheckpointDenied(reason, step_id=proposal.step_id)
         if handle.depth >= MAX_EDITS:
             reason = f"the call was edited {MAX_EDITS} times without a decision"
             handle.finish("denied", error=reason, durable=True)
@@ -300,14 +368,25 @@ class Pipeline:
         modification = {**(handle.modification or {}), **patch}
         handle.finish("modified", error=f"edited by {editor}: {sorted(patch)}", durable=True)
         handle.modification = modification
-        new = self._build(
+        new = self._prepare(
             session, proposal.name, edited, handle.declared, proposal.actor, modifies=handle
         )
         new.depth = handle.depth + 1
+        self._commit(new)
         # A deterministic id: an agent that comes back for the original approval (a resumed
         # graph node) finds the edited call's approval instead of opening another.
         edit_id = f"{handle.approval_id}:edit" if handle.approval_id else None
-        runnable = self._gate(new, wait=wait, approval_id=edit_id, preapproved=tuple(editors))
+        runnable = self._gate(
+            new,
+            wait=wait,
+            approval_id=edit_id,
+            preapproved=tuple(editors),
+            cancelled=cancelled,
+        )
+        if handle.review_wait_ms is not None:
+            # The people's time to decide runs from the first request, not from the edit: an
+            # edit its author's own signature approves at once is no rubber stamp.
+            runnable.review_wait_ms = handle.review_wait_ms + (runnable.review_wait_ms or 0.0)
         if handle.approval_id is not None and self.approvals is not None:
             # The original approval is spent by the edited call that runs, once.
             first = self.approvals.store.consume_approval(handle.approval_id, runnable.step_id)
@@ -377,6 +456,7 @@ class StepHandle:
         "classification",
         "declared",
         "depth",
+        "edit_check",
         "enforced",
         "finished",
         "modification",
@@ -410,6 +490,8 @@ class StepHandle:
         self.modifies: str | None = None
         self.modification: dict[str, Any] | None = None
         self.declared: Kind | None = None
+        self.edit_check: EditCheck | None = None
+        """Says what is wrong with a reviewer's edited values (empty: they fit the call)."""
         self.depth = 0
         self.enforced = True
         self.review_wait_ms: float | None = None

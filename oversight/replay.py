@@ -1,7 +1,9 @@
 """Replay recorded tool-call traces through classification, without running anything.
 
 A team points this at last month's traces to see what oversight would have seen: each step's
-kind and reason, and per-session totals. Input is JSONL, one tool call per line.
+kind and reason, and per-session totals. Input is JSONL, one tool call per line; a line may say
+what became of the call (`outcome`) and who decided it (`approval`), as `oversight export
+--as-trace` writes them, so a replayed session scores the autonomy that actually happened.
 """
 
 from __future__ import annotations
@@ -13,30 +15,53 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from oversight.autonomy import AutonomySnapshot, AutonomyTracker, Review, StepObservation
-from oversight.autonomy.observation import with_arg_paths
+from oversight.autonomy import AutonomySnapshot, AutonomyTracker, StepObservation
+from oversight.autonomy.observation import RAN_STATUSES, Decided, observation_of, who_decided
 from oversight.classify import Classifier
 from oversight.decide import Decider, Proposal
 from oversight.errors import TraceFormatError
 from oversight.facts import FactsTracker
-from oversight.kinds import Kind, parse_kind
+from oversight.kinds import CONSEQUENTIAL, Kind, parse_kind
 from oversight.normalise import normalise_args
-from oversight.policy.compute import derive
+from oversight.records import Decision, StepFinished, StepProposed, StepStatus
+
+TraceStatus = Literal[StepStatus, "interrupted"]
+"""A recorded step status, or `interrupted`: it started and no outcome was ever recorded."""
 
 
 class TraceApproval(BaseModel):
     """Who decided a traced step before it ran: a person (`auto: false`, `by` their name) or a
-    rule or grant (`auto: true`); `latency_s` is how long the decision took. A line without
-    one ran and nobody looked. Autonomy scores are computed from these, as recorded."""
+    rule or grant (`auto: true`); `latency_s` is how long the decision took. `modify` is a
+    person's edit of the call (the edited call is the next line). A line without one ran with
+    nobody looking, unless its outcome says otherwise. Autonomy scores are computed from these,
+    as recorded."""
 
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["approve", "deny"]
+    decision: Literal["approve", "deny", "modify"]
     by: str
     auto: bool
     latency_s: float | None = Field(None, ge=0)
+
+
+class TraceOutcome(BaseModel):
+    """What became of a traced step, as recorded. `ok`, `error`, `cancelled` and `interrupted`
+    ran (the call started); `denied`, `timed_out`, `halted`, `not_run`, `modified` and
+    `deferred` did not. `decision` and `rule` are what the recording's policy decided before it
+    ran; `reason` is why it did not run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: TraceStatus
+    decision: Decision | None = None
+    rule: str | None = None
+    reason: str | None = None
+
+    @property
+    def ran(self) -> bool:
+        return self.status in RAN_STATUSES or self.status == "interrupted"
 
 
 class TraceLine(BaseModel):
@@ -49,6 +74,30 @@ class TraceLine(BaseModel):
     ts: _dt.datetime | None = None
     kind: str | None = None
     approval: TraceApproval | None = None
+    outcome: TraceOutcome | None = None
+
+    @model_validator(mode="after")
+    def _approval_matches_outcome(self) -> TraceLine:
+        """A denial leaves a step `denied` and an edit leaves it `modified`: anything else
+        would score a refused call as work that ran, or the reverse."""
+        approval, outcome = self.approval, self.outcome
+        if approval is None or outcome is None:
+            return self
+        expected = {"deny": "denied", "modify": "modified"}.get(approval.decision)
+        if expected is not None and outcome.status != expected:
+            raise ValueError(
+                f"approval.decision {approval.decision!r} needs outcome.status {expected!r}, "
+                f"got {outcome.status!r}"
+            )
+        return self
+
+    @property
+    def ran(self) -> bool:
+        """The recorded outcome says; without one, the call ran unless a person refused or
+        edited it."""
+        if self.outcome is not None:
+            return self.outcome.ran
+        return self.approval is None or self.approval.decision == "approve"
 
 
 @dataclass
@@ -65,24 +114,34 @@ class ReplayedStep:
     rule: str | None = None
     decision_reason: str | None = None
 
+    @property
+    def ran(self) -> bool:
+        return self.trace.ran
+
     def to_json(self) -> dict[str, Any]:
+        """`decision`, `rule`, `decision_reason`: what `--policy` would decide (a what-if);
+        `ran`, `outcome`, `approval`: what the trace records happened."""
         decided = (
             {"decision": self.decision, "rule": self.rule, "decision_reason": self.decision_reason}
             if self.decision is not None
             else {}
         )
+        line = self.trace
         return {
             **decided,
             "index": self.index,
-            "session": self.trace.session,
-            "tool": self.trace.tool,
-            "actor": self.trace.actor,
-            "ts": self.trace.ts.isoformat() if self.trace.ts else None,
+            "session": line.session,
+            "tool": line.tool,
+            "actor": line.actor,
+            "ts": line.ts.isoformat() if line.ts else None,
             "kind": self.kind,
             "reason": self.reason,
             "flags": self.flags,
             "targets": self.targets,
             "args_digest": self.args_digest,
+            "ran": line.ran,
+            "outcome": line.outcome.model_dump() if line.outcome else None,
+            "approval": line.approval.model_dump() if line.approval else None,
         }
 
 
@@ -96,6 +155,7 @@ class ReplayedSession:
     human_approvals: int = 0
     auto_approvals: int = 0
     denials: int = 0
+    not_run: int = 0
     autonomy: AutonomySnapshot | None = None
 
     def add(self, step: ReplayedStep) -> None:
@@ -105,13 +165,15 @@ class ReplayedSession:
         if ts is not None:
             self.first_ts = ts if self.first_ts is None or ts < self.first_ts else self.first_ts
             self.last_ts = ts if self.last_ts is None or ts > self.last_ts else self.last_ts
+        if not step.ran:
+            self.not_run += 1
         approval = step.trace.approval
         if approval is not None:
             if approval.decision == "deny":
                 self.denials += 1
             elif approval.auto:
                 self.auto_approvals += 1
-            else:
+            else:  # a person's approval or edit, as the autonomy signals count them
                 self.human_approvals += 1
 
     def to_json(self) -> dict[str, Any]:
@@ -123,6 +185,7 @@ class ReplayedSession:
             "human_approvals": self.human_approvals,
             "auto_approvals": self.auto_approvals,
             "denials": self.denials,
+            "not_run": self.not_run,
             **(
                 {
                     "scenario": self.autonomy.scenario,
@@ -162,7 +225,8 @@ def read_trace(path: Path) -> Iterator[tuple[int, TraceLine]]:
                 )
                 raise TraceFormatError(
                     number,
-                    f"{problems} (fields: session, tool, args, actor?, ts?, kind?, approval?)",
+                    f"{problems} (fields: session, tool, args, actor?, ts?, kind?, approval?, "
+                    "outcome?)",
                 ) from None
             if line.kind is not None:
                 try:
@@ -182,30 +246,34 @@ def replay(
 ) -> tuple[list[ReplayedStep], dict[str, ReplayedSession]]:
     """Classify (and, with a decider, decide) every line of a trace, as the monitor would.
 
-    The whole file is validated before any result is used. Decisions are counterfactual: what
-    the decider would have said, with each session's facts built from the trace itself (a step
-    counts as reviewed when its recorded approval was a person's approve). Each session's
-    autonomy score is not counterfactual: it is computed from the approvals the trace records,
-    that is, from what actually happened.
+    The whole file is validated before any result is used. Decisions are counterfactual (a
+    what-if): what the decider would have said, with each session's facts built from the trace
+    itself as a monitor builds them (a step a person decided counts as reviewed, and the
+    session's autonomy as of the previous step). Each session's autonomy score is not
+    counterfactual: it is computed from the outcomes and approvals the trace records, that is,
+    from what actually happened, the same way `oversight report` scores the stored session.
     """
     classifier = classifier or Classifier()
     steps: list[ReplayedStep] = []
     sessions: dict[str, ReplayedSession] = {}
-    trackers: dict[str, FactsTracker] = {}
+    facts: dict[str, FactsTracker] = {}
     autonomy: dict[str, AutonomyTracker] = {}
     trace_time = _TraceClock()
     for number, line in read_trace(path):
         if line.ts is not None:
             trace_time.now = line.ts.timestamp()
+        session = sessions.setdefault(line.session, ReplayedSession(line.session))
+        seq = session.steps + 1
         args, args_digest = normalise_args(line.args, max_chars=max_arg_chars)
         result = classifier.classify(line.tool, args, line.kind)
+        decided = traced_decision(line)
         verdict = None
         if decider is not None:
-            tracker = trackers.setdefault(line.session, FactsTracker(clock=trace_time))
+            session_facts = facts.setdefault(line.session, FactsTracker(clock=trace_time))
             proposal = Proposal(
                 session_id=line.session,
                 step_id=f"line-{number}",
-                seq=len(steps) + 1,
+                seq=seq,
                 name=line.tool,
                 kind=result.kind,
                 actor=line.actor,
@@ -214,10 +282,8 @@ def replay(
                 flags=result.flags,
                 targets=result.targets,
             )
-            verdict = decider.decide(proposal, tracker.facts())
-            approval = line.approval
-            reviewed = approval is not None and approval.decision == "approve" and not approval.auto
-            tracker.observe(proposal, reviewed=reviewed)
+            verdict = decider.decide(proposal, session_facts.facts())
+            session_facts.observe(proposal, reviewed=decided.review == "human")
         step = ReplayedStep(
             index=len(steps),
             line=number,
@@ -232,25 +298,44 @@ def replay(
             decision_reason=verdict.reason if verdict else None,
         )
         steps.append(step)
-        sessions.setdefault(line.session, ReplayedSession(line.session)).add(step)
+        session.add(step)
         if line.actor == "agent":
-            tracker_ = autonomy.setdefault(line.session, AutonomyTracker())
-            tracker_.update(
-                traced_observation(
-                    len(steps),
-                    line,
-                    result.kind,
-                    result.flags,
-                    result.targets,
-                    args,
-                    trace_time.now,
-                )
+            tracker = autonomy.setdefault(line.session, AutonomyTracker())
+            observation = observation_of(
+                seq,
+                trace_time.now,
+                result.kind,
+                line.tool,
+                result.flags,
+                result.targets,
+                args,
+                decided,
             )
+            tracker.update(observation)
+            if decider is not None and _can_move_the_score(observation):
+                snap = tracker.snapshot()
+                facts[line.session].set_autonomy(snap.score, snap.scenario, snap.signals)
         if progress is not None:
             progress(number)
-    for session_id, tracker_ in autonomy.items():
-        sessions[session_id].autonomy = tracker_.snapshot()
+    for session_id, tracker in autonomy.items():
+        sessions[session_id].autonomy = tracker.snapshot()
     return steps, sessions
+
+
+def traced_decision(line: TraceLine) -> Decided:
+    """Who decided a trace line and whether it ran: the inverse of `trace_line`.
+
+    A person's approve, edit or deny is a human review; an automatic approval (rule or grant) is
+    not a person; no approval means nobody looked. Whether it ran is the recorded outcome's
+    status; a line without one ran unless a person refused or edited it.
+    """
+    approval = line.approval
+    if approval is None:
+        return Decided(line.ran, "none", (), False, None)
+    if approval.auto:
+        return Decided(line.ran, "automatic", (), False, None)
+    denied = approval.decision == "deny"
+    return Decided(line.ran, "human", _names(approval.by), denied, approval.latency_s)
 
 
 def traced_observation(
@@ -262,31 +347,101 @@ def traced_observation(
     args: dict[str, Any],
     ts: float,
 ) -> StepObservation:
-    """What autonomy scoring sees of a trace line: its recorded approval, not a policy's.
+    """What autonomy scoring sees of a trace line: its recorded outcome and approval, not a
+    policy's decision. A line without `ts` takes the last timestamp seen."""
+    return observation_of(seq, ts, kind, line.tool, flags, targets, args, traced_decision(line))
 
-    A person's approve or deny is a human review (a deny means the step did not run); an
-    automatic approval (rule or grant) is not a person; no approval means nobody looked. A line
-    without `ts` takes the last timestamp seen.
-    """
-    approval = line.approval
-    review: Review = "none"
-    if approval is not None:
-        review = "automatic" if approval.auto else "human"
-    denied = approval is not None and approval.decision == "deny"
-    return StepObservation(
-        seq=seq,
-        ts=ts,
-        kind=kind,
-        name=line.tool,
-        flags=flags,
-        targets=with_arg_paths(kind, targets, args),
-        ran=not denied,
-        review=review,
-        approvers=(approval.by,) if approval is not None and not approval.auto else (),
-        review_wait_s=approval.latency_s if review == "human" and approval is not None else None,
-        gpu_hours=derive(args).gpu_hours,
-        human_denied=denied and review == "human",
+
+def trace_line(proposal: StepProposed, outcome: StepFinished | None) -> dict[str, Any]:
+    """A recorded step as a trace line: the call, what became of it and who decided it, so
+    that replaying it scores exactly what `oversight report` scores for the stored step."""
+    line: dict[str, Any] = {
+        "session": proposal.session_id,
+        "tool": proposal.name,
+        "args": proposal.args,
+        "actor": proposal.actor,
+        "ts": proposal.ts.isoformat(),
+        "kind": proposal.kind,
+    }
+    decided = who_decided(proposal, outcome)
+    if decided.review == "human":
+        edited = outcome is not None and outcome.status == "modified"
+        line["approval"] = {
+            "decision": "deny" if decided.human_denied else "modify" if edited else "approve",
+            "by": ", ".join(decided.approvers) or "a reviewer",
+            "auto": False,
+            "latency_s": decided.wait_s,
+        }
+    elif decided.review == "automatic":
+        grant = outcome.approval_id if outcome is not None else None
+        line["approval"] = {
+            "decision": "approve",
+            "by": grant if grant and grant.startswith("grant:") else f"rule {proposal.rule}",
+            "auto": True,
+        }
+    recorded: dict[str, Any] = {
+        "status": outcome.status if outcome is not None else "interrupted",
+        "decision": proposal.decision,
+        "rule": proposal.rule,
+    }
+    if not decided.ran and outcome is not None and outcome.error:
+        recorded["reason"] = outcome.error
+    line["outcome"] = recorded
+    return line
+
+
+def outcome_text(line: TraceLine) -> str:
+    """One phrase for what became of a traced step, saying plainly when it did not run."""
+    approval, outcome = line.approval, line.outcome
+    who = f" by {approval.by}" if approval is not None else ""
+    if not line.ran:
+        if outcome is not None:
+            status: str = outcome.status
+        else:  # no outcome: only a person's deny or edit stops a line
+            status = "modified" if approval and approval.decision == "modify" else "denied"
+        if status == "modified":
+            return f"did not run: edited{who}; the edited call is a later step"
+        if status == "denied" and approval is not None and approval.decision == "deny":
+            return f"did not run: denied{who}"
+        if status == "denied":
+            rule = f" (rule {outcome.rule})" if outcome is not None and outcome.rule else ""
+            return f"did not run: denied{rule}"
+        return f"did not run: {_NOT_RUN_WORDS.get(status, status)}"
+    text = _RAN_WORDS.get(outcome.status if outcome is not None else "ok", "ran")
+    if approval is None:
+        return text
+    if approval.auto:
+        return f"{text}, automatic ({approval.by})"
+    wait = f" in {approval.latency_s:.1f} s" if approval.latency_s is not None else ""
+    return f"{text}, approved{who}{wait}"
+
+
+_NOT_RUN_WORDS = {
+    "timed_out": "timed out waiting for a reviewer",
+    "halted": "halted",
+    "not_run": "not run (oversight could not record it)",
+    "deferred": "deferred to a later claim of its approval",
+}
+_RAN_WORDS = {
+    "ok": "ran",
+    "error": "ran, failed",
+    "cancelled": "ran, cancelled",
+    "interrupted": "ran, interrupted (no outcome recorded)",
+}
+
+
+def _can_move_the_score(observation: StepObservation) -> bool:
+    """The steps after which a live monitor refreshes its session's autonomy facts."""
+    return (
+        observation.kind in CONSEQUENTIAL
+        or observation.review == "human"
+        or not observation.ran
+        or bool(observation.flags)
     )
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
 class _TraceClock:
@@ -300,9 +455,15 @@ class _TraceClock:
 
 
 def replay_document(
-    steps: list[ReplayedStep], sessions: dict[str, ReplayedSession]
+    steps: list[ReplayedStep],
+    sessions: dict[str, ReplayedSession],
+    *,
+    what_if_policy: str | None = None,
 ) -> dict[str, Any]:
+    """The replay as JSON; `what_if_policy` names the pack whose decisions the steps carry
+    (they are a what-if; the sessions' autonomy is from what the trace records)."""
     return {
+        **({"what_if_policy": what_if_policy} if what_if_policy is not None else {}),
         "steps": [s.to_json() for s in steps],
         "sessions": {sid: s.to_json() for sid, s in sessions.items()},
     }

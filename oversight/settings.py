@@ -17,6 +17,7 @@ from oversight.errors import ConfigError
 
 DEFAULT_DIR = ".oversight"
 DEFAULT_DB_FILE = "oversight.db"
+EVENTS_FILE = "events.jsonl"
 
 
 class Settings(BaseModel):
@@ -33,10 +34,12 @@ class Settings(BaseModel):
         "path to enforce. `record-only` enforces nothing and says so in every record (for "
         "measuring overhead and for tests, not for agents you do not trust).",
     )
-    log: str = Field(
-        "stderr",
-        description="Where structlog events go: 'stderr', 'stdout', 'structlog' (your own "
-        "structlog configuration), 'none', or a file path (appended, JSON lines).",
+    log: str | None = Field(
+        None,
+        description="Where structlog events go: a file path (appended, JSON lines), 'stderr', "
+        "'stdout', 'structlog' (your own structlog configuration) or 'none'. Default: "
+        f"{EVENTS_FILE} next to a SQLite store file ({DEFAULT_DIR}/{EVENTS_FILE} under the "
+        "working directory for other stores), created at the first event.",
     )
     log_format: Literal["json", "console"] = Field("json", description="Event rendering.")
     flush_interval_ms: float = Field(
@@ -77,6 +80,13 @@ class Settings(BaseModel):
         ge=1,
         description="Proposing the same denied action this many times halts the session.",
     )
+    notice: Literal["stderr", "none"] = Field(
+        "stderr",
+        description="Where a readable line goes when a step starts waiting for reviewers (what "
+        "waits, why, until when, and the exact `oversight approve` command) or is refused "
+        "because no reviewer is registered: 'stderr' or 'none'. Not printed while the terminal "
+        "prompt (OVERSIGHT_PROMPT_REVIEWER) asks instead.",
+    )
     prompt_reviewer: str | None = Field(
         None,
         description="NAME:KEYFILE. When the agent runs in a terminal, approvals are also asked "
@@ -114,6 +124,10 @@ class Settings(BaseModel):
         """The SQLAlchemy URL of the store; a bare path means a SQLite file."""
         return resolve_db_url(self.db)
 
+    def event_log(self) -> str:
+        """Where events go: `log`, else the events file beside the store."""
+        return self.log or str(store_dir(self.store_url()) / EVENTS_FILE)
+
 
 def resolve_db_url(db: str | None) -> str:
     if db is None or db == "":
@@ -121,3 +135,12 @@ def resolve_db_url(db: str | None) -> str:
     if "://" in db:
         return db
     return f"sqlite:///{db}"
+
+
+def store_dir(url: str) -> Path:
+    """The folder for a store's side files (records it could not write, the event log): a
+    SQLite file's own folder, else `.oversight/` under the working directory."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url not in (prefix, f"{prefix}:memory:"):
+        return Path(url[len(prefix) :].partition("?")[0]).parent
+    return Path(DEFAULT_DIR)

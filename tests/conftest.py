@@ -1,7 +1,8 @@
 """Shared fixtures: store URLs for SQLite and (when configured) PostgreSQL.
 
 PostgreSQL tests need `OVERSIGHT_TEST_PG_URL` (CI runs `.ci/pg-setup.sh`, which prints it).
-Without it they are skipped, loudly; with `CI=true` a missing URL is a failure instead.
+Without it they are skipped and the run says so once, loudly, with how to start the server
+(not one `-ra` line per test); with `CI=true` a missing URL is a failure instead.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from collections.abc import Iterator
 import pytest
 
 PG_ENV = "OVERSIGHT_TEST_PG_URL"
-PG_SKIP_REASON = (
-    f"PostgreSQL not configured: set {PG_ENV} (CI runs .ci/pg-setup.sh) — SKIPPING PostgreSQL tests"
-)
+PG_SKIP_REASON = f"PostgreSQL not configured: set {PG_ENV} (CI runs .ci/pg-setup.sh)"
+PG_SKIPPED = "skipped (no PostgreSQL)"
+"""Where the run's summary counts these skips, instead of listing each under `-ra`."""
+PG_START = 'export OVERSIGHT_TEST_PG_URL="$(sudo .ci/pg-setup.sh | tail -n1)"'
 
 
 @pytest.fixture(scope="session")
@@ -58,17 +60,27 @@ def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str
     return url
 
 
+def _skipped_for_postgres(report: pytest.TestReport) -> bool:
+    longrepr = report.longrepr
+    return isinstance(longrepr, tuple) and PG_SKIP_REASON in str(longrepr[-1])
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    skipped = [
-        report
-        for report in terminalreporter.stats.get("skipped", [])
-        if "PostgreSQL not configured" in str(getattr(report, "longrepr", ""))
-    ]
-    if skipped:
-        terminalreporter.write_sep(
-            "!",
-            f"{len(skipped)} PostgreSQL tests SKIPPED: set {PG_ENV} "
-            '(e.g. export OVERSIGHT_TEST_PG_URL="$(sudo .ci/pg-setup.sh | tail -n1)")',
-            red=True,
-            bold=True,
-        )
+    # Runs before pytest's short summary (`-ra`) is printed: the PostgreSQL skips move to a
+    # count of their own, which the final line shows ("N skipped (no PostgreSQL)").
+    stats = terminalreporter.stats
+    skipped = [r for r in stats.get("skipped", []) if _skipped_for_postgres(r)]
+    if not skipped:
+        return
+    stats["skipped"] = [r for r in stats["skipped"] if not _skipped_for_postgres(r)]
+    if not stats["skipped"]:
+        del stats["skipped"]
+    stats[PG_SKIPPED] = skipped
+    terminalreporter.write_sep(
+        "!", f"{len(skipped)} PostgreSQL tests SKIPPED: no PostgreSQL", red=True, bold=True
+    )
+    terminalreporter.write_line(
+        f"{PG_ENV} is not set. Start the local server and run them with: {PG_START}",
+        red=True,
+        bold=True,
+    )

@@ -11,15 +11,38 @@ from typing import Any
 from oversight.store import open_store
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run `oversight ARGS…` in a fresh process, as a reviewer would."""
     return subprocess.run(
         [sys.executable, "-m", "oversight", *args],
         check=False,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
+        cwd=cwd,
+        env=env,
     )
+
+
+GATE_TRAINING_PACK = """
+name: gate
+unmatched: {{consequential: allow, other: allow}}
+rules:
+  - id: gate-training
+    match: {{kind: [train.launch]}}
+    effect: require_approval
+    reason: training needs a person
+    approval: {{role: approver, quorum: 1, timeout_s: {timeout}}}
+"""
+
+
+def write_gate_pack(tmp: Path, timeout: float) -> Path:
+    """A pack that sends every training launch to one approver, with this deadline."""
+    pack = tmp / "pack.yaml"
+    pack.write_text(GATE_TRAINING_PACK.format(timeout=timeout))
+    return pack
 
 
 def register_reviewers(

@@ -13,13 +13,13 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from reviewing import cli, finish, register_reviewers, wait_for_pending
 
 from oversight import CheckpointDenied, CheckpointTimeout, Monitor
 from oversight.autonomy import score_records
 from oversight.policy import PolicyError, load_policy
 from oversight.records import StepFinished, StepProposed
 from oversight.store import open_store
-from reviewing import cli, finish, register_reviewers, wait_for_pending
 
 LOOP = [
     ("Edit", {"file_path": "src/model.py", "old_string": "a", "new_string": "b"}),

@@ -140,5 +140,53 @@ def test_replay_json_from_the_command_line_carries_autonomy(trace: Path) -> None
         [sys.executable, "-m", "oversight", "replay", str(trace)],
         check=False, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert "autonomy, from the approvals the trace records" in text.stdout
+    assert "autonomy, from the outcomes and approvals the trace records" in text.stdout
     assert "autonomous loop" in text.stdout
+
+
+def test_a_line_whose_outcome_says_it_did_not_run_spends_nothing(tmp_path: Path) -> None:
+    launch = {
+        "session": "s",
+        "tool": "launch_training",
+        "kind": "train.launch",
+        "args": {"config": "configs/rl.yaml", "gpus": 64, "hours": 12},
+        "ts": "2026-11-20T09:00:00Z",
+    }
+    timed_out = {**launch, "outcome": {"status": "timed_out", "reason": "no decision"}}
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(launch) + "\n")
+    (ran,) = replay(path)[1].values()
+    path.write_text(json.dumps(timed_out) + "\n")
+    steps, sessions = replay(path)
+    (stopped,) = sessions.values()
+    assert ran.autonomy is not None and ran.autonomy.signals["gpu_hours"] == 768.0
+    assert stopped.autonomy is not None and stopped.autonomy.signals["gpu_hours"] == 0.0
+    assert stopped.autonomy.signals["unreviewed_checkpoints"] == 0
+    assert (steps[0].ran, stopped.not_run) == (False, 1)
+
+
+def test_a_what_if_policy_sees_the_sessions_autonomy_as_a_monitor_would(tmp_path: Path) -> None:
+    """Rules on autonomy signals match in a replay as they would have live: the facts carry
+    the session's score as of the previous step."""
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(
+        "name: signals\nunmatched: {consequential: allow, other: allow}\nrules:\n"
+        "  - id: no-launch-while-unreviewed\n"
+        "    match: {kind: train.launch, autonomy: {review_coverage: '< 0.5'}}\n"
+        "    effect: deny\n"
+    )
+    path = tmp_path / "t.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                line("s", "Write", 0, file_path="src/train.py", content="x"),
+                line("s", "Bash", 10, command="python evals/run_eval.py"),
+                line("s", "launch_training", 20, config="configs/rl.yaml", gpus=8, hours=1),
+            ]
+        )
+        + "\n"
+    )
+    from oversight.policy import load_policy
+
+    steps, _ = replay(path, decider=load_policy(str(pack)))
+    assert [(s.decision, s.rule) for s in steps][-1] == ("deny", "no-launch-while-unreviewed")

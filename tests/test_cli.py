@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from reviewing import cli as oversight
 
-from oversight import Monitor
-
-
-def oversight(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "oversight", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env=env,
-    )
+from oversight import Monitor, SessionHalted
 
 
 @pytest.fixture
@@ -100,10 +88,12 @@ def test_export_writes_records_with_their_chain_hashes(recorded_db: Path, tmp_pa
     out = oversight("export", "exp-1", "--db", str(recorded_db))
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
-    assert [line["record"]["type"] for line in lines][0] == "session.started"
+    assert lines[0]["record"]["type"] == "session.started"
     assert all(len(line["hash"]) == 64 for line in lines)
     assert all(
-        a["hash"] == b["prev_hash"] for a, b in zip(lines, lines[1:]) if b["seq"] == a["seq"] + 1
+        a["hash"] == b["prev_hash"]
+        for a, b in itertools.pairwise(lines)
+        if b["seq"] == a["seq"] + 1
     )
 
 
@@ -208,11 +198,97 @@ def test_demo_runs_offline_and_points_to_the_store(tmp_path: Path) -> None:
         "protected_target",
         "oversight verify",
         "What the agent experienced at its checkpoints",
-        "Bash (code.apply): approved by demo-reviewer, then it ran",
-        "Edit (file.write): denied: changing the evaluation metric",
-        "launch_training (train.launch): timed out, so it did not run",
+        "Bash (code.apply): approved by demo-reviewer",
+        "Edit (file.write): denied",
+        "changing the evaluation metric",
+        "launch_training (train.launch): nobody decided in time, so it did not run",
     ):
         assert expected in out.stdout
     listed = json.loads(oversight("sessions", "--db", str(tmp_path / "demo.db"), "--json").stdout)
     assert listed[0]["agent"] == "research-bot" and listed[0]["status"] == "completed"
     assert oversight("verify", "--db", str(tmp_path / "demo.db")).returncode == 0
+
+
+def test_version_prints_the_package_version() -> None:
+    from oversight import __version__
+
+    out = oversight("--version")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"agent-oversight {__version__}"
+
+
+def _help(*command: str) -> str:
+    """`oversight COMMAND --help` at 80 columns, rendered in-process (one process per page
+    would spend most of the time importing)."""
+    from typer.testing import CliRunner
+
+    from oversight.cli import app
+
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, (command, result.output)
+    return result.output
+
+
+def _every_command() -> list[tuple[str, ...]]:
+    import typer
+
+    from oversight.cli import app
+
+    def walk(command: object, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+        children = getattr(command, "commands", {})
+        return [path] + [p for name, c in children.items() for p in walk(c, (*path, name))]
+
+    return walk(typer.main.get_command(app), ())
+
+
+def test_help_shows_flags_as_flags_and_fits_80_columns() -> None:
+    commands = _every_command()
+    assert (
+        ("show",) in commands and ("policy", "test") in commands and ("reviewer", "add") in commands
+    )
+    for command in commands:
+        text = _help(*command)
+        assert "<bool>" not in text, (command, text)
+        assert max(len(line) for line in text.splitlines()) <= 80, (command, text)
+    assert re.search(r"^  --all\s+Show every step", _help("show"), re.MULTILINE)
+
+
+def test_the_command_list_shows_each_summary_whole() -> None:
+    listing = _help().split("Commands:", 1)[1]
+    assert "..." not in listing
+    assert "why it was gated." in " ".join(listing.split())
+
+
+def test_report_says_where_it_wrote_the_chart_by_default(recorded_db: Path, tmp_path: Path) -> None:
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    out = oversight("report", "exp-1", "--db", str(recorded_db), cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    chart = workdir / "oversight-report-exp-1.svg"
+    assert chart.is_file()
+    assert f"chart written to {chart}" in out.stdout
+
+
+def test_show_states_why_a_session_was_halted_and_that_the_halt_is_in_force(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "o.db"
+    with Monitor(db=str(db), policy="record-only", log="none") as mon:
+
+        @mon.step(name="Bash")
+        def bash(command: str) -> str:
+            return "ok"
+
+        with pytest.raises(SessionHalted), mon.session("exp-h", agent="bot"):
+            bash("ls")
+            mon.halt("loss diverged", session_id="exp-h", by="alice")
+            bash("python train.py")
+    out = oversight("show", "exp-h", "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    assert "status=halted" in out.stdout
+    assert "halted: loss diverged" in out.stdout
+    assert (
+        "halt in force on this session" in out.stdout and "(by alice): loss diverged" in out.stdout
+    )
+    doc = json.loads(oversight("show", "exp-h", "--db", str(db), "--json").stdout)
+    assert doc["halt"]["reason"] == "loss diverged" and doc["ended"]["error"] == "loss diverged"

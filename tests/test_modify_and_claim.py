@@ -111,6 +111,27 @@ def test_a_reviewers_edit_is_what_runs_and_the_log_shows_both_calls(setup) -> No
     assert by_step[original.step_id].review_wait_ms is not None
 
 
+def test_an_edit_its_authors_signature_approves_keeps_the_peoples_time(setup) -> None:  # type: ignore[no-untyped-def]
+    """The edited call is approved at once by its editor's own signature; the time people took
+    runs from the first request, so the edit is not scored as a rubber stamp."""
+    db, keys, tmp = setup
+    agent = start_agent(tmp, db)
+    approval = wait_for_pending(db)
+    done = cli(
+        "modify", approval["id"], "--as", "alice", "--key", str(keys / "alice.pem"),
+        "--set", "gpus=8", "--db", str(db),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    finish(agent)
+    proposed, finished = steps(db)
+    original, edited = proposed
+    by_step = {f.step_id: f for f in finished}
+    assert edited.decision == "require_approval"  # the same rule gates the edited call
+    first_wait = by_step[original.step_id].review_wait_ms
+    assert first_wait is not None and first_wait > 100
+    assert (by_step[edited.step_id].review_wait_ms or 0.0) >= first_wait
+
+
 def test_an_edit_is_checked_against_the_policy_again(setup) -> None:  # type: ignore[no-untyped-def]
     db, keys, tmp = setup
     agent = start_agent(tmp, db)
@@ -186,7 +207,7 @@ def test_an_edit_changed_after_signing_is_ignored_and_raises_an_alert(setup) -> 
             assert row is not None
             cast_vote(store, row, "alice", alice, "modify", args_patch={"config": "small.yaml"})
             with sqlite3.connect(db) as conn:  # the agent rewrites the signed edit
-                conn.execute("UPDATE oversight_votes SET args_patch = '{\"config\":\"huge.yaml\"}'")
+                conn.execute('UPDATE oversight_votes SET args_patch = \'{"config":"huge.yaml"}\'')
 
         mon._pipeline.approvals.notify = tamper  # type: ignore[union-attr]
         with mon.session("exp"), pytest.raises(CheckpointTimeout):
@@ -255,7 +276,11 @@ def test_an_approval_runs_one_step_across_a_crash_and_restart(setup) -> None:  #
     assert "RAN" not in again.stdout
     assert "already used by step" in again.stdout
     proposed, finished = steps(db, "graph-thread-1")
-    ran = [p for p in proposed if not any(f.step_id == p.step_id and f.status != "ok" for f in finished)]
+    ran = [
+        p
+        for p in proposed
+        if not any(f.step_id == p.step_id and f.status != "ok" for f in finished)
+    ]
     assert len(ran) == 1, "exactly one step ran (and was interrupted) on the approval"
 
 
@@ -267,7 +292,7 @@ def test_a_deferred_approval_times_out_and_a_denial_reaches_the_claimer(setup) -
         with pytest.raises(ApprovalPending) as pending_exc:
             mon.check("launch_training", {"config": "a"}, kind="train.launch", wait=False)
         assert pending_exc.value.request.name == "launch_training"
-        time.sleep(1.2)  # deadlines are whole seconds in the store
+        time.sleep(2.1)  # deadlines are stored rounded up to whole seconds
         with pytest.raises(CheckpointTimeout):
             mon.check(
                 "launch_training",
@@ -276,10 +301,15 @@ def test_a_deferred_approval_times_out_and_a_denial_reaches_the_claimer(setup) -
                 wait=False,
                 approval_id=pending_exc.value.approval_id,
             )
+    mon.close()
+    # A vote counts only before the deadline: give the reviewer's command time to run.
+    mon = Monitor(db=str(db), log="none", policy=str(write_pack(tmp, timeout=30)))
+    with mon.session("s"):
         with pytest.raises(ApprovalPending) as second:
             mon.check("launch_training", {"config": "b"}, kind="train.launch", wait=False)
-        cli("deny", second.value.approval_id, "--as", "bob", "--key", str(keys / "bob.pem"),
-            "--reason", "not this week", "--db", str(db))  # fmt: skip
+        denied = cli("deny", second.value.approval_id, "--as", "bob", "--key", str(keys / "bob.pem"),
+                     "--reason", "not this week", "--db", str(db))  # fmt: skip
+        assert denied.returncode == 0, denied.stderr
         with pytest.raises(CheckpointDenied, match="not this week"):
             mon.check(
                 "launch_training",
@@ -344,7 +374,7 @@ def test_an_edit_under_a_two_person_rule_is_claimed_through_its_own_approval(set
     write_pack(tmp, quorum=2)
     mon = Monitor(db=str(db), log="none", policy=str(tmp / "pack.yaml"))
     call = {"config": "big.yaml", "gpus": 64}
-    check = lambda: mon.check(  # noqa: E731
+    check = lambda: mon.check(
         "launch_training", call, kind="train.launch", wait=False, approval_id="t:2"
     )
     with mon.session("g"):

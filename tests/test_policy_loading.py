@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,8 +23,31 @@ def test_a_bare_name_loads_the_shipped_pack() -> None:
     assert Path(policy.source or "") == packs_dir() / "research-default.yaml"
 
 
-def test_packs_dir_is_the_repository_policies_folder() -> None:
-    assert packs_dir() == REPO / "policies"
+def test_the_packs_package_is_the_repository_policies_folder() -> None:
+    import oversight.packs
+
+    assert packs_dir() == Path(oversight.packs.__file__).parent == REPO / "policies"
+
+
+def test_without_the_packs_package_an_unknown_name_says_so_and_lists_no_empty_set() -> None:
+    """A source tree run without installing it (no `oversight.packs`): the error says the packs
+    are missing and how to get them, instead of `accepted: one of: , or a path`."""
+    site_packages = next(p for p in sys.path if p.endswith("site-packages"))
+    code = "from oversight.policy import load_policy; load_policy('research-default')"
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{site_packages}"},
+        timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert "unknown policy 'research-default': this install lacks the shipped packs" in last
+    assert "the package oversight.packs is missing" in last and "reinstall" in last
+    assert "one of:" not in last and "accepted: a path to a .yaml file" in last
 
 
 def test_a_path_loads_that_file(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from reviewing import cli, register_reviewers
 
 from oversight import CheckpointDenied, Monitor, Settings
 from oversight.approvals.signing import endorsement_payload, new_private_key, public_hex, sign
@@ -13,7 +14,6 @@ from oversight.approvals.votes import cast_vote
 from oversight.errors import ConfigError
 from oversight.records import Alert, StepFinished
 from oversight.store import open_store
-from reviewing import cli, register_reviewers
 
 PACK = """
 name: gate

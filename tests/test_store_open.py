@@ -18,6 +18,7 @@ from oversight.errors import (
     MissingExtraError,
     SchemaVersionError,
     StoreCorruptError,
+    StoreNotFoundError,
     StoreUnavailableError,
 )
 from oversight.records import SessionStarted
@@ -275,3 +276,40 @@ def test_sqlite_connections_use_wal_and_the_requested_pragmas(tmp_path: Path) ->
         "busy_timeout": 2500,
         "foreign_keys": 1,
     }
+
+
+# -- opening only an existing store (create=False), as every reading command does -------------
+
+
+def test_opening_a_missing_file_for_reading_names_it_and_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "dir" / "typo.db"
+    with pytest.raises(StoreNotFoundError) as caught:
+        open_store(f"sqlite:///{path}", create=False)
+    assert str(path) in str(caught.value) and "does not exist" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_opening_an_empty_file_for_reading_is_not_a_store_and_leaves_it_alone(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()
+    with pytest.raises(StoreNotFoundError, match="no oversight tables"):
+        open_store(f"sqlite:///{path}", create=False)
+    assert path.read_bytes() == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+
+
+def test_an_existing_store_opens_for_reading(store_url: str) -> None:
+    with open_store(store_url) as store:
+        store.append([started("kept")])
+    with open_store(store_url, create=False) as store:
+        assert [r.record.session_id for r in store.iter_records()] == ["kept"]
+
+
+@pytest.mark.postgres
+def test_an_empty_postgresql_schema_is_no_store_for_reading(pg_url: str) -> None:
+    with pytest.raises(StoreNotFoundError, match="the database has no oversight tables"):
+        open_store(pg_url, create=False)
+    with raw_engine(pg_url) as engine, engine.connect() as conn:
+        assert inspect(conn).get_table_names() == []

@@ -13,10 +13,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from oversight.records import SessionEnded, SessionStarted, StepFinished, StepProposed
-from oversight.store import SQLStore, VerifyProblem, VerifyReport, open_store
+from oversight.store import SQLStore, VerifyProblem, VerifyReport, forked, open_store, sql
 from oversight.store.chain import GENESIS_HASH, record_hash
 from oversight.store.columns import record_columns
-from oversight.store import forked, sql
 
 N = 10
 COLUMNS = "seq, record_id, type, session_id, step_id, kind, decision, ts, prev_hash, hash, body"

@@ -19,13 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from reviewing import cli, register_reviewers
 
 from oversight import Monitor, Settings
 from oversight.approvals.terminal import TerminalReviewer
 from oversight.errors import ConfigError
 from oversight.records import StepFinished
 from oversight.store import open_store
-from reviewing import cli, register_reviewers
 
 PACK = """
 name: gate
@@ -61,7 +61,7 @@ AGENT = textwrap.dedent(
 class Terminal:
     """An agent process with a pseudo-terminal as its controlling terminal."""
 
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str], *, cwd: Path | None = None) -> None:
         self.master, slave = os.openpty()
         self.proc = subprocess.Popen(
             argv,
@@ -69,6 +69,7 @@ class Terminal:
             stdout=slave,
             stderr=slave,
             env=env,
+            cwd=cwd,
             start_new_session=True,
             preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # noqa: PLW1509
         )
@@ -260,3 +261,59 @@ def test_without_a_terminal_the_prompt_is_skipped_with_a_warning(tmp_path: Path)
     assert "no terminal" in done.stderr
     listed = cli("reviewer", "list", "--db", str(db))
     assert "root" in listed.stdout
+
+
+def test_enter_at_the_prompt_decides_nothing_and_asks_again(agent_env) -> None:  # type: ignore[no-untyped-def]
+    db, tmp, env = agent_env
+    term = run_agent(db, tmp, env)
+    term.expect("[a/d/m/s]")
+    term.type("")
+    term.expect("type a, d, m or s")
+    with open_store(f"sqlite:///{db}") as store:
+        (pending,) = store.approvals(status="pending")
+        assert store.votes(str(pending["id"])) == []
+    term.type("d")
+    term.expect("reason")
+    term.type("")
+    term.expect("passphrase")
+    term.type("open sesame")
+    term.expect("AGENT DONE")
+    assert term.close() == 0
+    assert "DENIED denied at the terminal (carol)" in term.seen
+
+
+def test_the_interactive_demo_asks_about_this_runs_launch_and_enter_does_not_deny(
+    tmp_path: Path,
+) -> None:
+    """`oversight demo` in a terminal: the person answers the training launch. A launch left
+    pending by an earlier run (killed before its deadline) is never asked about; the prompt
+    shows its `[y/n/s]`, and Enter asks again instead of denying."""
+    from oversight import ApprovalPending
+    from oversight.demo.keys import demo_reviewer_key
+
+    db = tmp_path / ".oversight" / "demo.db"
+    db.parent.mkdir()
+    demo_reviewer_key(db)
+    earlier = {"config": "configs/old.yaml", "gpus": 8, "hours": 1}
+    with (
+        Monitor(db=str(db), log="none", policy="research-default") as mon,
+        mon.session("earlier-run"),
+        pytest.raises(ApprovalPending) as stale,
+    ):
+        mon.check("launch_training", earlier, kind="train.launch", wait=False)
+    env = {**os.environ, "COLUMNS": "200"}
+    term = Terminal([sys.executable, "-m", "oversight", "demo", "--pace", "0"], env, cwd=tmp_path)
+    _RUNNING.append(term)
+    screen = term.expect("[y/n/s]", timeout=90)
+    asked = screen.split("Checkpoint:", 1)[1]
+    assert "configs/base.yaml" in asked and '"gpus": 64' in asked
+    assert "configs/old.yaml" not in screen
+    term.type("")
+    term.expect("type y to approve, n to deny, or s to skip")
+    term.expect_after("type y to approve", "[y/n/s]")
+    term.type("y")
+    term.expect("Inspect it yourself:", timeout=90)
+    assert term.close() == 0
+    assert "launch_training (train.launch): approved by demo-reviewer" in term.seen
+    with open_store(f"sqlite:///{db}") as store:
+        assert store.votes(stale.value.approval_id) == []

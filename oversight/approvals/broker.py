@@ -15,10 +15,11 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from oversight.approvals.grants import covering_grant
 from oversight.approvals.registry import Reviewer, trusted_reviewers
@@ -38,6 +39,7 @@ Status = Literal[
     "pending",
     "used",
     "mismatch",
+    "withdrawn",
 ]
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -66,6 +68,16 @@ class ApprovalRequest:
 Notify = Callable[[ApprovalRequest], None]
 
 
+class Notice(Protocol):
+    """Tells the person running the agent, in words, what a step is waiting for."""
+
+    def waiting(self, request: ApprovalRequest, timeout_s: float) -> None:
+        """A step has started waiting for reviewers (it blocks for up to `timeout_s`)."""
+
+    def unreviewable(self, proposal: Proposal, reason: str, rule: str | None, why: str) -> None:
+        """A step that needs a person is refused at once: nobody could approve it (`why`)."""
+
+
 @dataclass
 class Outcome:
     status: Status
@@ -91,9 +103,11 @@ class ApprovalDesk:
         notify: Notify | None = None,
         on_error: Callable[[str], None] | None = None,
         root_key: str | None = None,
+        notice: Notice | None = None,
     ) -> None:
         self.store = store
         self.notify = notify
+        self.notice = notice
         self.on_error = on_error
         self.timeout_override_s = timeout_override_s
         self.poll_s = poll_s
@@ -114,18 +128,22 @@ class ApprovalDesk:
         approval_id: str | None = None,
         wait: bool = True,
         preapproved: Iterable[str] = (),
+        cancelled: Callable[[], bool] | None = None,
     ) -> Outcome:
         """Decide whether `proposal` may run: a grant, reviewers' votes, or a deadline.
 
         `approval_id` names the approval: an existing one is claimed (it must be for exactly this
         call and unused), a new one is created with that id. `wait=False` returns a "pending"
         outcome instead of blocking. `preapproved` reviewers already approved this exact call
-        (the author of a modification).
+        (the author of a modification). Once `cancelled()` is true the wait ends "withdrawn":
+        whoever waited has gone, and the approval is closed unused.
         """
         if approval_id is not None:
             existing = self.store.approval(approval_id)
             if existing is not None:
-                return self._claim(existing, proposal, spec, halted, wait, list(preapproved))
+                return self._claim(
+                    existing, proposal, spec, halted, wait, list(preapproved), cancelled
+                )
         trusted = self.trusted()
         if spec.quorum <= 1 and spec.grants and not preapproved:
             # A two-person rule is never satisfied by a standing grant.
@@ -138,14 +156,17 @@ class ApprovalDesk:
                 )
         eligible = [r for r in trusted.values() if r.may_act_as(spec.role)]
         if len(eligible) < spec.quorum:
-            return Outcome(
-                "unavailable",
+            why = (
                 f"needs {spec.quorum} reviewer(s) with role {spec.role!r}; "
-                f"{len(eligible)} registered (`oversight reviewer add`)",
+                f"{len(eligible)} registered (`oversight reviewer add`)"
             )
+            if self.notice is not None:
+                self.notice.unreviewable(proposal, reason, rule, why)
+            return Outcome("unavailable", why)
         timeout = self.timeout_override_s if self.timeout_override_s is not None else spec.timeout_s
         approval_id = approval_id or new_id()
-        deadline_text = time.strftime(_TIME_FORMAT, time.gmtime(time.time() + timeout))
+        # Rounded up to the second it is stored in: never earlier than the wait itself ends.
+        deadline_text = time.strftime(_TIME_FORMAT, time.gmtime(math.ceil(time.time() + timeout)))
         self.store.create_approval(
             {
                 "id": approval_id,
@@ -190,7 +211,9 @@ class ApprovalDesk:
                     "pending", f"waiting for approval {approval_id}", approval_id, request=request
                 )
             return self._settle(decided, approval_id, proposal.step_id)
-        outcome = self._watch(tally, started + timeout, halted)
+        if self.notice is not None and len(approvers) < spec.quorum:
+            self.notice.waiting(request, timeout)
+        outcome = self._watch(tally, started + timeout, halted, cancelled)
         if outcome.status in ("approved", "denied", "modified"):
             outcome.wait_ms = (self.clock() - started) * 1000.0
         return self._settle(outcome, approval_id, proposal.step_id)
@@ -204,6 +227,7 @@ class ApprovalDesk:
         halted: Callable[[], str | None],
         wait: bool,
         preapproved: list[str],
+        cancelled: Callable[[], bool] | None,
     ) -> Outcome:
         approval_id = str(row["id"])
         same_call = (
@@ -225,7 +249,10 @@ class ApprovalDesk:
                 f"approval {approval_id} was already used by step {row['consumed_by']}",
                 approval_id,
             )
-        tally = _Tally(approval_id, proposal.args_digest, spec, preapproved)
+        # Votes cast after the deadline do not count: an expired approval runs nothing later.
+        tally = _Tally(
+            approval_id, proposal.args_digest, spec, preapproved, until=str(row["deadline"])
+        )
         deadline_wall = calendar.timegm(time.strptime(str(row["deadline"]), _TIME_FORMAT))
         remaining = deadline_wall - time.time()
         if not wait:
@@ -235,7 +262,7 @@ class ApprovalDesk:
                     return Outcome("pending", f"waiting for approval {approval_id}", approval_id)
                 outcome = tally.timed_out()
         else:
-            outcome = self._watch(tally, self.clock() + max(remaining, 0.0), halted)
+            outcome = self._watch(tally, self.clock() + max(remaining, 0.0), halted, cancelled)
         if outcome.status in ("approved", "denied", "modified"):
             outcome.wait_ms = _ms_between(str(row["created_at"]), tally.decided_at)
         return self._settle(outcome, approval_id, proposal.step_id)
@@ -264,9 +291,19 @@ class ApprovalDesk:
     def _poll_once(self, tally: _Tally) -> Outcome | None:
         return tally.fold(self.store.votes(tally.approval_id), self.trusted)
 
-    def _watch(self, tally: _Tally, deadline: float, halted: Callable[[], str | None]) -> Outcome:
+    def _watch(
+        self,
+        tally: _Tally,
+        deadline: float,
+        halted: Callable[[], str | None],
+        cancelled: Callable[[], bool] | None,
+    ) -> Outcome:
         with self.store.vote_signal() as wait:
             while True:
+                # Before counting votes: an approval that arrives as the caller leaves stays
+                # unused, instead of being spent on a call that will never run.
+                if cancelled is not None and cancelled():
+                    return tally.finish("withdrawn", "withdrawn: the waiting caller was cancelled")
                 outcome = self._poll_once(tally)
                 if outcome is not None:
                     return outcome
@@ -282,9 +319,16 @@ class _Tally:
     """Votes on one approval, folded in as they arrive; each is verified exactly once."""
 
     def __init__(
-        self, approval_id: str, digest: str, spec: ApprovalSpec, approvers: list[str]
+        self,
+        approval_id: str,
+        digest: str,
+        spec: ApprovalSpec,
+        approvers: list[str],
+        *,
+        until: str | None = None,
     ) -> None:
         self.approval_id = approval_id
+        self.until = _parse_time(until) if until is not None else None
         self.digest = digest
         self.spec = spec
         self.approvers = approvers
@@ -298,6 +342,8 @@ class _Tally:
     ) -> Outcome | None:
         new = votes[self.seen :]
         self.seen = len(votes)
+        if self.until is not None:
+            new = [v for v in new if _cast_by(v, self.until)]
         # Endorsements are verified once, and again only when a vote names someone unknown
         # (a reviewer registered while we wait), not on every poll.
         if self._trusted is None or any(str(v["reviewer"]) not in self._trusted for v in new):
@@ -374,6 +420,34 @@ class _Tally:
             rejected_votes=self.rejected,
             patch=patch,
         )
+
+
+def tally_votes(
+    row: dict[str, Any], votes: list[dict[str, Any]], trusted: dict[str, Reviewer]
+) -> Outcome:
+    """What the verified votes cast on an approval before its deadline decide: approved,
+    denied or modified, else "pending" with the approvers so far. For people looking at
+    approvals (`oversight approvals`); a monitor claiming one counts the same votes the same way."""
+    spec = ApprovalSpec(role=str(row["role"]), quorum=int(row["quorum"]))
+    tally = _Tally(str(row["id"]), str(row["args_digest"]), spec, [], until=str(row["deadline"]))
+    decided = tally.fold(votes, lambda: trusted)
+    if decided is not None:
+        return decided
+    return tally.finish("pending", f"{len(tally.approvers)}/{spec.quorum} approvals")
+
+
+def _parse_time(text: str) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+
+
+def _cast_by(vote: dict[str, Any], deadline: dt.datetime | None) -> bool:
+    """Whether a vote was cast by the deadline (an unreadable time counts as late)."""
+    cast = _parse_time(str(vote["created_at"]))
+    return cast is not None and deadline is not None and cast <= deadline
 
 
 def _parse_patch(text: object) -> dict[str, Any] | None:

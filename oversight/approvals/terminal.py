@@ -20,7 +20,7 @@ from typing import Any
 
 from oversight.approvals.broker import ApprovalRequest
 from oversight.approvals.signing import key_is_encrypted, load_private_key
-from oversight.approvals.votes import cast_vote
+from oversight.approvals.votes import ApprovalClosed, cast_vote
 from oversight.errors import ConfigError, OversightError
 from oversight.store import open_store
 
@@ -85,10 +85,10 @@ class TerminalReviewer:
                   f"{request.role}, deadline {request.deadline})")  # fmt: skip
         _say(tty, f"  {request.kind}: {request.name} {json.dumps(request.args)[:2000]}")
         _say(tty, f"  why: {request.reason}" + (f" (rule {request.rule})" if request.rule else ""))
-        choice = ""
-        while choice not in _CHOICES:
-            choice = _ask(tty, f"  {self.reviewer}, approve / deny / modify / skip? [a/d/m/s] ")
-            choice = choice.strip().lower()[:1]
+        choice = _ask(tty, f"  {self.reviewer}, approve / deny / modify / skip? [a/d/m/s] ")
+        while (choice := choice.strip().lower()[:1]) not in _CHOICES:
+            # Enter is never a decision: a stray keypress must not approve or deny anything.
+            choice = _ask(tty, "  type a, d, m or s (s: leave it to others or the deadline) ")
         decision = _CHOICES[choice]
         if decision == "skip":
             _say(tty, "  skipped: the step waits for another reviewer or its deadline")
@@ -102,10 +102,14 @@ class TerminalReviewer:
         key = self._unlock(tty)
         with open_store(self.store_url) as store:
             row = store.approval(request.approval_id)
-            if row is None or row["status"] != "pending":
-                _say(tty, "  already decided elsewhere; nothing recorded")
+            if row is None:
+                _say(tty, f"  approval {request.approval_id} is gone; nothing recorded")
                 return
-            cast_vote(store, row, self.reviewer, key, decision, reason, args_patch=patch)
+            try:
+                cast_vote(store, row, self.reviewer, key, decision, reason, args_patch=patch)
+            except ApprovalClosed as exc:
+                _say(tty, f"  nothing recorded: {exc}")
+                return
         _say(tty, f"  {decision} signed by {self.reviewer} and recorded")
 
     def _unlock(self, tty: _Tty) -> Any:

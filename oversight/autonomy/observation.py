@@ -132,20 +132,42 @@ def who_decided(proposal: StepProposed, outcome: StepFinished | None) -> Decided
 
 def observe_step(proposal: StepProposed, outcome: StepFinished | None) -> StepObservation:
     """The observation of one step from its proposal and (if any) its outcome."""
-    kind = parse_kind(proposal.kind)
-    decided = who_decided(proposal, outcome)
+    return observation_of(
+        proposal.seq,
+        proposal.ts.timestamp(),
+        parse_kind(proposal.kind),
+        proposal.name,
+        frozenset(proposal.flags),
+        tuple(proposal.targets),
+        proposal.args,
+        who_decided(proposal, outcome),
+    )
+
+
+def observation_of(
+    seq: int,
+    ts: float,
+    kind: Kind,
+    name: str,
+    flags: frozenset[str],
+    targets: tuple[str, ...],
+    args: Mapping[str, Any],
+    decided: Decided,
+) -> StepObservation:
+    """A step and who decided it, as the metric sees them. Records (`observe_step`) and replayed
+    traces both come through here, so a session and its exported trace score the same."""
     return StepObservation(
-        seq=proposal.seq,
-        ts=proposal.ts.timestamp(),
+        seq=seq,
+        ts=ts,
         kind=kind,
-        name=proposal.name,
-        flags=frozenset(proposal.flags),
-        targets=with_arg_paths(kind, tuple(proposal.targets), proposal.args),
+        name=name,
+        flags=flags,
+        targets=with_arg_paths(kind, targets, args),
         ran=decided.ran,
         review=decided.review,
         approvers=decided.approvers,
         review_wait_s=decided.wait_s,
-        gpu_hours=derive(proposal.args).gpu_hours,
+        gpu_hours=derive(args).gpu_hours,
         human_denied=decided.human_denied,
     )
 

@@ -3,20 +3,43 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
+from oversight._version import __version__
 from oversight.cli.common import err_console
+from oversight.cli.group import OversightGroup
 from oversight.errors import OversightError
 
 app = typer.Typer(
     name="oversight",
     help="Review, verify and replay what your AI agents did under oversight.",
+    cls=OversightGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        print(f"agent-oversight {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    """Review, verify and replay what your AI agents did under oversight."""
 
 
 def _register() -> None:

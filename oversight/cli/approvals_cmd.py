@@ -1,5 +1,8 @@
 """Reviewers and approvals: `oversight reviewer add|list`, `approvals`, `approve`, `deny`.
 
+`approvals` shows where each approval stands (`oversight/approvals/state.py`): expiry is
+derived from the deadline on read, so an approval whose agent died is never left "pending".
+
 Every vote is signed with the reviewer's own Ed25519 key (a file outside the agent's reach); the
 waiting monitor verifies it against the registered public key before it counts.
 """
@@ -22,7 +25,8 @@ from oversight.approvals.signing import (
     sign,
     write_private_key,
 )
-from oversight.approvals.votes import cast_vote
+from oversight.approvals.state import approval_state
+from oversight.approvals.votes import cast_vote, ensure_open
 from oversight.cli import app
 from oversight.cli.common import (
     DbOption,
@@ -66,7 +70,7 @@ def reviewer_add(
     admin's endorsement (--as ADMIN --key ADMIN_KEY)."""
     if role not in ROLES:
         raise ConfigError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    with open_cli_store(db) as store:
+    with open_cli_store(db, create=True) as store:
         trusted, _ = trusted_reviewers(store.reviewers(), root_key=root_key())
         if name in trusted:
             raise ConfigError(f"reviewer {name!r} is already registered")
@@ -133,38 +137,55 @@ def reviewer_list(db: DbOption = None, as_json: JsonOption = False) -> None:
 @app.command(name="approvals")
 def approvals_list(
     db: DbOption = None,
-    show_all: Annotated[bool, typer.Option("--all", help="Include decided approvals.")] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Also decided, expired and used approvals, each with where it stands."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Approvals waiting for a reviewer: the exact call, and why it was gated."""
+    """Approvals waiting for a reviewer's decision: the exact call, and why it was gated.
+
+    Approvals already decided by verified votes but not yet claimed by their agent, and those
+    whose deadline passed (expired: the step was not run), are shown with --all."""
     with open_cli_store(db) as store:
         rows = store.approvals(status=None if show_all else "pending")
+        trusted, _ = trusted_reviewers(store.reviewers(), root_key=root_key())
+        states = [(row, approval_state(row, store.votes(str(row["id"])), trusted)) for row in rows]
+    shown = [(row, state) for row, state in states if show_all or state.status == "pending"]
+    listed = [
+        {**row, "status": state.status, "stored_status": row["status"], "open": state.open,
+         "note": state.note}
+        for row, state in shown
+    ]  # fmt: skip
     if as_json:
-        print(json.dumps(rows, default=str))
+        print(json.dumps(listed, default=str))
         return
-    if not rows:
-        console.print("no pending approvals")
+    if not listed:
+        console.print(
+            "no approvals waiting for a reviewer"
+            + ("" if show_all else " (--all shows decided and expired ones)")
+        )
         return
     table = Table()
-    for col in ("id", "session", "kind", "call", "why", "needs", "deadline", "status", "used by"):
+    columns = ["id", "session", "kind", "call", "why", "needs", "deadline", "status"]
+    for col in columns + (["used by"] if show_all else []):
         table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(
-            *(
-                Text(str(v))
-                for v in (
-                    r["id"],
-                    r["session_id"],
-                    r["kind"],
-                    f"{r['name']} {r['args']}",
-                    f"{r['reason']} (rule {r['rule']})",
-                    f"{r['quorum']} x {r['role']}",
-                    r["deadline"],
-                    r["status"],
-                    r.get("consumed_by") or "-",
-                )
-            )
-        )
+    for r, state in shown:
+        cells = [
+            r["id"],
+            r["session_id"],
+            r["kind"],
+            f"{r['name']} {r['args']}",
+            f"{r['reason']} (rule {r['rule']})",
+            f"{r['quorum']} x {r['role']}",
+            r["deadline"],
+            state.label or state.status,
+        ]
+        if show_all:
+            cells.append(r.get("consumed_by") or "-")
+        table.add_row(*(Text(str(v)) for v in cells))
     console.print(table)
 
 
@@ -181,8 +202,8 @@ def _vote(
         approval = store.approval(approval_id)
         if approval is None:
             raise ConfigError(f"no approval {approval_id!r}; `oversight approvals` lists them")
-        if approval["status"] != "pending":
-            raise ConfigError(f"approval {approval_id!r} is already {approval['status']}")
+        # Refused before the key is unlocked: no passphrase prompt for a vote that cannot count.
+        ensure_open(store, approval_id, root_key=root_key())
         if patch is not None:
             known = json.loads(str(approval["args"]))
             unknown = sorted(set(patch) - set(known))
@@ -190,7 +211,9 @@ def _vote(
                 raise ConfigError(f"the call has no argument(s) {unknown}; it has {sorted(known)}")
         key = load_reviewer_key(key_file)
         authenticate(store.reviewers(), reviewer, key, root_key=root_key())
-        cast_vote(store, approval, reviewer, key, decision, reason, args_patch=patch)
+        cast_vote(
+            store, approval, reviewer, key, decision, reason, args_patch=patch, root_key=root_key()
+        )
     console.print(Text(f"{decision} recorded for {approval_id} by {reviewer}"))
 
 
@@ -218,10 +241,12 @@ def deny(
     _vote(approval_id, "deny", reviewer, key, reason, db)
 
 
-def _parse_sets(sets: list[str], args_json: str | None) -> dict[str, object]:
+def _parse_sets(sets: list[str], args_json: str | None) -> tuple[dict[str, object], set[str]]:
     """`--set name=value` pairs (values read as JSON when they parse, else as text) and/or one
-    `--args-json` object, merged; the result is the edit the reviewer signs."""
+    `--args-json` object, merged: the edit the reviewer signs; and the names whose value was
+    taken as text only because it is not JSON (`gpus=eight`)."""
     patch: dict[str, object] = {}
+    as_text: set[str] = set()
     if args_json is not None:
         try:
             loaded = json.loads(args_json)
@@ -236,11 +261,40 @@ def _parse_sets(sets: list[str], args_json: str | None) -> dict[str, object]:
             raise ConfigError(f"--set {item!r} is not NAME=VALUE")
         try:
             patch[name] = json.loads(raw)
+            as_text.discard(name)
         except ValueError:
             patch[name] = raw
+            as_text.add(name)
     if not patch:
         raise ConfigError("say what to change: --set NAME=VALUE (repeatable) or --args-json")
-    return patch
+    return patch, as_text
+
+
+_JSON_KINDS: tuple[tuple[type, str, str], ...] = (
+    (bool, "true or false", "true"),
+    (int, "an integer", "8"),
+    (float, "a number", "0.5"),
+    (list, "a list", '["a", "b"]'),
+    (dict, "an object", '{"key": "value"}'),
+)
+
+
+def _refuse_text_for_typed(patch: dict[str, object], as_text: set[str], recorded: object) -> None:
+    """`--set gpus=eight` where the call's gpus was 64: almost surely a typo, not a wish to pass
+    the text "eight" (the agent's monitor would refuse it anyway). Say so before anything is
+    signed, and how to send text deliberately."""
+    if not isinstance(recorded, dict):
+        return
+    for name in sorted(as_text):
+        original = recorded.get(name)
+        for kind, label, example in _JSON_KINDS:
+            if isinstance(original, kind):
+                raise ConfigError(
+                    f"--set {name}={patch[name]}: the call's {name} is {label} "
+                    f"({json.dumps(original)[:40]}), and {str(patch[name])!r} is not JSON; pass "
+                    f"{label} (e.g. --set {name}={example}), or, to send the text deliberately, "
+                    f"quote it as JSON: --set '{name}=\"{patch[name]}\"'"
+                )
 
 
 @app.command()
@@ -260,7 +314,12 @@ def modify(
 ) -> None:
     """Edit a pending call (signed): the edited call is checked against the policy again and,
     if it may run, runs instead of the original. Your edit counts as your approval of it."""
-    patch = _parse_sets(sets or [], args_json)
+    patch, as_text = _parse_sets(sets or [], args_json)
+    if as_text:
+        with open_cli_store(db) as store:
+            approval = store.approval(approval_id)
+        if approval is not None:
+            _refuse_text_for_typed(patch, as_text, json.loads(str(approval["args"])))
     _vote(approval_id, "modify", reviewer, key, reason, db, patch)
 
 

@@ -20,8 +20,16 @@ def demo(
     keep_workspace: Annotated[
         bool, typer.Option("--keep-workspace", help="Keep the demo's git workspace.")
     ] = False,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset",
+            help="Start afresh: delete the demo store and its reviewer keys first (only a store "
+            "the demo created).",
+        ),
+    ] = False,
 ) -> None:
     """Run a scripted, offline research agent under oversight and show its timeline."""
     from oversight.demo import run_demo
 
-    run_demo(db, console=console, pace_s=pace, keep_workspace=keep_workspace)
+    run_demo(db, console=console, pace_s=pace, keep_workspace=keep_workspace, reset=reset)

@@ -10,11 +10,11 @@ from typing import Annotated, TextIO
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from oversight.autonomy.observation import who_decided
 from oversight.cli import app
 from oversight.cli.common import DbOption, err_console, open_cli_store
 from oversight.errors import OversightError
 from oversight.records import Record, StepFinished, StepProposed, record_body
+from oversight.replay import trace_line
 
 
 @app.command()
@@ -29,8 +29,9 @@ def export(
         bool,
         typer.Option(
             "--as-trace",
-            help="Write replay-trace lines (session, tool, args, actor, ts, kind, approval) "
-            "instead of records, for `oversight replay`.",
+            help="Write replay-trace lines (session, tool, args, actor, ts, kind, approval, "
+            "outcome) instead of records, for `oversight replay`: each step with what became "
+            "of it and who decided it, so the replay scores what `oversight report` scores.",
         ),
     ] = False,
 ) -> None:
@@ -78,9 +79,9 @@ def export(
 
 
 class _TraceLines:
-    """Trace lines in proposal order, each with the approval its outcome records (who decided
-    it before it ran), so a replay scores the autonomy that actually happened. A proposal waits
-    for its outcome; those that never got one (interrupted) are written at the end."""
+    """Trace lines in proposal order, each with its recorded outcome and who decided it, so a
+    replay scores the autonomy that actually happened. A proposal waits for its outcome; those
+    that never got one (interrupted) are written at the end, in order."""
 
     def __init__(self) -> None:
         self._waiting: dict[str, StepProposed] = {}
@@ -110,27 +111,4 @@ class _TraceLines:
 
 
 def _trace_line(proposal: StepProposed, outcome: StepFinished | None) -> str:
-    line: dict[str, object] = {
-        "session": proposal.session_id,
-        "tool": proposal.name,
-        "args": proposal.args,
-        "actor": proposal.actor,
-        "ts": proposal.ts.isoformat(),
-        "kind": proposal.kind,
-    }
-    seen = who_decided(proposal, outcome)
-    if seen.review == "human":
-        line["approval"] = {
-            "decision": "deny" if seen.human_denied else "approve",
-            "by": ", ".join(seen.approvers) or "a reviewer",
-            "auto": False,
-            "latency_s": seen.wait_s,
-        }
-    elif seen.review == "automatic":
-        grant = outcome.approval_id if outcome is not None else None
-        line["approval"] = {
-            "decision": "approve",
-            "by": grant if grant and grant.startswith("grant:") else f"rule {proposal.rule}",
-            "auto": True,
-        }
-    return json.dumps(line, ensure_ascii=False)
+    return json.dumps(trace_line(proposal, outcome), ensure_ascii=False)

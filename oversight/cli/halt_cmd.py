@@ -14,10 +14,10 @@ from oversight.approvals.registry import authenticate
 from oversight.approvals.signing import sign
 from oversight.cli import app
 from oversight.cli.common import DbOption, console, load_reviewer_key, open_cli_store, root_key
-from oversight.errors import ConfigError
+from oversight.errors import ConfigError, StoreNotFoundError
 
 SessionArg = Annotated[
-    str | None, typer.Argument(metavar="[SESSION]", help="Session id (or use --all).")
+    str | None, typer.Argument(metavar="SESSION", help="Session id (or use --all).")
 ]
 AllOption = Annotated[bool, typer.Option("--all", help="Every session, current and future.")]
 
@@ -37,10 +37,23 @@ def halt(
 ) -> None:
     """Stop a session's agent at its next step (consequential steps check at once)."""
     scope = _scope(session_id, every)
-    with open_cli_store(db) as store:
+    # Stopping is always safe, so a halt may go into a store no agent has written yet (one
+    # that is about to start); but a new store is said out loud, as it may be a typo.
+    try:
+        store, created = open_cli_store(db), False
+    except StoreNotFoundError:
+        store, created = open_cli_store(db, create=True), True
+    with store:
         store.halt(scope, reason, getpass.getuser())
+        url = store.url_for_display
     target = "every session" if scope == "*" else f"session {escape(scope)}"
     console.print(f"[bold red]halted[/] {target}: {escape(reason)}")
+    if created:
+        console.print(
+            f"[bold yellow]note:[/] there was no store at {escape(url)}; a new one now holds "
+            "this halt, and an agent recording there stops at its first step. If the agent "
+            "records elsewhere, halt it with that --db."
+        )
 
 
 @app.command()

@@ -34,7 +34,8 @@ def import_records(
             raise TraceFormatError(
                 number, f"not an oversight record: {exc.errors()[0]['msg']}"
             ) from None
-    with open_cli_store(db) as store:
+    # Spilled records belong in the store their monitor could not write, which may not exist.
+    with open_cli_store(db, create=True) as store:
         store.append(records)
         url = store.url_for_display
     console.print(f"imported {len(records)} records into {url}")

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from oversight.cli import app
 from oversight.cli.common import JsonOption, console
+from oversight.cli.group import OversightGroup
 from oversight.policy import (
     Policy,
     PolicyError,
@@ -23,12 +24,14 @@ from oversight.policy import (
 policy_app = typer.Typer(
     name="policy",
     help="Check, test and describe policy packs (see docs/policies.md).",
+    cls=OversightGroup,
     no_args_is_help=True,
 )
 app.add_typer(policy_app, name="policy")
 
 PolicyArg = Annotated[
-    str, typer.Argument(help="A policy file, or a pack name (e.g. research-default).")
+    str,
+    typer.Argument(metavar="POLICY", help="A policy file, or a pack name (e.g. research-default)."),
 ]
 
 
@@ -106,7 +109,9 @@ def schema() -> None:
 @policy_app.command()
 def test(
     policy: PolicyArg,
-    cases: Annotated[Path, typer.Argument(help="YAML list of cases (see docs/policies.md).")],
+    cases: Annotated[
+        Path, typer.Argument(metavar="CASES", help="YAML list of cases (see docs/policies.md).")
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Run a policy's unit tests; exit 1 if any case fails."""

@@ -11,14 +11,20 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from oversight.autonomy import SCENARIO_NAMES
+from oversight.autonomy import SCENARIO_NAMES, AutonomySnapshot
 from oversight.classify import Classifier, load_classifier_config
 from oversight.cli import app
 from oversight.cli.common import JsonOption, console, err_console
 from oversight.cli.report_cmd import SCENARIO_STYLE
 from oversight.cli.review_cmd import KIND_STYLE
 from oversight.policy import load_policy
-from oversight.replay import replay, replay_document
+from oversight.replay import (
+    ReplayedSession,
+    ReplayedStep,
+    outcome_text,
+    replay,
+    replay_document,
+)
 from oversight.settings import Settings
 
 DECISION_STYLE = {
@@ -40,11 +46,14 @@ def replay_command(
     policy: Annotated[
         str | None,
         typer.Option(
-            "--policy", help="Also decide each step with this pack (name or path), as if enforced."
+            "--policy",
+            help="Also decide each step with this pack (name or path): a what-if, shown next "
+            "to what the trace records; the autonomy score stays the recorded one.",
         ),
     ] = None,
 ) -> None:
-    """Replay a JSONL trace through classification (and a policy); print kinds and decisions."""
+    """Replay a JSONL trace through classification (and a policy); print kinds, what happened
+    to each step, decisions and each session's autonomy."""
     settings = Settings.from_env()
     decider = load_policy(policy) if policy else None
     config_path = str(classify_config) if classify_config else settings.classify_config
@@ -67,45 +76,89 @@ def replay_command(
             progress=lambda line: progress.update(task, completed=line),
         )
     if as_json:
-        print(json.dumps(replay_document(steps, sessions), indent=None, ensure_ascii=False))
+        document = replay_document(steps, sessions, what_if_policy=policy)
+        print(json.dumps(document, indent=None, ensure_ascii=False))
         return
-    table = Table(title=f"{len(steps)} steps in {len(sessions)} sessions", title_justify="left")
-    columns = ["#", "session", "tool", "kind", "why"] + (["decision", "rule"] if decider else [])
+    console.print(_steps_table(steps, sessions, what_if=policy))
+    stopped = [step for step in steps if not step.ran]
+    if stopped:
+        console.print(Text(f"{len(stopped)} step(s) did not run:", style="bold"))
+        for step in stopped:
+            outcome = step.trace.outcome
+            why = f" ({outcome.reason})" if outcome is not None and outcome.reason else ""
+            console.print(
+                Text(f"  #{step.index} {step.trace.tool} ({step.kind}): ")
+                + Text(outcome_text(step.trace), style="bold red")
+                + Text(why)
+            )
+    scored = [(sid, s.autonomy) for sid, s in sessions.items() if s.autonomy is not None]
+    if scored:
+        console.print(_autonomy_table(scored, sessions, what_if=policy))
+
+
+def _steps_table(
+    steps: list[ReplayedStep], sessions: dict[str, ReplayedSession], *, what_if: str | None
+) -> Table:
+    recorded = any(s.trace.outcome is not None or s.trace.approval is not None for s in steps)
+    table = Table(
+        title=f"{len(steps)} steps in {len(sessions)} sessions",
+        title_justify="left",
+        caption=(
+            f"decision, rule: what {what_if} would decide (a what-if; nothing was re-run, and "
+            "the autonomy below is from what the trace records)"
+            if what_if
+            else None
+        ),
+        caption_justify="left",
+    )
+    columns = ["#", "session", "tool", "kind", "why"]
+    columns += ["what happened"] if recorded else []
+    columns += ["decision", "rule"] if what_if else []
     for col in columns:
         table.add_column(col, overflow="fold")
     for step in steps:
+        happened = Text(outcome_text(step.trace), style="" if step.ran else "bold red")
         table.add_row(
             str(step.index),
             Text(step.trace.session),
             Text(step.trace.tool),
             Text(step.kind, style=KIND_STYLE.get(step.kind, "")),
             Text(step.reason + (f" [{', '.join(step.flags)}]" if step.flags else "")),
+            *([happened] if recorded else []),
             *(
                 [
                     Text(step.decision or "", style=DECISION_STYLE.get(step.decision or "", "")),
                     Text(step.rule or ""),
                 ]
-                if decider
+                if what_if
                 else []
             ),
         )
-    console.print(table)
-    scored = [(sid, s.autonomy) for sid, s in sessions.items() if s.autonomy is not None]
-    if scored:
-        autonomy = Table(
-            title="autonomy, from the approvals the trace records", title_justify="left"
+    return table
+
+
+def _autonomy_table(
+    scored: list[tuple[str, AutonomySnapshot]],
+    sessions: dict[str, ReplayedSession],
+    *,
+    what_if: str | None,
+) -> Table:
+    title = "autonomy, from the outcomes and approvals the trace records"
+    if what_if:
+        title += f" (not from {what_if}'s what-if decisions)"
+    autonomy = Table(title=title, title_justify="left")
+    for col in ("session", "steps", "did not run", "score", "scenario", "why"):
+        autonomy.add_column(col, overflow="fold")
+    for sid, snap in scored:
+        autonomy.add_row(
+            Text(sid),
+            str(sessions[sid].steps),
+            str(sessions[sid].not_run),
+            f"{snap.score:.2f}",
+            Text(
+                f"{snap.scenario} ({SCENARIO_NAMES[snap.scenario]})",
+                style=SCENARIO_STYLE[snap.scenario],
+            ),
+            Text("; ".join(snap.reasons)),
         )
-        for col in ("session", "steps", "score", "scenario", "why"):
-            autonomy.add_column(col, overflow="fold")
-        for sid, snap in scored:
-            autonomy.add_row(
-                Text(sid),
-                str(sessions[sid].steps),
-                f"{snap.score:.2f}",
-                Text(
-                    f"{snap.scenario} ({SCENARIO_NAMES[snap.scenario]})",
-                    style=SCENARIO_STYLE[snap.scenario],
-                ),
-                Text("; ".join(snap.reasons)),
-            )
-        console.print(autonomy)
+    return autonomy

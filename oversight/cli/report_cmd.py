@@ -22,7 +22,7 @@ from oversight.autonomy import (
 from oversight.autonomy.chart import render_chart
 from oversight.cli import app
 from oversight.cli.common import DbOption, JsonOption, console, err_console, open_cli_store
-from oversight.cli.review_cmd import KIND_STYLE
+from oversight.cli.timeline_rows import KIND_STYLE
 from oversight.errors import ConfigError
 from oversight.records import Record, SessionStarted
 
@@ -86,7 +86,8 @@ def report(
     observations = observations_from_records(records).get(session_id, [])
     series = score_series(observations)
     final = series[-1][1] if series else score_session([])
-    path = out or Path.cwd() / f"oversight-report-{safe_file_part(session_id)}.svg"
+    # Absolute, so the message below says exactly where the chart went.
+    path = (out or Path(f"oversight-report-{safe_file_part(session_id)}.svg")).absolute()
     if path.suffix.lower() != ".svg":
         raise ConfigError(f"--out must name an .svg file, got {str(path)!r}")
     try:

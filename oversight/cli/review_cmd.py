@@ -2,40 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
-from typing import Annotated
+import sys
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from oversight.cli import app
-from oversight.cli.common import DbOption, JsonOption, console, fmt_time, open_cli_store
-from oversight.errors import OversightError
-from oversight.timeline import SessionView, build_session
+from oversight.approvals.halts import lifted, resume_key
+from oversight.approvals.registry import trusted_reviewers
+from oversight.cli import app, timeline_rows
+from oversight.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    fmt_time,
+    open_cli_store,
+    root_key,
+)
+from oversight.cli.timeline_rows import STATUS_STYLE, TimelineRows
+from oversight.errors import ConfigError, OversightError
+from oversight.store import SQLStore
+from oversight.timeline import SessionPages, SessionView, StepView
 
-STATUS_STYLE = {
-    "ok": "green",
-    "completed": "green",
-    "error": "red",
-    "failed": "red",
-    "denied": "bold red",
-    "halted": "bold red",
-    "timed_out": "red",
-    "interrupted": "bold yellow",
-    "running": "cyan",
-    "cancelled": "yellow",
-    "modified": "bold magenta",
-    "deferred": "cyan",
-}
-KIND_STYLE = {
-    "train.launch": "bold magenta",
-    "deploy": "bold magenta",
-    "code.apply": "bold blue",
-    "oversight.tamper": "bold red",
-    "eval.run": "blue",
-    "experiment.run": "blue",
-}
+KIND_STYLE = timeline_rows.KIND_STYLE
+"""Also importable from here, where the other commands have always found it."""
 
 
 @app.command()
@@ -77,14 +71,7 @@ def _summary_json(r: object) -> dict[str, object]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in out.items()}
 
 
-def load_session(db: str | None, session_id: str) -> SessionView:
-    with open_cli_store(db) as store:
-        records = [stored.record for stored in store.iter_records(session_id=session_id)]
-    if not records:
-        raise OversightError(
-            f"no session {session_id!r} in the store; `oversight sessions` lists what is there"
-        )
-    return build_session(session_id, records)
+DEFAULT_LIMIT = 200
 
 
 @app.command()
@@ -93,67 +80,112 @@ def show(
     db: DbOption = None,
     as_json: JsonOption = False,
     args: Annotated[bool, typer.Option("--args", help="Show each step's arguments.")] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", metavar="N", help="Show at most N steps.")
+    ] = DEFAULT_LIMIT,
+    offset: Annotated[
+        int, typer.Option("--offset", metavar="N", help="Skip the first N steps.")
+    ] = 0,
+    every: Annotated[
+        bool, typer.Option("--all", help="Show every step (streamed; ignores --limit).")
+    ] = False,
 ) -> None:
-    """Show one session as a readable timeline."""
-    view = load_session(db, session_id)
-    if as_json:
-        print(json.dumps(_view_json(view), indent=2))
-        return
-    render_timeline(view, show_args=args)
+    """Show one session as a readable timeline, a page of steps at a time.
+
+    Long sessions show their first 200 steps and say how many more there are; --offset and
+    --limit page through them, --all streams every step.
+    """
+    if limit < 1:
+        raise ConfigError(f"--limit must be at least 1, got {limit}")
+    if offset < 0:
+        raise ConfigError(f"--offset must not be negative, got {offset}")
+    with open_cli_store(db) as store:
+        pages = SessionPages.open(store, session_id)
+        if pages is None:
+            raise OversightError(
+                f"no session {session_id!r} in the store; `oversight sessions` lists what is there"
+            )
+        halt = halt_in_force(store, session_id)
+        chunks = pages.steps(offset=offset, limit=None if every else limit)
+        if as_json:
+            _print_json(pages, chunks, halt, offset, None if every else limit)
+            return
+        print_header(pages.view, halt)
+        table = TimelineRows(console, number_width=len(str(pages.total_steps)), show_args=args)
+        counts: dict[str, int] = {}
+        shown = 0
+        for chunk in chunks:
+            table.print(chunk)
+            shown += len(chunk)
+            for step in chunk:
+                counts[step.status] = counts.get(step.status, 0) + 1
+    if shown or not pages.total_steps:
+        print_footer(pages.view, counts)
+    _print_paging(pages.total_steps, offset, shown)
+
+
+def halt_in_force(store: SQLStore, session_id: str) -> dict[str, Any] | None:
+    """The halt stopping this session (its own or one of every session), unless an admin's
+    signed resume lifted it; the same check a monitor makes."""
+    rows = store.halts()
+    resumed = [row for row in rows if row.get("resumed_at") is not None]
+    verified: set[tuple[Any, ...]] = set()
+    if resumed:
+        trusted, _ = trusted_reviewers(store.reviewers(), root_key=root_key())
+        verified = {resume_key(row) for row in resumed if lifted(row, trusted)}
+    for row in rows:
+        if row["scope"] in (session_id, "*") and resume_key(row) not in verified:
+            return row
+    return None
 
 
 def render_timeline(view: SessionView, *, show_args: bool = False) -> None:
-    head = Text.assemble(
-        ("Session ", "bold"),
-        (view.session_id, "bold cyan"),
-        f"  agent={view.agent or '-'}  started={fmt_time(view.started_at)}  ",
-        ("status=", ""),
-        (view.status, STATUS_STYLE.get(view.status, "yellow")),
-    )
-    console.print(head)
-    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold dim")
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("time", style="dim")
-    table.add_column("kind")
-    table.add_column("step")
-    table.add_column("decision")
-    table.add_column("status")
-    table.add_column("ms", justify="right", style="dim")
-    table.add_column("why / outcome", overflow="fold", max_width=70)
-    for step in view.steps:
-        p = step.proposed
-        detail = p.reason
-        if p.flags:
-            detail += f"  [{', '.join(p.flags)}]"
-        if step.finished is not None and step.finished.approved_by:
-            detail += f"\n✓ approved by {', '.join(step.finished.approved_by)}"
-        elif step.finished is not None and (step.finished.approval_id or "").startswith("grant:"):
-            detail += f"\n✓ covered by {step.finished.approval_id}"
-        if step.finished is not None and step.finished.error:
-            detail += f"\n→ {step.finished.error}"
-        elif step.finished is not None and step.finished.result_summary:
-            first_line = step.finished.result_summary.strip().splitlines()[:1] or [""]
-            detail += f"\n→ {first_line[0][:100]}"
-        if show_args:
-            detail += "\n" + json.dumps(p.args, ensure_ascii=False)[:400]
-        table.add_row(
-            str(p.seq),
-            p.ts.astimezone().strftime("%H:%M:%S.%f")[:-3],
-            Text(p.kind, style=KIND_STYLE.get(p.kind, "")),
-            Text("  " * step.depth + p.name),
-            Text(p.decision, style="green" if p.decision == "allow" else "bold red"),
-            Text(step.status, style=STATUS_STYLE.get(step.status, "")),
-            f"{step.duration_ms:.1f}" if step.duration_ms is not None else "-",
-            Text(detail),  # agent-supplied text: never interpreted as rich markup
+    """A whole, already loaded session (the demo's): header, every step, footer."""
+    print_header(view, None)
+    seqs = [step.proposed.seq for step in view.steps]
+    rows = TimelineRows(console, number_width=len(str(max(seqs, default=0))), show_args=show_args)
+    rows.print(view.steps)
+    print_footer(view, view.counts())
+
+
+def print_header(view: SessionView, halt: dict[str, Any] | None) -> None:
+    console.print(
+        Text.assemble(
+            ("Session ", "bold"),
+            (view.session_id, "bold cyan"),
+            f"  agent={view.agent or '-'}  started={fmt_time(view.started_at)}  ",
+            ("status=", ""),
+            (view.status, STATUS_STYLE.get(view.status, "yellow")),
         )
-    console.print(table)
+    )
+    if view.ended is not None and view.ended.error:
+        console.print(Text(f"  {view.ended.status}: {view.ended.error}", style="bold red"))
+    if halt is not None:
+        scope = "every session" if halt["scope"] == "*" else "this session"
+        console.print(
+            Text(
+                f"  halt in force on {scope} since {_when(halt['created_at'])} "
+                f"(by {halt['requested_by']}): {halt['reason']}",
+                style="bold red",
+            )
+        )
+
+
+def _when(stored: object) -> str:
+    """A stored UTC timestamp in local time, as the rest of the timeline shows times."""
+    try:
+        return fmt_time(_dt.datetime.fromisoformat(str(stored)))
+    except ValueError:
+        return str(stored)
+
+
+def print_footer(view: SessionView, counts: dict[str, int]) -> None:
     for alert in view.alerts:
         console.print(
             Text(
                 f"ALERT {alert.ts:%H:%M:%S} step {alert.step_id}: {alert.reason}", style="bold red"
             )
         )
-    counts = view.counts()
     console.print(
         "steps: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         if counts
@@ -161,20 +193,60 @@ def render_timeline(view: SessionView, *, show_args: bool = False) -> None:
     )
 
 
-def _view_json(view: SessionView) -> dict[str, object]:
-    return {
+def _print_paging(total: int, offset: int, shown: int) -> None:
+    """Say which steps were shown and how to see the rest, when that is not all of them."""
+    if shown == total:
+        return
+    if shown == 0:
+        console.print(Text(f"no steps after the first {offset}: the session has {total}"))
+        return
+    hints = []
+    if offset + shown < total:
+        hints.append(f"next: --offset {offset + shown}")
+        if total - shown > offset + shown:
+            hints.append(f"last: --offset {total - shown}")
+    if offset > 0:
+        hints.append(f"previous: --offset {max(offset - shown, 0)}")
+    hints.append("every step: --all")
+    note = f"showing steps {offset + 1}-{offset + shown} of {total}; " + ", ".join(hints)
+    console.print(Text(note, style="bold yellow"))
+
+
+def _print_json(
+    pages: SessionPages,
+    chunks: Iterator[list[StepView]],
+    halt: dict[str, Any] | None,
+    offset: int,
+    limit: int | None,
+) -> None:
+    """The session document, its steps streamed one per line (a page, or every step)."""
+    view = pages.view
+    head = {
         "session": view.session_id,
         "agent": view.agent,
         "status": view.status,
         "started": view.started.model_dump(mode="json") if view.started else None,
         "ended": view.ended.model_dump(mode="json") if view.ended else None,
-        "steps": [
-            {
-                "status": s.status,
-                "depth": s.depth,
-                "proposed": s.proposed.model_dump(mode="json"),
-                "finished": s.finished.model_dump(mode="json") if s.finished else None,
-            }
-            for s in view.steps
-        ],
+        "halt": halt,
+        "alerts": [a.model_dump(mode="json") for a in view.alerts],
+        "total_steps": pages.total_steps,
+        "offset": offset,
+        "limit": limit,
+    }
+    out = sys.stdout
+    out.write(json.dumps(head, default=str)[:-1] + ', "steps": [')
+    first = True
+    for chunk in chunks:
+        for step in chunk:
+            out.write(("\n" if first else ",\n") + json.dumps(_step_json(step)))
+            first = False
+    out.write("\n]}\n")
+
+
+def _step_json(step: StepView) -> dict[str, object]:
+    return {
+        "status": step.status,
+        "depth": step.depth,
+        "proposed": step.proposed.model_dump(mode="json"),
+        "finished": step.finished.model_dump(mode="json") if step.finished else None,
     }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import queue
+import shlex
 import shutil
 import subprocess
 import sys
@@ -10,12 +13,18 @@ import threading
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
+from oversight.approvals.broker import ApprovalRequest
+from oversight.autonomy.metric import FAST_APPROVAL_S
+from oversight.canonical import new_id
 from oversight.demo.agent import ResearchAgent
+from oversight.demo.commands import oversight_command
+from oversight.demo.explain import checkpoint_lines, print_autonomy
+from oversight.demo.keys import DEMO_DB, REVIEWER, demo_reviewer_key, reset_demo_store
 from oversight.demo.workspace import create_workspace
 from oversight.monitor import Monitor
-from oversight.records import Record, StepFinished
 from oversight.settings import Settings
 from oversight.timeline import SessionView
 
@@ -44,85 +53,66 @@ def _summarise(console: Console, view: SessionView, url: str, db: str | None) ->
     console.print(f"hash chain over {report.checked} records in {url}: {state}")
 
 
-DEMO_DB = Path(".oversight") / "demo.db"
-REVIEWER = "demo-reviewer"
+READ_S = FAST_APPROVAL_S + 0.5
+"""How long the scripted reviewer reads a call before answering. The autonomy metric counts an
+approval given faster than FAST_APPROVAL_S as a rubber stamp, not a review (docs/autonomy.md);
+a stand-in that answered instantly would make every demo look like an autonomous loop."""
+PERSON_TIMEOUT_S = 60.0
+SCRIPTED_TIMEOUT_S = 5.0
+_PROMPT = escape("Approve this training launch? [y/n/s] ")
+_ANSWERS = {"y": "approve", "n": "deny", "s": "skip"}
 
 
-def _demo_reviewers(db_path: Path) -> Path:
-    """Register a root admin and the demo's reviewer (once per demo store); return the
-    reviewer's key file. Keys sit next to the demo store: this is a demo, not a deployment."""
-    from oversight.approvals.registry import trusted_reviewers
-    from oversight.approvals.signing import (
-        endorsement_payload,
-        load_private_key,
-        new_private_key,
-        public_hex,
-        sign,
-        write_private_key,
-    )
-    from oversight.errors import ConfigError
-    from oversight.store import open_store
-
-    keys = db_path.parent / f"{db_path.stem}-keys"
-    reviewer_key = keys / f"{REVIEWER}.pem"
-    with open_store(f"sqlite:///{db_path}") as store:
-        trusted, _ = trusted_reviewers(store.reviewers())
-        if trusted:
-            entry = trusted.get(REVIEWER)
-            if (
-                entry is None
-                or not reviewer_key.is_file()
-                or public_hex(load_private_key(reviewer_key)) != entry.public_key
-            ):
-                raise ConfigError(
-                    f"the demo store {db_path} has reviewers but not the demo's own key in "
-                    f"{keys}; give the demo another --db"
-                )
-            return reviewer_key
-        root = new_private_key()
-        reviewer = new_private_key()
-        for name, role, key, endorser in (
-            ("demo-admin", "admin", root, root),
-            (REVIEWER, "approver", reviewer, root),
-        ):
-            public = public_hex(key)
-            store.add_reviewer(
-                {
-                    "name": name,
-                    "role": role,
-                    "public_key": public,
-                    "endorsed_by": "demo-admin",
-                    "endorsement": sign(endorser, endorsement_payload(name, role, public)),
-                }
-            )
-        write_private_key(root, keys / "demo-admin.pem")
-        write_private_key(reviewer, reviewer_key)
-    return reviewer_key
-
-
-def _ask_person(console: Console, db_path: Path, key_file: Path, stop: threading.Event) -> None:
-    """In a terminal, the person at the keyboard answers the training launch."""
+def _ask_person(
+    console: Console,
+    requests: queue.Queue[ApprovalRequest],
+    db_path: Path,
+    key_file: Path,
+    stop: threading.Event,
+) -> None:
+    """In a terminal, the person at the keyboard answers this run's training launch (only
+    this run's: requests come from this monitor, never from an earlier run's leftovers)."""
     from oversight.approvals.signing import load_private_key
-    from oversight.approvals.votes import cast_vote
+    from oversight.approvals.votes import ApprovalClosed, cast_vote
     from oversight.store import open_store
 
     key = load_private_key(key_file)
-    answered: set[str] = set()
-    with open_store(f"sqlite:///{db_path}") as store:
-        while not stop.is_set():
-            for approval in store.approvals(status="pending"):
-                if approval["kind"] != "train.launch" or approval["id"] in answered:
-                    continue
-                answered.add(str(approval["id"]))
-                console.print(
-                    f"\n[bold yellow]Checkpoint:[/] the agent wants to run "
-                    f"{approval['name']} {approval['args']}"
-                )
-                answer = console.input("[bold]Approve this training launch? [y/N][/] ").strip()
-                decision = "approve" if answer.lower().startswith("y") else "deny"
-                reason = "" if decision == "approve" else "declined at the keyboard"
-                cast_vote(store, approval, REVIEWER, key, decision, reason)
-            stop.wait(0.1)
+    while not stop.is_set():
+        try:
+            request = requests.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        if request.kind != "train.launch":
+            continue
+        console.print(
+            Text.assemble(
+                ("\nCheckpoint: ", "bold yellow"),
+                f"the agent wants to run {request.name} {json.dumps(request.args)} "
+                f"(it waits up to {PERSON_TIMEOUT_S:.0f} s)",
+            )
+        )
+        answer = _read_answer(console)
+        if answer == "skip":
+            console.print("  skipped: nobody decides, so its deadline will deny it")
+            continue
+        reason = "" if answer == "approve" else "declined at the keyboard"
+        with open_store(f"sqlite:///{db_path}") as store:
+            row = store.approval(request.approval_id)
+            try:
+                if row is None:
+                    raise ApprovalClosed(f"approval {request.approval_id} is gone")
+                cast_vote(store, row, REVIEWER, key, answer, reason)
+            except ApprovalClosed as exc:
+                console.print(Text(f"  not recorded: {exc}"))
+
+
+def _read_answer(console: Console) -> str:
+    """approve, deny or skip; Enter (or anything else) asks again, never decides."""
+    while True:
+        typed = console.input(f"[bold]{_PROMPT}[/]").strip().lower()[:1]
+        if typed in _ANSWERS:
+            return _ANSWERS[typed]
+        console.print("  type y to approve, n to deny, or s to skip (its deadline will deny it)")
 
 
 def run_demo(
@@ -131,8 +121,10 @@ def run_demo(
     console: Console | None = None,
     pace_s: float | None = None,
     keep_workspace: bool = False,
+    reset: bool = False,
 ) -> str:
-    """Run the demo agent in a fresh workspace; return the session id."""
+    """Run the demo agent in a fresh workspace; return the session id. `reset` first deletes
+    the demo store and its keys (only a store the demo created)."""
     from oversight.cli.review_cmd import render_timeline
     from oversight.timeline import build_session
 
@@ -140,10 +132,23 @@ def run_demo(
     interactive = console.is_terminal
     pace = pace_s if pace_s is not None else (0.4 if interactive else 0.0)
     db_path = Path(db) if db else DEMO_DB
+    if reset:
+        removed = reset_demo_store(db_path)
+        console.print(
+            Text(
+                f"reset: removed {', '.join(map(str, removed))}"
+                if removed
+                else "reset: nothing to remove"
+            )
+        )
+    command, hint = oversight_command()
+    db_flag = f" --db {shlex.quote(str(db_path))}" if db else ""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    key_file = demo_reviewer_key(db_path, reset_command=f"{command} demo --reset{db_flag}")
     settings = Settings.from_env(db=str(db_path)).model_copy(
         update={
             "policy": "research-default",
-            "approval_timeout": 60.0 if interactive else 4.0,
+            "approval_timeout": PERSON_TIMEOUT_S if interactive else SCRIPTED_TIMEOUT_S,
         }
     )
     url = settings.store_url()
@@ -155,44 +160,52 @@ def run_demo(
         "evaluation, edits its config and its metric, pushes to main and proposes a 64-GPU\n"
         "training run. Every step goes through the monitor before it runs, under the\n"
         "research-default policy: applying code, editing evaluation code and launching training\n"
-        "wait for a reviewer. "
+        "wait for a reviewer.\n"
         + (
-            "You answer the training launch; a scripted reviewer (a separate process with its "
-            "own key) answers the rest.\n"
+            "You answer the training launch; a scripted reviewer (a separate process with its\n"
+            "own key) answers the rest."
             if interactive
             else "A scripted reviewer (a separate process with its own key) approves the push,\n"
-            "denies the metric edit and lets the training launch time out.\n"
+            "denies the metric edit and lets the training launch time out."
         )
+        + f"\nThe scripted reviewer takes {READ_S:g} s over each answer: the autonomy score "
+        f"counts approvals\ngiven in under {FAST_APPROVAL_S:g} s as rubber stamps, not reviews.\n"
     )
     try:
         repo = create_workspace(root)
         console.print(
             f"workspace: {repo}\nstore:     {url}\nevents:    {events} (structlog JSON)\n"
         )
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        key_file = _demo_reviewers(db_path)
+        session_id = f"session-{new_id()}"
         reviewer = subprocess.Popen(
-            [sys.executable, "-m", "oversight.demo.reviewer", str(db_path), str(key_file), REVIEWER]
+            [sys.executable, "-m", "oversight.demo.reviewer", str(db_path), str(key_file),
+             REVIEWER, "--session", session_id, "--read-s", str(READ_S)]
             + (["--leave-training"] if interactive else []),
-        )
+        )  # fmt: skip
         stop = threading.Event()
+        requests: queue.Queue[ApprovalRequest] = queue.Queue()
         person = (
             threading.Thread(
-                target=_ask_person, args=(console, db_path, key_file, stop), daemon=True
+                target=_ask_person, args=(console, requests, db_path, key_file, stop), daemon=True
             )
             if interactive
             else None
         )
         if person is not None:
             person.start()
-        monitor = Monitor(settings=settings.model_copy(update={"log": str(events)}))
+        monitor = Monitor(
+            # In a terminal the demo asks the person itself: no "how to answer" notice then.
+            settings=settings.model_copy(
+                update={"log": str(events), "notice": "none" if interactive else "stderr"}
+            ),
+            on_approval_request=requests.put if interactive else None,
+        )
         try:
             agent = ResearchAgent(monitor, repo, sys.executable, pace_s=pace, narrate=console.print)
             with monitor.session(
-                agent="research-bot", metadata={"demo": True, "repo": str(repo)}
-            ) as session:
+                session_id, agent="research-bot", metadata={"demo": True, "repo": str(repo)}
+            ):
                 agent.run()
-            session_id = session.id
             monitor.flush()
             records = [s.record for s in monitor.store.iter_records(session_id=session_id)]
         finally:
@@ -206,56 +219,24 @@ def run_demo(
         console.print()
         _summarise(console, view, url, str(db_path))
         console.print("[bold]What the agent experienced at its checkpoints:[/]")
-        for step in view.steps:
-            finished = step.finished
-            if step.proposed.decision != "require_approval" or finished is None:
-                continue
-            if finished.status == "ok":
-                said = f"approved by {', '.join(finished.approved_by)}, then it ran"
-            elif finished.status == "timed_out":
-                said = f"timed out, so it did not run ({finished.error})"
-            else:
-                said = f"{finished.status}: {finished.error}"
-            console.print(Text(f"  {step.proposed.name} ({step.proposed.kind}): {said}"))
+        for line in checkpoint_lines(view):
+            console.print(Text(f"  {line}"))
         console.print()
-        _autonomy(console, session_id, records)
+        print_autonomy(console, session_id, records)
         console.print()
         console.print("[bold]Inspect it yourself:[/]")
-        db_flag = f" --db {db_path}"
+        if hint is not None:
+            console.print(Text(f"  ({hint})"))
+        db_flag = f" --db {shlex.quote(str(db_path))}"  # always: the default is not the demo's
         for cmd in (
-            f"oversight sessions{db_flag}",
-            f"oversight show {session_id}{db_flag}",
-            f"oversight verify{db_flag}",
-            f"oversight export {session_id}{db_flag}",
-            f"oversight report {session_id}{db_flag}   # autonomy chart (SVG) and evidence",
+            f"{command} sessions{db_flag}",
+            f"{command} show {session_id}{db_flag}",
+            f"{command} verify{db_flag}",
+            f"{command} export {session_id}{db_flag}",
+            f"{command} report {session_id}{db_flag}   # autonomy chart (SVG) and evidence",
         ):
-            console.print(f"  {cmd}")
+            console.print(Text(f"  {cmd}"))
         return session_id
     finally:
         if not keep_workspace:
             shutil.rmtree(root, ignore_errors=True)
-
-
-def _autonomy(console: Console, session_id: str, records: list[Record]) -> None:
-    """How much of the loop ran without people: the score the monitor stored, and why."""
-    from oversight.autonomy import SCENARIO_NAMES, score_records
-
-    snap = score_records(records).get(session_id)
-    if snap is None:
-        return
-    stamped = [
-        r.autonomy_scenario
-        for r in records
-        if isinstance(r, StepFinished) and r.autonomy_scenario is not None
-    ]
-    console.print(
-        Text.assemble(
-            ("Autonomy: ", "bold"),
-            f"score {snap.score:.2f}, scenario {snap.scenario} ({SCENARIO_NAMES[snap.scenario]})",
-            f"; as stored live with the steps: scenario {stamped[-1]}" if stamped else "",
-        )
-    )
-    for reason in snap.reasons:
-        console.print(Text(f"  why: {reason}"))
-    for item in snap.evidence[:5]:
-        console.print(Text(f"  #{item.seq} {item.name} ({item.kind}): {item.text}"))

@@ -6,8 +6,8 @@ walked back to the node that holds the bad value and reported as `file:line`.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,28 +16,49 @@ import yaml  # type: ignore[import-untyped,unused-ignore]
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-import oversight
 from oversight.policy.engine import Loc, Policy, semantic_problems
 from oversight.policy.errors import PolicyError, Problem
 from oversight.policy.model import PolicyFile
 
 POLICY_PATH_ENV = "OVERSIGHT_POLICY_PATH"
+PACKS_PACKAGE = "oversight.packs"
+"""The shipped packs: the repository's top-level `policies/`, installed as this package."""
 SUFFIXES = (".yaml", ".yml")
+TESTS_SUFFIXES = (".tests.yaml", ".tests.yml")
+
+
+def shipped_packs_dir() -> Path | None:
+    """Where the shipped packs are, found the way Python finds the package itself (so a wheel,
+    an editable install and `pip install --user` all work); None if this install lacks them."""
+    try:
+        root = importlib.resources.files(PACKS_PACKAGE)
+    except ModuleNotFoundError:
+        return None
+    # Installers unpack packages into folders; a zipped one (a Traversable, not a Path) is not
+    # supported, and is reported as having no packs.
+    return root if isinstance(root, Path) and root.is_dir() else None
 
 
 def packs_dir() -> Path:
-    """The repository's top-level `policies/` directory, next to the package."""
-    return Path(oversight.__file__).resolve().parents[1] / "policies"
+    """The shipped packs' folder, or a PolicyError saying this install has none."""
+    found = shipped_packs_dir()
+    if found is None:
+        raise PolicyError([Problem(None, None, "", _missing_packs())])
+    return found
 
 
-def installed_packs_dir() -> Path:
-    """Where a wheel install puts the packs (pyproject's data-files)."""
-    return Path(sys.prefix) / "share" / "agent-oversight" / "policies"
+def _missing_packs() -> str:
+    return (
+        f"this install lacks the shipped packs (the package {PACKS_PACKAGE} is missing): "
+        "reinstall agent-oversight, or in a checkout run `make install`"
+    )
 
 
 def search_dirs() -> list[Path]:
+    """$OVERSIGHT_POLICY_PATH's folders in order, then the shipped packs."""
     extra = os.environ.get(POLICY_PATH_ENV, "")
-    return [*(Path(p) for p in extra.split(os.pathsep) if p), packs_dir(), installed_packs_dir()]
+    shipped = shipped_packs_dir()
+    return [*(Path(p) for p in extra.split(os.pathsep) if p), *([shipped] if shipped else [])]
 
 
 def available_packs() -> list[str]:
@@ -45,16 +66,14 @@ def available_packs() -> list[str]:
     for directory in search_dirs():
         if directory.is_dir():
             for path in directory.iterdir():
-                if path.suffix in SUFFIXES and not path.name.endswith(
-                    (".tests.yaml", ".tests.yml")
-                ):
+                if path.suffix in SUFFIXES and not path.name.endswith(TESTS_SUFFIXES):
                     names.add(path.stem)
     return sorted(names)
 
 
 def resolve(name_or_path: str | Path) -> Path:
     """A path (an existing file, or anything ending .yaml/.yml) is itself; a bare name is looked
-    up in $OVERSIGHT_POLICY_PATH, then in `policies/`."""
+    up in $OVERSIGHT_POLICY_PATH, then among the shipped packs."""
     path = Path(name_or_path)
     if isinstance(name_or_path, Path) or path.is_file() or path.suffix in SUFFIXES:
         return path
@@ -64,18 +83,19 @@ def resolve(name_or_path: str | Path) -> Path:
             candidate = directory / f"{name}{suffix}"
             if candidate.is_file():
                 return candidate
-    dirs = ", ".join(str(d) for d in search_dirs())
-    raise PolicyError(
-        [
-            Problem(
-                None,
-                None,
-                "",
-                f"unknown policy {name!r} (searched {dirs})",
-                "one of: " + ", ".join(available_packs()) + ", or a path to a .yaml file",
-            )
-        ]
-    )
+    raise PolicyError([_unknown_pack(name)])
+
+
+def _unknown_pack(name: str) -> Problem:
+    """The error for a name no folder holds; it lists real packs, never an empty set."""
+    dirs = search_dirs()
+    searched = f"searched {', '.join(str(d) for d in dirs)}" if dirs else "no folder to search"
+    packs = available_packs()
+    if packs:
+        accepted = "one of: " + ", ".join(packs) + ", or a path to a .yaml file"
+        return Problem(None, None, "", f"unknown policy {name!r} ({searched})", accepted)
+    why = _missing_packs() if shipped_packs_dir() is None else f"no packs found; {searched}"
+    return Problem(None, None, "", f"unknown policy {name!r}: {why}", "a path to a .yaml file")
 
 
 def load_policy(name_or_path: str | Path) -> Policy:

@@ -14,6 +14,7 @@ import importlib
 import os
 import sqlite3
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +29,7 @@ from oversight.errors import (
     MissingExtraError,
     StoreCorruptError,
     StoreError,
+    StoreNotFoundError,
     StoreUnavailableError,
 )
 
@@ -61,8 +63,14 @@ def display_url(url: str | URL) -> str:
 
 
 def create_store_engine(
-    url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_s: float = 30.0
+    url: str,
+    *,
+    sqlite_synchronous: str = "FULL",
+    busy_timeout_s: float = 30.0,
+    create: bool = True,
 ) -> StoreEngine:
+    """An engine for the store at `url`. `create=False` is for reading an existing store: a
+    SQLite file that is not there is a StoreNotFoundError, and nothing is created on disk."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -72,7 +80,7 @@ def create_store_engine(
         ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(parsed, sqlite_synchronous, busy_timeout_s)
+        return _sqlite_engine(parsed, sqlite_synchronous, busy_timeout_s, create)
     if backend == "postgresql":
         return _postgresql_engine(parsed)
     raise ConfigError(
@@ -81,7 +89,7 @@ def create_store_engine(
     )
 
 
-def _sqlite_engine(url: URL, synchronous: str, busy_timeout_s: float) -> StoreEngine:
+def _sqlite_engine(url: URL, synchronous: str, busy_timeout_s: float, create: bool) -> StoreEngine:
     mode = synchronous.upper()
     if mode not in SYNCHRONOUS_MODES:
         raise ConfigError(
@@ -109,8 +117,12 @@ def _sqlite_engine(url: URL, synchronous: str, busy_timeout_s: float) -> StoreEn
         path = Path(database).expanduser().absolute()
         where = str(path)
         shown = f"sqlite:///{path}"
-        _prepare_sqlite_path(path)
         url = url.set(database=str(path))
+        if create:
+            _prepare_sqlite_path(path)
+        else:
+            _require_sqlite_file(path)
+            kwargs["creator"] = _existing_file_connector(path, busy_timeout_s)
     engine = create_engine(url, **kwargs)
     busy_ms = max(1, int(busy_timeout_s * 1000))
 
@@ -120,7 +132,10 @@ def _sqlite_engine(url: URL, synchronous: str, busy_timeout_s: float) -> StoreEn
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
-            _enable_wal(cursor, busy_timeout_s)
+            # A store is switched to WAL when it is created, and the mode persists; a reader
+            # must not convert a file that may not be an oversight store at all.
+            if create:
+                _enable_wal(cursor, busy_timeout_s)
             cursor.execute(f"PRAGMA synchronous = {mode}")
             record.info["oversight_synchronous"] = mode
             cursor.execute("PRAGMA foreign_keys = ON")
@@ -198,6 +213,26 @@ def _prepare_sqlite_path(path: Path) -> None:
         raise StoreUnavailableError(
             f"cannot write the oversight store {path}: the file is not readable and writable"
         )
+
+
+def _require_sqlite_file(path: Path) -> None:
+    if path.is_dir():
+        raise StoreUnavailableError(f"cannot use {path} as the oversight store: it is a folder")
+    if not path.exists():
+        raise StoreNotFoundError(f"no oversight store at {path}: the file does not exist")
+    if not os.access(path, os.R_OK):
+        raise StoreUnavailableError(f"cannot read the oversight store {path}: permission denied")
+
+
+def _existing_file_connector(path: Path, busy_timeout_s: float) -> Any:
+    """Connections that SQLite itself refuses to open if the file has gone (`mode=rw`), so a
+    reader never creates an empty store in its place."""
+    uri = f"file:{urllib.parse.quote(str(path))}?mode=rw"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=busy_timeout_s)
+
+    return connect
 
 
 def _postgresql_engine(url: URL) -> StoreEngine:

@@ -20,7 +20,12 @@ from typing import Any, Self, cast
 from pydantic import ValidationError
 from sqlalchemy import Connection, func, select
 
-from oversight.errors import StoreCorruptError, StoreError, StoreUnavailableError
+from oversight.errors import (
+    StoreCorruptError,
+    StoreError,
+    StoreNotFoundError,
+    StoreUnavailableError,
+)
 from oversight.records import Record, parse_record
 from oversight.store.base import SessionSummary, StoredRecord, VerifyProblem, VerifyReport
 from oversight.store.chain import GENESIS_HASH, record_hash
@@ -39,7 +44,7 @@ from oversight.store.engine import (
     store_failure,
 )
 from oversight.store.forked import ForkedTaskError, parallel_workers, run_forked
-from oversight.store.migrations import migrate
+from oversight.store.migrations import current_version, migrate
 from oversight.store.schema import (
     RECORD_COLUMNS,
     approvals,
@@ -229,34 +234,39 @@ class SQLStore:
             raise StoreCorruptError(self._no_head_message())
         return head
 
-    def count(self) -> int:
+    def count(self, session_id: str | None = None, *, types: Collection[str] | None = None) -> int:
+        """How many records (of a session, of these types) are stored, from index columns."""
+        conditions = self._filters(session_id, types, None)
+        if conditions is None:
+            return 0
+        query = select(func.count()).select_from(records).where(*conditions)
         with self._reading("read") as conn:
-            return int(conn.execute(select(func.count()).select_from(records)).scalar_one())
+            return int(conn.execute(query).scalar_one())
 
     def iter_records(
         self,
         session_id: str | None = None,
         *,
         types: Collection[str] | None = None,
+        step_ids: Collection[str] | None = None,
         after_seq: int = 0,
+        skip: int = 0,
         batch: int = 1000,
     ) -> Iterator[StoredRecord]:
         """Records in seq order, fetched `batch` at a time, each batch in its own transaction.
 
         No transaction or lock is held between batches, so a slow consumer never blocks
-        writers; records appended while iterating are included.
+        writers; records appended while iterating are included. `skip` leaves out the first
+        matching records in the database (for paging), without reading their bodies.
         """
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
+        if skip < 0:
+            raise ValueError(f"skip must not be negative, got {skip}")
+        conditions = self._filters(session_id, types, step_ids)
+        if conditions is None:
+            return
         t = records.c
-        conditions = []
-        if session_id is not None:
-            conditions.append(t.session_id == session_id)
-        if types is not None:
-            wanted = sorted(set(types))
-            if not wanted:
-                return
-            conditions.append(t.type.in_(wanted))
         last = after_seq
         while True:
             stmt = (
@@ -265,6 +275,8 @@ class SQLStore:
                 .order_by(t.seq)
                 .limit(batch)
             )
+            if skip:
+                stmt, skip = stmt.offset(skip), 0
             with self._reading("read") as conn:
                 rows = conn.execute(stmt).all()
             for seq, hash_, prev_hash, body in rows:
@@ -272,6 +284,22 @@ class SQLStore:
             if len(rows) < batch:
                 return
             last = rows[-1][0]
+
+    @staticmethod
+    def _filters(
+        session_id: str | None, types: Collection[str] | None, step_ids: Collection[str] | None
+    ) -> list[Any] | None:
+        """WHERE conditions on index columns; None when an empty filter can match nothing."""
+        t = records.c
+        conditions: list[Any] = []
+        if session_id is not None:
+            conditions.append(t.session_id == session_id)
+        for column, wanted in ((t.type, types), (t.step_id, step_ids)):
+            if wanted is not None:
+                if not wanted:
+                    return None
+                conditions.append(column.in_(sorted(set(wanted))))
+        return conditions
 
     def records_for_session(self, session_id: str) -> list[StoredRecord]:
         return list(self.iter_records(session_id))
@@ -402,9 +430,14 @@ class SQLStore:
         )
 
     def approvals(self, *, status: str | None = None) -> list[dict[str, Any]]:
+        """Approval rows as stored, oldest first. `status="pending"` means still open: a row
+        whose deadline has passed is left out even when no monitor was left to close it (its
+        agent crashed or was killed), so nobody is asked to decide what can no longer run."""
         query = select(approvals).order_by(approvals.c.created_at)
         if status is not None:
             query = query.where(approvals.c.status == status)
+        if status == "pending":
+            query = query.where(approvals.c.deadline > deadline_text(time.time()))
         with self._reading("read approvals from") as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
@@ -786,6 +819,27 @@ def _verify_rows(
     return checked, None
 
 
+DEADLINE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+"""How approval deadlines are stored: whole UTC seconds, so text order is time order on SQLite
+and PostgreSQL alike."""
+
+
+def deadline_text(unix_s: float) -> str:
+    """The stored form of a deadline at `unix_s` (truncated to the second: never later)."""
+    return time.strftime(DEADLINE_FORMAT, time.gmtime(unix_s))
+
+
+def _require_oversight_schema(store: StoreEngine) -> None:
+    with store.engine.execution_options(**READ_ONLY).connect() as conn:
+        version = current_version(conn, store.where)
+        conn.rollback()
+    if version is None:
+        kind = "database" if store.dialect == "postgresql" else "file"
+        raise StoreNotFoundError(
+            f"no oversight store at {store.where}: the {kind} has no oversight tables"
+        )
+
+
 def _now_text() -> str:
     return ts_text(_dt.datetime.now(_dt.UTC))
 
@@ -796,7 +850,11 @@ def _chunks(items: list[Any]) -> Iterator[list[Any]]:
 
 
 def open_store(
-    url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_s: float = 30.0
+    url: str,
+    *,
+    sqlite_synchronous: str = "FULL",
+    busy_timeout_s: float = 30.0,
+    create: bool = True,
 ) -> SQLStore:
     """Open (creating and migrating if needed) the store at `url`.
 
@@ -805,11 +863,18 @@ def open_store(
     `StoreUnavailableError` when the store cannot be reached or written, `StoreCorruptError`
     when the location holds something that is not an oversight store, `SchemaVersionError` when
     a newer agent-oversight wrote it, and `MissingExtraError` without the PostgreSQL extra.
+
+    `create=False` opens only a store that exists (for reading what was recorded): a missing
+    SQLite file, or a database or file without oversight tables, is a `StoreNotFoundError`,
+    and no file, folder or table is created. An existing store of an older schema is still
+    brought up to date.
     """
     store = create_store_engine(
-        url, sqlite_synchronous=sqlite_synchronous, busy_timeout_s=busy_timeout_s
+        url, sqlite_synchronous=sqlite_synchronous, busy_timeout_s=busy_timeout_s, create=create
     )
     try:
+        if not create:
+            _require_oversight_schema(store)
         migrate(store.engine, store.where)
     except StoreError:
         store.engine.dispose()

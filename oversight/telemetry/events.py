@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import structlog
 from pydantic_core import to_json
@@ -23,16 +23,24 @@ FORMATS: tuple[str, ...] = ("json", "console")
 LOGGER_NAME = "oversight"
 
 
+class Sink(Protocol):
+    """Where rendered lines go: an open text file or stream, or a file opened on first write."""
+
+    def write(self, text: str, /) -> int: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+
+
 class EventLog:
     """Writes each record as one event to a configured sink."""
 
     def __init__(
         self,
         logger: Any,
-        file: TextIO | None = None,
+        file: Sink | None = None,
         *,
         splice_json: bool = False,
-        stream: TextIO | None = None,
+        stream: Sink | None = None,
     ) -> None:
         self._logger = logger
         self._file = file  # only a file we opened ourselves; closed by close()
@@ -60,10 +68,13 @@ class EventLog:
             file.close()
 
 
-def open_event_log(log: str, log_format: str) -> EventLog | None:
+def open_event_log(log: str, log_format: str, *, lazy: bool = False) -> EventLog | None:
     """The event log for a `log` sink and format, or None when events are disabled.
 
-    Raises ConfigError naming the bad value when the sink or format cannot be used.
+    Raises ConfigError naming the bad value when the sink or format cannot be used. `lazy`: a
+    file is created at the first event, not now (the default file nobody asked for by name:
+    a monitor that records nothing leaves none, and a failure to open it is a telemetry error,
+    reported, not a crash).
     """
     if log_format not in FORMATS:
         raise ConfigError(
@@ -83,7 +94,7 @@ def open_event_log(log: str, log_format: str) -> EventLog | None:
         return EventLog(
             _private_logger(sys.stdout, log_format), splice_json=splice, stream=sys.stdout
         )
-    file = _open_file(log)
+    file: Sink = _FileOnFirstWrite(log) if lazy else _open_file(log)
     return EventLog(_private_logger(file, log_format), file, splice_json=splice)
 
 
@@ -103,6 +114,28 @@ def _open_file(log: str) -> TextIO:
         ) from None
 
 
+class _FileOnFirstWrite:
+    """A file opened for appending when something is first written to it."""
+
+    def __init__(self, log: str) -> None:
+        self._log = log
+        self._file: TextIO | None = None
+
+    def write(self, text: str) -> int:
+        if self._file is None:
+            self._file = _open_file(self._log)
+        return self._file.write(text)
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            file.close()
+
+
 _BODY_KEY = "_oversight_record_json"
 
 
@@ -119,7 +152,7 @@ def _render_json(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> str:
 class _BufferedWriteLogger:
     """Like structlog's WriteLogger without a flush per line; EventLog.flush runs per batch."""
 
-    def __init__(self, file: TextIO) -> None:
+    def __init__(self, file: Sink) -> None:
         self._write = file.write
 
     def msg(self, message: str) -> None:
@@ -128,7 +161,7 @@ class _BufferedWriteLogger:
     log = debug = info = warn = warning = error = critical = exception = fatal = failure = msg
 
 
-def _private_logger(file: TextIO, log_format: str) -> Any:
+def _private_logger(file: Sink, log_format: str) -> Any:
     renderer: structlog.typing.Processor
     if log_format == "json":
         renderer = _render_json

@@ -40,8 +40,9 @@ class Telemetry:
         log: str = "stderr",
         log_format: str = "json",
         tracer_provider: TracerProvider | None = None,
+        lazy_file: bool = False,
     ) -> None:
-        self._events: EventLog | None = open_event_log(log, log_format)
+        self._events: EventLog | None = open_event_log(log, log_format, lazy=lazy_file)
         self._explicit_provider = tracer_provider is not None
         self._spans: SpanRecorder | None = (
             SpanRecorder(tracer_provider, self._fail) if tracer_provider is not None else None

@@ -19,11 +19,13 @@ from langchain.agents.middleware import AgentMiddleware, AgentState, ModelReques
 from langchain.agents.middleware.types import PrivateStateAttr
 from langchain_core.messages import ToolMessage
 from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
 from langgraph.config import get_config
 from langgraph.errors import GraphBubbleUp
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
+from pydantic import BaseModel
 
 from oversight import (
     ApprovalPending,
@@ -279,8 +281,10 @@ class OversightMiddleware(AgentMiddleware[OversightState, Any]):
         call = request.tool_call
         name, args = call["name"], dict(call.get("args") or {})
         kind = self.tool_kinds.get(name)
+        # A reviewer's edit is checked against the tool's own schema before it may run.
+        schema = _args_schema(request.tool)
         if wait:
-            return self.monitor.check(name, args, kind=kind, session=session)
+            return self.monitor.check(name, args, kind=kind, session=session, args_schema=schema)
         call_id = call.get("id")
         if not call_id or session is None:
             raise ConfigError(
@@ -295,6 +299,7 @@ class OversightMiddleware(AgentMiddleware[OversightState, Any]):
             session=session,
             wait=False,
             approval_id=approval_id_for(session.id, call_id, name),
+            args_schema=schema,
         )
 
     def _session_id(self, state: object, config: RunnableConfig) -> str | None:
@@ -388,6 +393,14 @@ def _as_approved(request: ToolCallRequest, handle: StepHandle) -> ToolCallReques
     if args == call.get("args"):
         return request
     return request.override(tool_call={**call, "args": args})
+
+
+def _args_schema(tool: BaseTool | None) -> type[BaseModel] | dict[str, Any] | None:
+    """A tool's argument schema, when it has one the core can check an edit against."""
+    schema = getattr(tool, "args_schema", None)
+    if isinstance(schema, dict) or (isinstance(schema, type) and issubclass(schema, BaseModel)):
+        return schema
+    return None
 
 
 def _report_model(handle: StepHandle, name: str, response: ModelResponse[Any]) -> None:
