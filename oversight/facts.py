@@ -1,9 +1,10 @@
 """Per-session facts that policies match on, kept up to date in O(1) per step.
 
 Counting from the store on every step would make decisions slower as sessions grow; instead the
-session folds each step in as it is decided: consequential steps since a person last reviewed
-one, consequential steps in the last hour (a sliding window), and a bounded recent history for
-sequence rules ("a training launch after an unreviewed write to evaluation code").
+session folds each step in as it is decided: consequential (acting) steps since a person last
+reviewed one, consequential steps in the last hour (a sliding window), and a bounded recent
+history for sequence rules ("a training launch after an unreviewed write to evaluation code").
+Reads never count: a shell command that only reads is classified `file.read`, like a Read tool.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from oversight.approvals.registry import trusted_reviewers
 from oversight.approvals.terminal import TerminalReviewer, parse_prompt_reviewer, terminal_available
 from oversight.canonical import new_id
 from oversight.classify import Classifier, load_classifier_config
+from oversight.classify.config import with_protected_paths
 from oversight.context import current_session
 from oversight.decide import RECORD_ONLY, Decider, RecordOnly
 from oversight.decorator import wrap_step
@@ -57,8 +58,13 @@ class Monitor:
         classify_config: str | os.PathLike[str] | None = None,
         store: AuditStore | None = None,
         on_approval_request: Notify | None = None,
+        workspace: str | os.PathLike[str] | bool = True,
     ) -> None:
         base = settings or Settings.from_env()
+        self.workspace_root = _workspace_root(workspace)
+        """Where scripts a step runs are read from when the session did not write them: the
+        process's working directory by default (the monitor runs beside the agent), a given
+        directory, or None (`workspace=False`) to read only what the session wrote."""
         overrides: dict[str, Any] = {}
         if db is not None:
             overrides["db"] = str(db)
@@ -91,7 +97,9 @@ class Monitor:
             if self.settings.classify_config
             else None
         )
-        self.classifier = Classifier(config)
+        self.classifier = Classifier(
+            with_protected_paths(config, getattr(self.decider, "protected_paths", ()))
+        )
         self.store: AuditStore = store or open_store(
             self.settings.store_url(),
             sqlite_synchronous=self.settings.sqlite_synchronous,
@@ -378,3 +386,14 @@ def _forget(monitor: Monitor) -> None:
 def _close_all() -> None:
     for monitor in list(_OPEN):
         monitor.close()
+
+
+def _workspace_root(workspace: str | os.PathLike[str] | bool) -> Path | None:
+    if workspace is False:
+        return None
+    if workspace is True:
+        return Path.cwd()
+    root = Path(workspace)
+    if not root.is_dir():
+        raise ConfigError(f"workspace={os.fspath(workspace)!r} is not a directory")
+    return root.resolve()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from oversight.approvals.broker import ApprovalDesk
 from oversight.canonical import new_id, utc_now
 from oversight.classify import Classification, Classifier
+from oversight.classify.workspace import SessionView
 from oversight.context import current_step
 from oversight.decide import (
     NO_FACTS,
@@ -85,8 +86,14 @@ class Pipeline:
     def normalise(self, raw_args: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
         return normalise_args(raw_args, max_chars=self.max_arg_chars)
 
-    def classify(self, name: str, args: dict[str, Any], declared: Kind | None) -> Classification:
-        return self.classifier.classify(name, args, declared)
+    def classify(
+        self,
+        name: str,
+        args: dict[str, Any],
+        declared: Kind | None,
+        view: SessionView | None = None,
+    ) -> Classification:
+        return self.classifier.classify(name, args, declared, view)
 
     def decide(self, proposal: Proposal, facts: SessionFacts = NO_FACTS) -> Verdict:
         verdict = self.decider.decide(proposal, facts)
@@ -186,7 +193,10 @@ class Pipeline:
         """normalise → classify → decide."""
         proposed_at = utc_now()
         args, args_digest = self.normalise(raw_args)
-        classification = self.classify(name, args, declared)
+        classification = self.classify(name, args, declared, session.view)
+        # Folded in before the decision: a write the policy then refuses is still remembered,
+        # which can only make a later run of that file look more consequential (fail closed).
+        session.view.observe(name, args)
         proposal = Proposal(
             session_id=session.id,
             step_id=new_id(),

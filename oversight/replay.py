@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from oversight.autonomy import AutonomySnapshot, AutonomyTracker, StepObservation
 from oversight.autonomy.observation import RAN_STATUSES, Decided, observation_of, who_decided
 from oversight.classify import Classifier
+from oversight.classify.workspace import SessionView
 from oversight.decide import Decider, Proposal
 from oversight.errors import TraceFormatError
 from oversight.facts import FactsTracker
@@ -257,6 +258,7 @@ def replay(
     steps: list[ReplayedStep] = []
     sessions: dict[str, ReplayedSession] = {}
     facts: dict[str, FactsTracker] = {}
+    views: dict[str, SessionView] = {}
     autonomy: dict[str, AutonomyTracker] = {}
     trace_time = _TraceClock()
     for number, line in read_trace(path):
@@ -265,7 +267,10 @@ def replay(
         session = sessions.setdefault(line.session, ReplayedSession(line.session))
         seq = session.steps + 1
         args, args_digest = normalise_args(line.args, max_chars=max_arg_chars)
-        result = classifier.classify(line.tool, args, line.kind)
+        # The session's own writes give `python X.py` its meaning; replay never reads the disk.
+        view = views.setdefault(line.session, SessionView(root=None))
+        result = classifier.classify(line.tool, args, line.kind, view)
+        view.observe(line.tool, args)
         decided = traced_decision(line)
         verdict = None
         if decider is not None:

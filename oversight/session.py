@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from oversight._version import __version__
 from oversight.autonomy.live import SessionAutonomy
+from oversight.classify.workspace import SessionView
 from oversight.context import current_session
 from oversight.decide import wants_history
 from oversight.errors import SessionError, SessionHalted
@@ -49,6 +50,8 @@ class Session:
         self.halted_reason: str | None = None
         self.facts = FactsTracker(keep_history=wants_history(monitor.decider))
         self.autonomy = SessionAutonomy()
+        # The open file, working directory and files written so far, read by the classifier.
+        self.view = SessionView(root=monitor.workspace_root)
         self.denials: collections.Counter[tuple[str, ...]] = collections.Counter()
         self._tokens: list[Token[Session | None]] = []
 

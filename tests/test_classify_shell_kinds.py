@@ -67,13 +67,13 @@ NOT_TRAIN_LAUNCHES = {
     "deepspeed-version": ("deepspeed --version", Kind.SHELL_EXEC),
     "python-train-help": ("python train.py --help", Kind.SHELL_EXEC),
     "man": ("man torchrun", Kind.SHELL_EXEC),
-    "which": ("which torchrun", Kind.SHELL_EXEC),
+    "which": ("which torchrun", Kind.FILE_READ),
     "command-v": ("command -v deepspeed", Kind.SHELL_EXEC),
-    "cat-train": ("cat train.py", Kind.SHELL_EXEC),
+    "cat-train": ("cat train.py", Kind.FILE_READ),
     "less-train": ("less scripts/train.sh", Kind.SHELL_EXEC),
-    "head-train": ("head -n 50 train.py", Kind.SHELL_EXEC),
-    "grep-train": ("grep -n torchrun train.sh", Kind.SHELL_EXEC),
-    "wc-train": ("wc -l train.py finetune.py", Kind.SHELL_EXEC),
+    "head-train": ("head -n 50 train.py", Kind.FILE_READ),
+    "grep-train": ("grep -n torchrun train.sh", Kind.FILE_READ),
+    "wc-train": ("wc -l train.py finetune.py", Kind.FILE_READ),
     "vim-train": ("vim train.py", Kind.FILE_WRITE),
     "notes": ('echo "torchrun train.py" >> notes.md', Kind.FILE_WRITE),
     "python-c-print": ("python -c \"print('torchrun')\"", Kind.SHELL_EXEC),
@@ -81,7 +81,7 @@ NOT_TRAIN_LAUNCHES = {
     "git-commit": ('git commit -m "train with torchrun"', Kind.SHELL_EXEC),
     "sbatch-test-only": ("sbatch --test-only train.sh", Kind.SHELL_EXEC),
     "squeue": ("squeue -u $USER", Kind.SHELL_EXEC),
-    "ls-checkpoints": ("ls -la checkpoints/train_run_1", Kind.SHELL_EXEC),
+    "ls-checkpoints": ("ls -la checkpoints/train_run_1", Kind.FILE_READ),
     "tune-download": ("tune download meta-llama/Llama-3-8B", Kind.SHELL_EXEC),
 }
 
@@ -123,7 +123,7 @@ def test_evaluations_are_eval_run(command: str) -> None:
 NOT_EVAL_RUNS = {
     "lm-eval-help": ("lm_eval --help", Kind.SHELL_EXEC),
     "inspect-view": ("inspect view --log-dir logs", Kind.SHELL_EXEC),
-    "cat-eval": ("cat eval.py", Kind.SHELL_EXEC),
+    "cat-eval": ("cat eval.py", Kind.FILE_READ),
     "retrieval-script": ("python retrieval.py", Kind.EXPERIMENT_RUN),
     "model-eval-in-notes": ('echo "python eval.py" > TODO.md', Kind.FILE_WRITE),
 }
@@ -256,7 +256,8 @@ LOCAL_GIT = {
 
 @pytest.mark.parametrize("command", LOCAL_GIT.values(), ids=LOCAL_GIT.keys())
 def test_local_git_work_is_not_code_apply(command: str) -> None:
-    assert shell(command).kind is Kind.SHELL_EXEC
+    # git diff/log/status only read (file.read); the rest is local shell work
+    assert shell(command).kind in (Kind.SHELL_EXEC, Kind.FILE_READ)
 
 
 @pytest.mark.parametrize(
@@ -303,21 +304,30 @@ def test_writing_files_is_file_write(command: str) -> None:
     assert shell(command).kind is Kind.FILE_WRITE
 
 
-ORDINARY = {
+READ_ONLY = {
     "ls": "ls -la",
     "cat": "cat README.md",
     "grep": "grep -rn 'def train' src/",
-    "pip-install": "pip install torch transformers",
-    "pytest": "pytest -q tests/",
     "git-status": "git status",
-    "mkdir-less": "cd src && ls",
+    "cd-then-ls": "cd src && ls",
     "nvidia-smi": "nvidia-smi",
     "find": "find . -name '*.py'",
     "wc": "wc -l *.py",
+    "redirect-dev-null": "ls > /dev/null 2>&1",
+}
+
+
+@pytest.mark.parametrize("command", READ_ONLY.values(), ids=READ_ONLY.keys())
+def test_commands_that_only_read_are_file_read(command: str) -> None:
+    assert shell(command).kind is Kind.FILE_READ
+
+
+ORDINARY = {
+    "pip-install": "pip install torch transformers",
+    "pytest": "pytest -q tests/",
     "export-var": "export CUDA_VISIBLE_DEVICES=0,1",
     "source-venv": "source .venv/bin/activate",
     "python-c": "python -c 'import torch; print(torch.__version__)'",
-    "redirect-dev-null": "ls > /dev/null 2>&1",
     "oversight-review": "oversight review --last 10",
 }
 

@@ -127,8 +127,8 @@ def test_tool_tampering_is_oversight_tamper(name: str, args: dict[str, Any]) -> 
 
 
 NOT_TAMPERING: dict[str, tuple[str, dict[str, Any], Kind]] = {
-    "cat-store-log": ("Bash", {"command": "cat .oversight/events.jsonl"}, Kind.SHELL_EXEC),
-    "ls-store": ("Bash", {"command": "ls -la .oversight/"}, Kind.SHELL_EXEC),
+    "cat-store-log": ("Bash", {"command": "cat .oversight/events.jsonl"}, Kind.FILE_READ),
+    "ls-store": ("Bash", {"command": "ls -la .oversight/"}, Kind.FILE_READ),
     "sqlite-select": (
         "Bash",
         {"command": 'sqlite3 .oversight/oversight.db "SELECT count(*) FROM steps"'},
@@ -142,8 +142,8 @@ NOT_TAMPERING: dict[str, tuple[str, dict[str, Any], Kind]] = {
     "oversight-review": ("Bash", {"command": "oversight review --session abc"}, Kind.SHELL_EXEC),
     "oversight-verify": ("Bash", {"command": "oversight verify"}, Kind.SHELL_EXEC),
     "read-policy": ("Read", {"file_path": "policies/default.yaml"}, Kind.FILE_READ),
-    "env-read": ("Bash", {"command": "echo $OVERSIGHT_DB"}, Kind.SHELL_EXEC),
-    "printenv": ("Bash", {"command": "printenv OVERSIGHT_POLICY"}, Kind.SHELL_EXEC),
+    "env-read": ("Bash", {"command": "echo $OVERSIGHT_DB"}, Kind.FILE_READ),
+    "printenv": ("Bash", {"command": "printenv OVERSIGHT_POLICY"}, Kind.FILE_READ),
     "pip-install-extra": (
         "Bash",
         {"command": "pip install 'agent-oversight[postgres]'"},

@@ -69,7 +69,7 @@ def test_kind_is_inferred_from_the_tool_name_and_arguments() -> None:
             Bash("torchrun --nproc_per_node 8 train.py")
             Bash("git push origin main")
             Bash("ls -la")
-        assert run.kinds("s") == ["file.read", "train.launch", "code.apply", "shell.exec"]
+        assert run.kinds("s") == ["file.read", "train.launch", "code.apply", "file.read"]
         reasons = [s.reason for s in run.steps("s")]
     assert all(reasons), "every classification explains itself"
 

@@ -88,12 +88,13 @@ def test_test_runs_a_packs_cases_and_exits_0_when_all_pass() -> None:
 def test_test_shows_expected_and_actual_and_exits_1_on_a_failure(tmp_path: Path) -> None:
     cases = tmp_path / "cases.yaml"
     cases.write_text(
-        "- name: ls is fine\n  tool: Bash\n  args: {command: ls}\n  expect: {decision: allow}\n"
-        "- name: wrong\n  tool: Bash\n  args: {command: ls}\n  expect: {decision: halt}\n"
+        "- name: pytest is fine\n  tool: Bash\n  args: {command: pytest -q}\n"
+        "  expect: {decision: allow}\n"
+        "- name: wrong\n  tool: Bash\n  args: {command: pytest -q}\n  expect: {decision: halt}\n"
     )
     out = oversight("test", "strict", str(cases))
     assert out.returncode == 1
-    assert "FAIL ls is fine" in out.stdout and "FAIL wrong" in out.stdout
+    assert "FAIL pytest is fine" in out.stdout and "FAIL wrong" in out.stdout
     assert "expected allow, got require_approval" in out.stdout
     assert "approve-every-consequential-step" in out.stdout
 

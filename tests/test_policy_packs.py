@@ -48,7 +48,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_a_failing_case_reports_expected_and_actual(tmp_path: Path) -> None:
     cases = write(
         tmp_path,
-        "- name: wrong on purpose\n  tool: Bash\n  args: {command: ls}\n"
+        "- name: wrong on purpose\n  tool: Bash\n  args: {command: pytest -q}\n"
         "  expect: {decision: deny, rule: nope}\n",
     )
     report = run_policy_tests(load_policy("research-default"), cases)

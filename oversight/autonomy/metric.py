@@ -38,11 +38,12 @@ review for the scenario and half a review for coverage in the score."""
 SCENARIO1_MIN_COVERAGE = 0.9
 """Scenario 1 needs at least this share of the weight of *changes* (every consequential step
 but plain shell commands) reviewed by a person (fast approvals do not count), and no heavy step
-unreviewed. Plain shell commands are left out because `cat`, `grep` and `ls` are shell.exec:
-AI-assisted setups let them run unasked."""
+unreviewed. Plain shell commands are left out because AI-assisted setups let ordinary commands
+(`pytest`, `make`) run unasked; commands that only read (`cat`, `grep`, `ls`) are file.read and
+weigh nothing at all."""
 SCENARIO1_MAX_UNSUPERVISED_STEPS = 20
-"""...and no run of more than this many consequential steps without a person (the same number
-as research-default's `checkpoint-unreviewed-run`)."""
+"""...and no run of more than this many consequential (acting) steps without a person (the count
+at which research-default's `checkpoint-unreviewed-run` stops the next experiment or eval)."""
 SCENARIO3_GPU_HOURS = 64.0
 """Compute spent in one unsupervised stretch at which the work is training-scale, whatever the
 classifier called the steps (a training script can be named x.py)."""
@@ -93,7 +94,7 @@ def step_weight(kind: Kind, flags: frozenset[str]) -> float:
 
 
 def is_change(kind: Kind, flags: frozenset[str]) -> bool:
-    """Consequential and more than a plain shell command (reads hide among those)."""
+    """Consequential and more than a plain shell command (ordinary commands run unasked)."""
     if WEIGHT[kind] <= 0.0 and step_weight(kind, flags) <= 0.0:
         return False
     return kind is not Kind.SHELL_EXEC or step_weight(kind, flags) > WEIGHT[Kind.SHELL_EXEC]

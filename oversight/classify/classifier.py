@@ -13,10 +13,14 @@ from oversight.classify.paths import (
     DEFAULT_TAMPER,
     DEFAULT_TAMPER_ENV_PREFIXES,
     PathRules,
+    own_source_globs,
 )
 from oversight.classify.python_code import PythonRules
 from oversight.classify.result import Classification, merge_targets
+from oversight.classify.scripts import ScriptReader
+from oversight.classify.session_state import in_session
 from oversight.classify.tools import ToolRules, rule_for
+from oversight.classify.workspace import SessionView
 from oversight.kinds import Kind, parse_kind
 
 
@@ -32,12 +36,12 @@ class Classifier:
         self.config = config or ClassifierConfig()
         self.paths = PathRules(
             (*DEFAULT_PROTECTED, *self.config.protected_paths),
-            (*DEFAULT_TAMPER, *self.config.tamper_paths),
+            (*DEFAULT_TAMPER, *own_source_globs(), *self.config.tamper_paths),
         )
         prefixes = (*DEFAULT_TAMPER_ENV_PREFIXES, *self.config.tamper_env_prefixes)
         self._commands = CommandRules(self.config, self.paths, prefixes, self._python_code)
         python = PythonRules(
-            self.paths, prefixes, self._commands.analyse_script, self._commands.analyse_argv
+            self.paths, prefixes, self._commands.exec_script, self._commands.exec_argv
         )
         self._python = functools.lru_cache(maxsize=1024)(python.analyse)
         self._tools = ToolRules(
@@ -47,13 +51,20 @@ class Classifier:
             self._commands.analyse_argv,
             self._python_code,
         )
+        self._scripts = ScriptReader(self._commands.analyse_script, python.analyse)
         configured = dict(self.config.tools)
         self._rule_for = functools.lru_cache(maxsize=4096)(lambda name: rule_for(name, configured))
 
     def classify(
-        self, name: str, args: Mapping[str, Any], kind: Kind | str | None = None
+        self,
+        name: str,
+        args: Mapping[str, Any],
+        kind: Kind | str | None = None,
+        view: SessionView | None = None,
     ) -> Classification:
-        result = self._classify(name, args, kind)
+        """With `view`, the session's state adds meaning: the file an editor has open, and the
+        content of the scripts a command runs (content only ever raises a kind)."""
+        result = self._classify(name, args, kind, view)
         if not all(result.targets):
             return Classification(
                 result.kind, result.reason, result.flags, merge_targets([result.targets])
@@ -61,7 +72,11 @@ class Classifier:
         return result
 
     def _classify(
-        self, name: str, args: Mapping[str, Any], kind: Kind | str | None
+        self,
+        name: str,
+        args: Mapping[str, Any],
+        kind: Kind | str | None,
+        view: SessionView | None,
     ) -> Classification:
         declared = parse_kind(kind) if kind is not None else None
         if declared is Kind.MODEL_CALL:
@@ -70,6 +85,8 @@ class Classifier:
             return _MODEL_CALL
         rule = self._rule_for(name)
         found = self._tools.apply(rule, name, args)
+        if view is not None:
+            found = in_session(found, rule.shape, args, view, self.paths, self._scripts)
         if found.kind is Kind.OVERSIGHT_TAMPER:
             if declared is not None and declared is not Kind.OVERSIGHT_TAMPER:
                 return found.with_reason(

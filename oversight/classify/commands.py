@@ -13,7 +13,7 @@ import posixpath
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 
-from oversight.classify import files, guards, launchers, publishing, wrappers
+from oversight.classify import files, guards, launchers, publishing, readers, wrappers
 from oversight.classify.argv import Argv, is_computed, is_dynamic, program_name, word_set
 from oversight.classify.config import ClassifierConfig
 from oversight.classify.paths import PathRules
@@ -69,12 +69,39 @@ class CommandRules:
             self._rules[name] = wrappers.skipping(frozenset())
         self.analyse_script = functools.lru_cache(maxsize=4096)(self._analyse_script)
         self.analyse_argv = functools.lru_cache(maxsize=4096)(self._analyse_argv)
+        # For commands inside Python code: its other statements are not all classified, so a
+        # read-only command there does not make the code observation.
+        self.exec_script = functools.lru_cache(maxsize=4096)(self._exec_script)
+        self.exec_argv = functools.lru_cache(maxsize=4096)(self._exec_argv)
         self._script_kind = functools.lru_cache(maxsize=4096)(self._script_kind_uncached)
 
     def _analyse_script(self, text: str) -> Classification:
-        return self._script(text, 0)
+        parsed = parse_script(text)
+        found = self.exec_script(text)
+        if parsed.error is not None or self._configures_any(parsed.commands):
+            return found
+        return observation(found, parsed.commands, text)
 
     def _analyse_argv(self, argv: Argv) -> Classification:
+        command = (SimpleCommand(argv),)
+        found = self.exec_argv(argv)
+        return found if self._configures_any(command) else observation(found, command)
+
+    def _configures_any(self, commands: Iterable[SimpleCommand]) -> bool:
+        """A project that names a command in `commands` decides its kind, reader or not."""
+        if not self._commands:
+            return False
+        return any(
+            key in self._commands
+            for c in commands
+            if c.argv
+            for key in _config_keys(program_name(c.argv[0]), c.argv)
+        )
+
+    def _exec_script(self, text: str) -> Classification:
+        return self._script(text, 0)
+
+    def _exec_argv(self, argv: Argv) -> Classification:
         return self._command(SimpleCommand(argv), (), Chain(), 0)
 
     # Toolkit
@@ -217,9 +244,7 @@ class CommandRules:
         """Project `commands` override built-in kinds, except that tampering is kept."""
         if not self._commands or result.kind is Kind.OVERSIGHT_TAMPER:
             return result
-        words = [w for w in argv[1:] if not w.startswith("-")][:2]
-        keys = [" ".join([name, *words[:n]]) for n in range(len(words), -1, -1)]
-        for key in keys:
+        for key in _config_keys(name, argv):
             kind = self._commands.get(key)
             if kind is not None:
                 return Classification(
@@ -243,6 +268,34 @@ class CommandRules:
             kind, word = found
             return kind, f"{_WHY[kind]} `{path}` (word `{word}`)"
         return Kind.EXPERIMENT_RUN, f"project script `{path}`"
+
+
+def observation(
+    found: Classification, commands: tuple[SimpleCommand, ...], text: str = ""
+) -> Classification:
+    """A plain shell command whose every part only reads is observation: `file.read`.
+
+    Only a plain `shell.exec` with no flag is demoted: whatever the rules found weightier (a
+    write, tampering, a launch, a network or background flag) stands.
+    """
+    if found.kind is not Kind.SHELL_EXEC or found.flags or not readers.reads_only(commands, text):
+        return found
+    programs = dict.fromkeys(_program_label(c.argv) for c in commands)
+    named = ", ".join(f"`{p}`" for p in list(programs)[:4]) + (", ..." if len(programs) > 4 else "")
+    return Classification(
+        Kind.FILE_READ, f"only reads ({named}): observation, not action", found.flags, found.targets
+    )
+
+
+def _config_keys(name: str, argv: Argv) -> list[str]:
+    """`commands` keys that may name this command, most specific first: `git remote add`..."""
+    words = [w for w in argv[1:] if not w.startswith("-")][:2]
+    return [" ".join([name, *words[:n]]) for n in range(len(words), -1, -1)]
+
+
+def _program_label(argv: Argv) -> str:
+    name = program_name(argv[0])
+    return f"{name} {argv[1]}" if name in ("git", "pip") and len(argv) > 1 else name
 
 
 def _changed_directory(cwd: str | None, args: Argv) -> str | None:

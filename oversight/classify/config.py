@@ -66,6 +66,16 @@ class ClassifierConfig(BaseModel):
         return [item.strip() for item in value]
 
 
+def with_protected_paths(
+    config: ClassifierConfig | None, globs: tuple[str, ...]
+) -> ClassifierConfig | None:
+    """`config` with a policy pack's `protect:` globs added to its protected paths."""
+    if not globs:
+        return config
+    base = config or ClassifierConfig()
+    return base.model_copy(update={"protected_paths": [*base.protected_paths, *globs]})
+
+
 def load_classifier_config(path: str | os.PathLike[str]) -> ClassifierConfig:
     """Read and validate a classification YAML file; every problem names the file and field."""
     source = Path(path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from oversight.classify import aci, destructive
 from oversight.classify.argv import (
     Argv,
     has,
@@ -17,7 +18,8 @@ from oversight.classify.argv import (
     value,
     word_set,
 )
-from oversight.classify.patches import patch_paths
+from oversight.classify.eval_code import judge_content, patch_text
+from oversight.classify.patches import deleted_paths, patch_paths
 from oversight.classify.result import Classification
 from oversight.classify.toolkit import Rule, Run, Toolkit
 from oversight.classify.wrappers import shell_exec
@@ -53,6 +55,17 @@ def writer(verb: str, takes_value: frozenset[str] = frozenset(), skip_first: boo
         return kit.writes(paths, f"`{name}` {verb}", run) or shell_exec(
             f"runs `{name}`", targets=(name,)
         )
+
+    return rule
+
+
+def deleter(verb: str, takes_value: frozenset[str] = frozenset()) -> Rule:
+    """rm, rmdir, unlink, shred, trash: a write, and `destroys_data` when the paths are data."""
+    write = writer(verb, takes_value)
+
+    def rule(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+        found = write(kit, argv, run)
+        return destructive.with_data_loss(found, positionals(argv[1:], takes_value))
 
     return rule
 
@@ -186,7 +199,10 @@ def apply_patch(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     text = argv[1] if len(argv) > 1 else (run.command.stdin or "")
     paths = patch_paths(text)
     found = kit.writes(paths, "`apply_patch` changes", run)
-    return found or Classification(
+    if found is not None:
+        found = judge_content(found, paths, patch_text(text), kit.env_tampers)
+        return destructive.with_data_loss(found, deleted_paths(text))
+    return Classification(
         Kind.FILE_WRITE,
         "`apply_patch` applies a patch whose files are not visible",
         targets=("apply_patch",),
@@ -277,12 +293,12 @@ def system_packages(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 
 RULES: dict[str, Rule] = {
-    "rm": writer("deletes"),
-    "rmdir": writer("deletes"),
-    "unlink": writer("deletes"),
-    "shred": writer("destroys", frozenset({"-n", "--iterations", "-s", "--size"})),
-    "trash": writer("deletes"),
-    "trash-put": writer("deletes"),
+    "rm": deleter("deletes"),
+    "rmdir": deleter("deletes"),
+    "unlink": deleter("deletes"),
+    "shred": deleter("destroys", frozenset({"-n", "--iterations", "-s", "--size"})),
+    "trash": deleter("deletes"),
+    "trash-put": deleter("deletes"),
     "touch": writer("touches", frozenset({"-d", "--date", "-r", "--reference", "-t"})),
     "mkdir": writer("creates", frozenset({"-m", "--mode"})),
     "truncate": writer("truncates", frozenset({"-s", "--size", "-r", "--reference"})),
@@ -307,6 +323,7 @@ RULES: dict[str, Rule] = {
     "dd": dd,
     "patch": patch,
     "apply_patch": apply_patch,
+    "str_replace_editor": aci.str_replace_editor,
     "applypatch": apply_patch,
     "vim": editor,
     "vi": editor,
@@ -336,4 +353,5 @@ RULES: dict[str, Rule] = {
     "dnf": system_packages,
     "apk": system_packages,
     "brew": system_packages,
+    **destructive.RULES,
 }

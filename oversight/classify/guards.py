@@ -17,6 +17,7 @@ from oversight.classify.argv import (
     values,
     word_set,
 )
+from oversight.classify.destructive import destroys_rows
 from oversight.classify.result import Classification, tamper
 from oversight.classify.toolkit import Rule, Run, Toolkit
 from oversight.classify.wrappers import shell_exec, then
@@ -271,8 +272,9 @@ def sqlite(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if _SQL_ON_OVERSIGHT.search(sql):
         return tamper("`sqlite3` changes oversight's tables", [database or "sqlite3"])
     if not database or kit.paths.tamper_pattern(database) is None:
-        return shell_exec(
-            f"runs SQL on `{database or 'a database'}`", targets=(database or "sqlite3",)
+        target = database or "sqlite3"
+        return destroys_rows(sql, "`sqlite3`", (target,)) or shell_exec(
+            f"runs SQL on `{database or 'a database'}`", targets=(target,)
         )
     if read_only:
         return shell_exec(f"opens oversight's store `{database}` read-only", targets=(database,))
@@ -312,7 +314,9 @@ def sql_client(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     sql = "\n".join([*statements, piped])
     if _SQL_ON_OVERSIGHT.search(sql):
         return tamper(f"`{name}` changes oversight's tables", [name])
-    return shell_exec(f"`{name}` runs SQL", targets=(name,))
+    return destroys_rows(sql, f"`{name}`", (name,)) or shell_exec(
+        f"`{name}` runs SQL", targets=(name,)
+    )
 
 
 def oversight_cli(kit: Toolkit, argv: Argv, run: Run) -> Classification:

@@ -24,3 +24,16 @@ def patch_paths(text: str) -> list[str]:
         if path and path != "/dev/null":
             found[path] = None
     return list(found)
+
+
+_DELETED = re.compile(r"^\*\*\* Delete File: (.+?)\s*$", re.MULTILINE)
+_DELETED_UNIFIED = re.compile(
+    r"^--- (?:a/)?([^\t\n]+?)\s*(?:\t.*)?\n\+\+\+ /dev/null", re.MULTILINE
+)
+
+
+def deleted_paths(text: str) -> list[str]:
+    """The paths the patch deletes (`*** Delete File:`, or a unified diff to /dev/null)."""
+    found = [m.group(1) for m in _DELETED.finditer(text)]
+    found += [m.group(1).strip() for m in _DELETED_UNIFIED.finditer(text)]
+    return [p for p in found if p != "/dev/null"]

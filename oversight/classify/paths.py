@@ -11,7 +11,9 @@ import functools
 import posixpath
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
+from oversight.classify.eval_code import PROTECTED_TARGET, protected_name
 from oversight.classify.result import Classification, tamper
 from oversight.kinds import Kind
 
@@ -51,9 +53,47 @@ DEFAULT_TAMPER: tuple[str, ...] = (
     "oversight.toml",
     "site-packages/*oversight*/**",
     "dist-packages/*oversight*/**",
+    # our package's source wherever it lives (a checkout, an editable install), by its own folders
+    "oversight/{classify,policy,packs,approvals,store}/**",
+    "oversight/{pipeline,decide,monitor}.py",
+    # code Python runs at start-up, before the agent's own: `.pth` lines, *customize modules
+    "site-packages/*.pth",
+    "dist-packages/*.pth",
+    "sitecustomize.py",
+    "usercustomize.py",
+    # what sets the environment the monitor starts in (direnv runs `.envrc` as shell)
+    "bin/activate{,.csh,.fish,.nu,.ps1,.bat,_this.py}",
+    ".envrc",
+    # the agent host's own settings, hooks, commands and MCP servers
+    ".claude/**",
+    ".codex/**",
+    ".gemini/**",
+    ".cursor/**",
+    ".mcp.json",
+    ".vscode/settings.json",
+    # checks that run on the agent's work: git hooks and CI
+    ".git/hooks/**",
+    ".husky/**",
+    ".pre-commit-config.yaml",
+    ".github/workflows/**",
+    ".gitlab-ci.yml",
+    ".circleci/**",
+    "Jenkinsfile",
 )
 
 DEFAULT_TAMPER_ENV_PREFIXES: tuple[str, ...] = ("OVERSIGHT_",)
+
+
+def own_source_globs() -> tuple[str, ...]:
+    """The folder this `oversight` package runs from, as an anchored glob: its editable source
+    or its installed copy, whatever the folder is called (`src/`, a fork, a vendored copy)."""
+    here = Path(__file__).absolute()
+    folders = dict.fromkeys((here.parents[1].as_posix(), here.resolve().parents[1].as_posix()))
+    return tuple(f"{_escape_glob(folder)}/**" for folder in folders)
+
+
+def _escape_glob(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[]{}," else c for c in text)
 
 
 def glob_to_regex(pattern: str) -> re.Pattern[str]:
@@ -144,11 +184,13 @@ class PathRules:
         shown = ", ".join(f"`{p}`" for p in items[:3]) + (" and more" if len(items) > 3 else "")
         for path in items:
             protected = self.protected_pattern(path)
+            if protected is None and (word := protected_name(path)) is not None:
+                protected = f"its name has the word `{word}`"
             if protected is not None:
                 return Classification(
                     Kind.FILE_WRITE,
                     f"{verb} {shown}; `{path}` is protected ({protected})",
-                    frozenset({"protected_target"}),
+                    frozenset({PROTECTED_TARGET}),
                     tuple(items),
                 )
         return Classification(Kind.FILE_WRITE, f"{verb} {shown}", targets=tuple(items))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from oversight.classify import destructive
 from oversight.classify.argv import (
     Argv,
     has,
@@ -18,6 +19,8 @@ from oversight.classify.argv import (
     value,
     word_set,
 )
+from oversight.classify.destructive import DESTROYS_DATA
+from oversight.classify.git_hooks import skips_hooks
 from oversight.classify.patches import patch_paths
 from oversight.classify.result import Classification, tamper
 from oversight.classify.toolkit import Rule, Run, Toolkit
@@ -61,6 +64,9 @@ _GIT_NETWORK = frozenset({"clone", "fetch", "pull", "ls-remote", "submodule", "r
 
 
 def git(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    hooks_off = skips_hooks(argv)
+    if hooks_off is not None:
+        return tamper(hooks_off, [".git/hooks"])
     _, rest = split_options(argv[1:], _GIT_GLOBAL_VALUE)
     if not rest:
         return shell_exec("runs `git`", targets=("git",))
@@ -298,7 +304,9 @@ def aws(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if service == "s3" and action in ("cp", "mv", "sync"):
         return bucket_copy(f"aws s3 {action}", words[2:], kit, run)
     if service == "s3" and action in ("rm", "rb"):
-        return deploy(f"`aws s3 {action}` deletes shared objects", *words[2:3])
+        return deploy(f"`aws s3 {action}` deletes shared objects", *words[2:3]).with_flags(
+            DESTROYS_DATA
+        )
     if service == "sagemaker" and action == "create-training-job":
         return Classification(
             Kind.TRAIN_LAUNCH,
@@ -317,7 +325,9 @@ def gsutil(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if action in ("cp", "mv", "rsync"):
         return bucket_copy(f"gsutil {action}", words[1:], kit, run)
     if action in ("rm", "rb"):
-        return deploy(f"`gsutil {action}` deletes shared objects", *words[1:2])
+        return deploy(f"`gsutil {action}` deletes shared objects", *words[1:2]).with_flags(
+            DESTROYS_DATA
+        )
     return shell_exec(f"runs `gsutil {action}`".rstrip(), "network", targets=("gsutil",))
 
 
@@ -563,6 +573,8 @@ def dvc(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         return Classification(
             Kind.EXPERIMENT_RUN, f"`dvc {' '.join(words)}` runs a pipeline", targets=("dvc",)
         )
+    if words[:1] and words[0] in ("gc", "destroy"):
+        return destructive.dvc(kit, argv, run)
     network = ("network",) if words[:1] and words[0] in ("pull", "fetch", "import", "get") else ()
     return shell_exec(f"runs `dvc {' '.join(words[:1])}`".rstrip(), *network, targets=("dvc",))
 
@@ -594,7 +606,8 @@ def huggingface(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         repo = words[1] if len(words) > 1 else "a Hub repository"
         return deploy(f"`{name} {sub}` uploads to the Hugging Face Hub repo `{repo}`", repo)
     if sub == "repo" and words[1:2] and words[1] in ("delete", "move", "settings"):
-        return deploy(f"`{name} repo {words[1]}` changes a shared Hub repository", *words[2:3])
+        found = deploy(f"`{name} repo {words[1]}` changes a shared Hub repository", *words[2:3])
+        return found.with_flags(DESTROYS_DATA) if words[1] == "delete" else found
     if sub in (
         "download",
         "login",

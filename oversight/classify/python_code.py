@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from oversight.classify.argv import Argv, word_set
+from oversight.classify.destructive import DESTROYS_DATA, destroys_rows, with_data_loss
 from oversight.classify.guards import changes_oversight_tables
 from oversight.classify.paths import PathRules
 from oversight.classify.result import Classification, combine, tamper
@@ -55,7 +56,27 @@ WRITING_FUNCTIONS: dict[str, tuple[int, ...]] = {
     "numpy.save": (0,),
     "numpy.savez": (0,),
     "send2trash.send2trash": (0,),
+    # OpenHands agent skills, called inside `execute_ipython_cell`
+    # (openhands/runtime/plugins/agent_skills/file_ops/file_ops.py)
+    "edit_file_by_replace": (0,),
+    "insert_content_at_line": (0,),
+    "append_file": (0,),
+    "create_file": (0,),
 }
+DELETING_FUNCTIONS = word_set(
+    "shutil.rmtree os.remove os.unlink os.rmdir os.removedirs send2trash.send2trash"
+)
+# methods that run a database statement given as their first argument (DB-API, SQLAlchemy, neo4j)
+QUERY_METHODS = word_set(
+    """
+    execute executescript executemany exec_driver_sql text run query sql execute_query
+    execute_write execute_read write_transaction read_transaction raw cypher
+    """
+)
+# database-driver methods whose name says they delete stored data (pymongo, SQLAlchemy, Redis)
+DROPPING_METHODS = word_set(
+    "drop_database drop_collection delete_many drop_all drop_table flushall flushdb"
+)
 PATH_METHODS = word_set("write_text write_bytes unlink rmdir touch mkdir symlink_to hardlink_to")
 SAVE_METHODS = frozenset(
     {"to_csv", "to_json", "to_parquet", "to_pickle", "save_pretrained", "savefig"}
@@ -301,11 +322,11 @@ class _Visitor:
                 return keyword.value
         return None
 
-    def write(self, node: ast.expr | None, verb: str) -> None:
+    def write(self, node: ast.expr | None, verb: str, deletes: bool = False) -> None:
         path = self.text(node) if node is not None else None
         found = self.rules.paths.writes([path or "<computed path>"], verb)
         if found is not None:
-            self.add(found)
+            self.add(with_data_loss(found, [path]) if deletes and path else found)
 
     def _assigned(self, target: ast.expr, verb: str) -> None:
         if isinstance(target, (ast.Tuple, ast.List)):
@@ -340,6 +361,7 @@ class _Visitor:
         name = self.dotted(node.func)
         last = name.rsplit(".", 1)[-1]
         self._env_keyword(node)
+        self._destroys_rows(last, node)
         if name in SUBPROCESS or name.startswith(("os.exec", "os.spawn", "os.posix_spawn")):
             self._subprocess(name, node)
         elif name in EXECUTORS and isinstance(node.func, (ast.Name, ast.Attribute)):
@@ -373,10 +395,12 @@ class _Visitor:
         elif name in WRITING_FUNCTIONS:
             for index in WRITING_FUNCTIONS[name]:
                 self.write(
-                    self.argument(node, index, "dst", "path", "f", "file"), f"`{name}` writes"
+                    self.argument(node, index, "dst", "path", "f", "file", "file_name"),
+                    f"`{name}` writes",
+                    deletes=name in DELETING_FUNCTIONS,
                 )
         elif last in PATH_METHODS and isinstance(node.func, ast.Attribute):
-            self.write(node.func.value, f"`.{last}()` writes")
+            self.write(node.func.value, f"`.{last}()` writes", deletes=last in ("unlink", "rmdir"))
         elif (
             last in ("rename", "replace", "chmod")
             and isinstance(node.func, ast.Attribute)
@@ -416,6 +440,26 @@ class _Visitor:
             self._purpose(name, last, node)
         if name.split(".", 1)[0] in NETWORK_ROOTS:
             self.parts.append(shell_exec(f"python: `{name}` uses the network", "network"))
+
+    def _destroys_rows(self, last: str, node: ast.Call) -> None:
+        """`cursor.execute("DROP TABLE ...")`, `session.run("MATCH (n) DETACH DELETE n")`,
+        `db.drop_collection(...)`: deleting stored data, whatever the driver."""
+        if last in DROPPING_METHODS and isinstance(node.func, ast.Attribute):
+            self.parts.append(
+                Classification(
+                    Kind.FILE_WRITE,
+                    f"python: `.{last}()` deletes stored data",
+                    frozenset({DESTROYS_DATA}),
+                    (last,),
+                )
+            )
+            return
+        if last not in QUERY_METHODS:
+            return
+        statement = self.text(self.argument(node, 0, "query", "statement", "sql"), hole="")
+        found = destroys_rows(statement or "", f"python: `.{last}()`", (last,))
+        if found is not None:
+            self.parts.append(found)
 
     def _subprocess(self, name: str, node: ast.Call) -> None:
         argument = self.argument(node, 0, "args", "cmd", "command")

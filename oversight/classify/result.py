@@ -19,6 +19,8 @@ FLAGS: frozenset[str] = frozenset(
         "oversight_target",  # set exactly when the kind is oversight.tamper
         "network",  # reaches beyond the machine: downloads, uploads, remote hosts, web tools
         "unresolved",  # part of the step could not be read (dynamic program, syntax error)
+        "destroys_data",  # deletes datasets, checkpoints, run outputs, database rows or tables
+        "editor_open_file",  # an agent editor's edit of whichever file is open (path not named)
     }
 )
 
@@ -84,7 +86,16 @@ def merge_targets(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:
 
 
 # Among parts of equal kind, the one carrying a notable flag explains the result better.
-NOTABLE = frozenset({"oversight_target", "obfuscated", "protected_target", "force", "privileged"})
+NOTABLE = frozenset(
+    {
+        "oversight_target",
+        "obfuscated",
+        "protected_target",
+        "force",
+        "privileged",
+        "destroys_data",
+    }
+)
 
 
 def combine(parts: Iterable[Classification], numbered: str | None = None) -> Classification:

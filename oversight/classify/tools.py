@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
+from oversight.classify.aci import editor_command
 from oversight.classify.argv import Argv, word_set
+from oversight.classify.destructive import destroys_rows, with_data_loss
+from oversight.classify.eval_code import judge_content, patch_text
 from oversight.classify.launchers import as_job
-from oversight.classify.patches import patch_paths
+from oversight.classify.patches import deleted_paths, patch_paths
 from oversight.classify.paths import PathRules
 from oversight.classify.result import Classification, combine, merge_targets, tamper
 from oversight.classify.words import (
@@ -104,6 +108,9 @@ MODEL_TOOLS = word_set(
 )
 OTHER_TOOLS: dict[str, tuple[Kind, str]] = {
     "task": (Kind.TOOL_CALL, "delegates work to a sub-agent"),
+    "askuserquestion": (Kind.TOOL_CALL, "asks the user a question"),
+    "ask_user": (Kind.TOOL_CALL, "asks the user a question"),
+    "finish": (Kind.TOOL_CALL, "ends the agent's turn with a message"),
     "agent": (Kind.TOOL_CALL, "delegates work to a sub-agent"),
     "todowrite": (Kind.TOOL_CALL, "updates the agent's todo list"),
     "todoread": (Kind.TOOL_CALL, "reads the agent's todo list"),
@@ -127,6 +134,20 @@ QUERY_VERBS = word_set(
     lookup count summarize explain print tail logs log plot cancel stop kill abort terminate pause
     """
 )
+# A tool named for one of these verbs destroys what it acts on (`remove_doc_by_id`).
+DESTROY_VERBS = word_set("delete remove drop destroy purge erase wipe truncate")
+# ... unless what it removes is plainly values being processed: `remove_stopwords`,
+# `drop_duplicates`, `truncate_text` transform data in hand, they destroy nothing stored.
+IN_MEMORY_OBJECTS = word_set(
+    """
+    text texts string strings str whitespace stopwords duplicates punctuation tokens html tags
+    newlines spaces prefix suffix chars characters words accents emojis noise outliers nulls nan
+    nans background markdown formatting
+    """
+)
+# An MCP tool named for one of these verbs changes what its server stores (`create_issue`).
+STATE_WRITE_VERBS = word_set("create update write insert add set put upsert edit modify append")
+PATH_NOUNS = word_set("file files dir dirs directory directories folder folders path paths")
 JOB_VERBS = word_set("submit launch queue enqueue schedule start run create")
 PUSH_OBJECTS = word_set("git branch commit commits code changes files file repo origin remote")
 MERGE_OBJECTS = word_set("pr pull mr branch request main master changes")
@@ -164,9 +185,16 @@ COMMAND_KEYS = ("command", "cmd", "commands", "script", "shell_command", "input"
 CODE_KEYS = ("code", "command", "query", "source", "input", "script", "cell", "python_code")
 PATH_KEYS = word_set(
     """
-    file_path path filename file notebook_path target_file absolute_path destination dest new_path
+    file_path path filename file_name file notebook_path target_file absolute_path destination dest
+    new_path
     target paths files old_path source_path directory dir pattern
     """
+)
+STATEMENT_KEYS = ("query", "sql", "cypher", "statement", "cql")
+# A statement, not a sentence: `how to delete from a table` in a search query is not SQL.
+_STATEMENT_START = re.compile(
+    r"\s*(?:drop|truncate|delete|match|optional|merge|with|unwind|call|begin|flushall|flushdb)\b",
+    re.IGNORECASE,
 )
 PATCH_KEYS = ("input", "patch", "diff", "content", "patch_text")
 JOB_COMMAND_KEYS = frozenset(
@@ -234,6 +262,13 @@ def _builtin_rule(name: str) -> ToolRule:
     return _word_rule(name, split_words(name))
 
 
+def _action_words(name: str, words: tuple[str, ...]) -> tuple[str, ...]:
+    """The words of what a tool does: for `mcp__server__tool`, the tool part's words."""
+    if name.lower().startswith("mcp__") and name.count("__") >= 2:
+        return split_words(name.rsplit("__", 1)[-1])
+    return words
+
+
 def _word_rule(name: str, words: tuple[str, ...]) -> ToolRule:
     present = frozenset(words)
     label = f"tool `{name}`"
@@ -244,7 +279,29 @@ def _word_rule(name: str, words: tuple[str, ...]) -> ToolRule:
             f"{label}: its name says it changes oversight",
             frozenset({"oversight_target"}),
         )
-    querying = bool(words) and words[0] in QUERY_VERBS
+    action = _action_words(name, words)
+    querying = bool(action) and action[0] in QUERY_VERBS
+    if (
+        not querying
+        and not DESTROY_VERBS.isdisjoint(action)
+        and IN_MEMORY_OBJECTS.isdisjoint(action)
+    ):
+        if not PATH_NOUNS.isdisjoint(action):
+            # `delete_file`, `remove_directory`: the path argument says whether it is data
+            return ToolRule(Shape.WRITE, Kind.FILE_WRITE, "deletes files")
+        return ToolRule(
+            Shape.NAMED,
+            Kind.FILE_WRITE,
+            f"{label}: its name says it deletes data",
+            frozenset({"destroys_data"}),
+        )
+    if action is not words and action and action[0] in STATE_WRITE_VERBS:
+        server = name.split("__")[1]
+        return ToolRule(
+            Shape.NAMED,
+            Kind.FILE_WRITE,
+            f"{label}: its name says it changes what MCP server `{server}` stores",
+        )
     if not querying:
         if (
             present & DEPLOY_WORDS
@@ -352,13 +409,17 @@ class ToolRules:
         self.argv = functools.lru_cache(maxsize=4096)(
             lambda words: _prefixed(argv(words), "shell: ")
         )
+        self.editor_or_script = functools.lru_cache(maxsize=4096)(self._editor_or_script)
         self._writes = functools.lru_cache(maxsize=4096)(paths.writes)
         self._plain = functools.lru_cache(maxsize=4096)(_plain)
 
     def apply(self, rule: ToolRule, name: str, args: Mapping[str, Any]) -> Classification:
         shape = rule.shape
         if shape is Shape.NAMED and self._is_plain(args):
-            return self._plain(rule, _targets(args, TARGET_KEYS))
+            found = self._plain(rule, _targets(args, TARGET_KEYS))
+            # a web tool's `query` is a search phrase, never a statement it runs
+            statement = None if "network" in rule.flags else _destructive_statement(name, args)
+            return combine([found, statement]) if statement else found
         if shape is Shape.SHELL:
             found = self._shell(args)
         elif shape is Shape.PYTHON:
@@ -402,7 +463,7 @@ class ToolRules:
         for key in COMMAND_KEYS:
             command = args.get(key)
             if isinstance(command, str) and command.strip():
-                return self.script(command)
+                return self.editor_or_script(command)
             if isinstance(command, list) and command and all(isinstance(c, str) for c in command):
                 if key == "commands":
                     return self.script("\n".join(command))
@@ -410,6 +471,11 @@ class ToolRules:
         return Classification(
             Kind.SHELL_EXEC, "shell: no command in the arguments", frozenset({"unresolved"})
         )
+
+    def _editor_or_script(self, command: str) -> Classification:
+        """SWE-agent/MLGym editor commands arrive through the shell tool; the rest is shell."""
+        found = editor_command(command, self.paths, self.script)
+        return found if found is not None else self.script(command)
 
     def _python(self, args: Mapping[str, Any]) -> Classification:
         for key in CODE_KEYS:
@@ -423,6 +489,10 @@ class ToolRules:
     def _write(self, name: str, args: Mapping[str, Any]) -> Classification:
         paths = _targets(args, PATH_KEYS)
         found = self._writes(paths, f"tool `{name}` writes")
+        if found is not None and not DESTROY_VERBS.isdisjoint(split_words(name)):
+            return with_data_loss(found, paths)
+        if found is not None:
+            return self._judge_text(found, paths, written_text(args))
         return found or Classification(
             Kind.FILE_WRITE,
             f"tool `{name}` writes a file it does not name",
@@ -436,6 +506,8 @@ class ToolRules:
             return Classification(Kind.FILE_READ, f"tool `{name}` views files", targets=paths)
         verb = f"tool `{name}` ({command})" if isinstance(command, str) else f"tool `{name}`"
         found = self._writes(paths, f"{verb} writes")
+        if found is not None:
+            return self._judge_text(found, paths, written_text(args))
         return found or Classification(
             Kind.FILE_WRITE,
             f"tool `{name}` edits a file it does not name",
@@ -444,17 +516,28 @@ class ToolRules:
 
     def _patch(self, name: str, args: Mapping[str, Any]) -> Classification:
         paths: list[str] = []
+        deleted: list[str] = []
+        changed: list[str] = []
         for key in PATCH_KEYS:
             text = args.get(key)
             if isinstance(text, str):
                 paths += patch_paths(text)
+                deleted += deleted_paths(text)
+                changed.append(patch_text(text))
         paths += _targets(args, frozenset({"path", "file_path", "target_file"}))
         found = self._writes(tuple(paths), f"tool `{name}` patches")
-        return found or Classification(
+        if found is not None:
+            judged = self._judge_text(found, paths, "\n".join(changed))
+            return with_data_loss(judged, deleted)
+        return Classification(
             Kind.FILE_WRITE,
             f"tool `{name}` applies a patch whose files are not visible",
             frozenset({"unresolved"}),
         )
+
+    def _judge_text(self, found: Classification, paths: Iterable[str], text: str) -> Classification:
+        """A write reconsidered by the text it writes (eval_code.judge_content)."""
+        return judge_content(found, paths, text, lambda var: var.startswith(self.env_prefixes))
 
     def _named(self, name: str, rule: ToolRule, args: Mapping[str, Any]) -> Classification:
         """A tool known by its name; commands and output paths in its arguments still count."""
@@ -507,6 +590,38 @@ class ToolRules:
             if isinstance(val, Mapping) and depth < 3:
                 found += self._env_arguments(_string_keys(val), depth + 1)
         return found
+
+
+# Where write and edit tools carry the text they write (and, for edits, the text they replace:
+# changing a metric's definition is as protected as writing one).
+CONTENT_KEYS = (
+    "content", "contents", "file_text", "text", "new_source", "new_string", "new_str",
+    "old_string", "old_str", "insert_text",
+)  # fmt: skip
+EDIT_KEYS = ("old_string", "new_string", "old_str", "new_str")
+
+
+def written_text(args: Mapping[str, Any]) -> str:
+    """The text a write or edit tool's arguments carry (Claude Code Write/Edit/MultiEdit,
+    NotebookEdit, OpenHands and Anthropic editors), joined; empty when there is none."""
+    parts = [v for k in CONTENT_KEYS if isinstance(v := args.get(k), str)]
+    edits = args.get("edits")
+    if isinstance(edits, list):
+        for edit in edits:
+            if isinstance(edit, Mapping):
+                parts += [v for k in EDIT_KEYS if isinstance(v := edit.get(k), str)]
+    return "\n".join(parts)
+
+
+def _destructive_statement(name: str, args: Mapping[str, Any]) -> Classification | None:
+    """A database tool's statement (`query`, `sql`, `cypher`) that deletes stored data."""
+    for key in STATEMENT_KEYS:
+        text = args.get(key)
+        if isinstance(text, str) and _STATEMENT_START.match(text):
+            found = destroys_rows(text, f"tool `{name}` argument `{key}`", (name,))
+            if found is not None:
+                return found
+    return None
 
 
 def _plain(rule: ToolRule, targets: tuple[str, ...]) -> Classification:

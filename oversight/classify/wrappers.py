@@ -19,6 +19,7 @@ from oversight.classify.argv import (
     value,
     word_set,
 )
+from oversight.classify.destructive import with_data_loss
 from oversight.classify.result import Classification, tamper
 from oversight.classify.shell import SimpleCommand
 from oversight.classify.toolkit import Rule, Run, Toolkit
@@ -430,7 +431,7 @@ def find(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if "-delete" in args:
         found = kit.writes(starts, "deletes files under", run)
         if found is not None:
-            return found
+            return with_data_loss(found, starts)
     for action in ("-exec", "-execdir", "-ok", "-okdir"):
         if action in args:
             at = args.index(action) + 1

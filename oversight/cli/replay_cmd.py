@@ -13,6 +13,7 @@ from rich.text import Text
 
 from oversight.autonomy import SCENARIO_NAMES, AutonomySnapshot
 from oversight.classify import Classifier, load_classifier_config
+from oversight.classify.config import with_protected_paths
 from oversight.cli import app
 from oversight.cli.common import JsonOption, console, err_console
 from oversight.cli.report_cmd import SCENARIO_STYLE
@@ -57,7 +58,9 @@ def replay_command(
     settings = Settings.from_env()
     decider = load_policy(policy) if policy else None
     config_path = str(classify_config) if classify_config else settings.classify_config
-    classifier = Classifier(load_classifier_config(config_path) if config_path else None)
+    config = load_classifier_config(config_path) if config_path else None
+    protected = decider.protected_paths if decider is not None else ()
+    classifier = Classifier(with_protected_paths(config, protected))
     total = sum(1 for _ in trace.open("rb")) if trace.is_file() else None
     with Progress(
         TextColumn("replaying"),

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import Field, TypeAdapter, ValidationError
 
 from oversight.classify import Classifier
+from oversight.classify.config import with_protected_paths
 from oversight.decide import PastStep, Proposal, SessionFacts, Verdict
 from oversight.kinds import Kind
 from oversight.normalise import normalise_args
@@ -117,7 +118,7 @@ def load_cases(path: str | Path) -> list[Case]:
 def run_policy_tests(
     policy: Policy, cases_path: str | Path, *, classifier: Classifier | None = None
 ) -> TestReport:
-    classifier = classifier or Classifier()
+    classifier = classifier or Classifier(with_protected_paths(None, policy.protected_paths))
     report = TestReport(policy.name, policy.hash, str(cases_path))
     for case in load_cases(cases_path):
         proposal = build_proposal(case, classifier, seq=len(case.history) + 1)

@@ -77,6 +77,8 @@ class Policy:
             self._compile(i, rule) for i, rule in enumerate(model.rules)
         )
         self.max_scenario = model.max_scenario
+        self.protected_paths: tuple[str, ...] = tuple(model.protect)
+        """Globs the pack declares protected; whoever classifies steps for it adds them."""
         self.uses_facts = self.max_scenario is not None or any(
             r.match.session or r.match.after or r.match.autonomy for r in model.rules
         )

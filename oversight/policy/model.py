@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from oversight.classify.paths import glob_to_regex
 from oversight.classify.result import FLAGS
 from oversight.kinds import ALL_KINDS
 
@@ -52,6 +53,8 @@ FlagName = Literal[
     "oversight_target",
     "network",
     "unresolved",
+    "destroys_data",
+    "editor_open_file",
 ]
 assert set(KindName.__args__) == set(ALL_KINDS), "KindName must list exactly the Kind values"  # type: ignore[attr-defined]
 assert set(FlagName.__args__) == set(FLAGS), "FlagName must list exactly the classifier flags"  # type: ignore[attr-defined]
@@ -120,6 +123,25 @@ def _check_regex(value: str) -> str:
             {"value": value, "problem": str(exc), "accepted": "a Python `re` pattern"},
         ) from None
     return value
+
+
+def _check_path_glob(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError(
+            "path_glob", "empty path glob", {"accepted": "a path glob such as 'data/test/**'"}
+        )
+    try:
+        glob_to_regex(value)
+    except re.error as exc:
+        raise PydanticCustomError(
+            "path_glob",
+            "bad path glob '{value}': {problem}",
+            {"value": value, "problem": str(exc), "accepted": "a path glob such as 'data/test/**'"},
+        ) from None
+    return value.strip()
+
+
+PathGlob = Annotated[str, AfterValidator(_check_path_glob)]
 
 
 class _Strict(BaseModel):
@@ -256,4 +278,8 @@ class PolicyFile(_Strict):
     max_scenario: Annotated[int, Field(ge=1, le=3)] | None = None
     """Keep sessions at or below this autonomy scenario: a consequential step that, run with no
     person reviewing it, would take the session above it needs a person (never a grant)."""
+    protect: list[PathGlob] = Field(default_factory=list)
+    """Path globs this pack declares protected, added to the built-in ones (docs/classification.md
+    syntax: any depth unless they start with `/`, `**`, `{a,b}`, case-insensitive): a write to one
+    carries the `protected_target` flag, whichever tool makes it. Reads are not affected."""
     rules: list[Rule] = Field(default_factory=list)

@@ -1,0 +1,275 @@
+"""What a session has done so far that gives its next step meaning: the open file, the working
+directory, and the files it wrote.
+
+The classifier reads nothing else: `python baseline.py` means what `baseline.py` contains, and
+`edit 96:98` edits whichever file the agent opened. A `SessionView` is folded forward after each
+step is classified (`observe`), like the session's facts. Replay and import build it from the
+trace's own lines and never touch the disk (`root=None`); a live monitor beside the agent may
+also read the live file under its `root`, bounded in size and never a device or /proc file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import re
+import stat
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oversight.classify.shell import SimpleCommand, parse_script
+
+# Larger files are not read: a script is source, and reading a dataset by mistake must stay cheap.
+MAX_FILE_BYTES = 256 * 1024
+# Writes kept per session: the newest win; an old write falls back to the disk (live) or nothing.
+MAX_WRITTEN = 512
+
+# Where write tools put the path and the full new content (Claude Code Write, OpenHands
+# str_replace_editor create, generic write_file tools).
+_PATH_KEYS = ("file_path", "path", "filename", "file", "target_file")
+_CONTENT_KEYS = ("content", "file_text", "contents", "text")
+_CUT = re.compile(r"…\[truncated \d+ chars\]\Z")
+_SYSTEM_DIRS = ("/proc/", "/sys/", "/dev/")
+_EDITOR_TOOLS = frozenset({"str_replace_editor", "edit_file", "editor"})
+
+
+@dataclass(frozen=True, slots=True)
+class FileText:
+    """A file's text as the classifier may read it, or why it could not."""
+
+    path: str
+    text: str | None
+    problem: str = ""  # set when text is None: "not found", "larger than 256 KiB", ...
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256((self.text or "").encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class SessionView:
+    """The session state the classifier may consult; `root=None` never reads the disk."""
+
+    root: Path | None = None
+    open_file: str | None = None
+    cwd: str | None = None
+    # path → full content, or None when the session changed the file in a way we cannot replay
+    written: dict[str, str | None] = field(default_factory=dict)
+    max_file_bytes: int = MAX_FILE_BYTES
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    # -- reading -----------------------------------------------------------------------------
+    def resolve(self, path: str) -> str:
+        """`path` joined to the working directory when that is known, normalised."""
+        if not path.startswith("/") and self.cwd:
+            path = posixpath.join(self.cwd, path)
+        return posixpath.normpath(path)
+
+    def read_file(self, path: str) -> FileText:
+        """The session's own write of `path` first, then (live only) the file on disk."""
+        where = self.resolve(path)
+        with self._lock:
+            written = self._written(where, path)
+        if written is not None:
+            key, text = written
+            if text is not None:
+                if len(text.encode("utf-8", "surrogatepass")) > self.max_file_bytes:
+                    return FileText(key, None, f"larger than {self.max_file_bytes // 1024} KiB")
+                return FileText(key, text)
+        if self.root is None:
+            return FileText(where, None, "not written in this session (replay reads no disk)")
+        return self._read_disk(where)
+
+    def _written(self, where: str, given: str) -> tuple[str, str | None] | None:
+        if where in self.written:
+            return where, self.written[where]
+        if given in self.written:
+            return given, self.written[given]
+        # The agent wrote `/workspace/x.py` and runs `python x.py` from a directory we did not
+        # see it enter: a unique suffix match is the same file (content can only raise a kind).
+        suffix = "/" + where.lstrip("./")
+        matches = [k for k in self.written if k.endswith(suffix)]
+        if len(matches) == 1:
+            return matches[0], self.written[matches[0]]
+        return None
+
+    def _read_disk(self, where: str) -> FileText:
+        assert self.root is not None
+        target = Path(where) if where.startswith("/") else self.root / where
+        shown = str(target)
+        real = os.path.realpath(target)
+        if real.startswith(_SYSTEM_DIRS):
+            return FileText(shown, None, "a system file, never read")
+        try:
+            # Non-blocking, and checked on the open descriptor: a FIFO swapped in after a
+            # check must not hang the step.
+            fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        except (OSError, ValueError):
+            return FileText(shown, None, "not found")
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                return FileText(shown, None, "not a regular file")
+            if info.st_size > self.max_file_bytes:
+                return FileText(shown, None, f"larger than {self.max_file_bytes // 1024} KiB")
+            data = os.read(fd, self.max_file_bytes + 1)
+        except OSError as exc:
+            return FileText(shown, None, f"unreadable ({exc.strerror or exc})")
+        finally:
+            os.close(fd)
+        if len(data) > self.max_file_bytes:
+            return FileText(shown, None, f"larger than {self.max_file_bytes // 1024} KiB")
+        return FileText(shown, data.decode("utf-8", "replace"))
+
+    # -- folding -----------------------------------------------------------------------------
+    def observe(self, name: str, args: Mapping[str, Any]) -> None:
+        """Fold one step's effect on the session state in (after it was classified)."""
+        with self._lock:
+            self._observe(name, args)
+
+    def _observe(self, name: str, args: Mapping[str, Any]) -> None:
+        command = args.get("command") if isinstance(args, Mapping) else None
+        if name.lower() in _EDITOR_TOOLS and isinstance(command, str) and "path" in args:
+            self._editor_tool(command, args)
+            return
+        path, content = _path_and_content(args)
+        if path is not None and content is not None:
+            self._wrote(path, content)
+            return
+        if path is not None and _edits(args):
+            self._edited(path, args)
+            return
+        if isinstance(command, str):
+            self._shell(command)
+
+    def _editor_tool(self, command: str, args: Mapping[str, Any]) -> None:
+        path = args.get("path")
+        if not isinstance(path, str) or not path:
+            return
+        if command in ("view", "create"):
+            self.open_file = self.resolve(path)
+        text = args.get("file_text")
+        if command == "create" and isinstance(text, str):
+            self._wrote(path, text)
+        elif command in ("str_replace", "insert", "undo_edit"):
+            self._edited(path, args)
+
+    def _wrote(self, path: str, content: str) -> None:
+        key = self.resolve(path)
+        self.written.pop(key, None)
+        # Arguments cut for storage (normalise.py) are not the file: its content is unknown.
+        self.written[key] = None if _CUT.search(content) else content
+        while len(self.written) > MAX_WRITTEN:
+            self.written.pop(next(iter(self.written)))
+
+    def _edited(self, path: str, args: Mapping[str, Any]) -> None:
+        """Apply a str-replace edit to content we know; otherwise remember the file changed."""
+        key = self.resolve(path)
+        old = _first_str(args, ("old_string", "old_str"))
+        new = _first_str(args, ("new_string", "new_str"))
+        known = self.written.get(key)
+        if known is not None and old and new is not None and old in known:
+            everything = args.get("replace_all") is True
+            self.written[key] = (
+                known.replace(old, new) if everything else known.replace(old, new, 1)
+            )
+            return
+        self.written[key] = None
+
+    def _shell(self, command: str) -> None:
+        text = command.strip()
+        first = text.split(None, 1)
+        if not first:
+            return
+        word = first[0]
+        if word in ("open", "create") and "\n" not in text:
+            parts = text.split()
+            if 2 <= len(parts) <= 3 and not parts[1].startswith("-"):
+                self.open_file = self.resolve(parts[1])
+                if word == "create":
+                    self._wrote(parts[1], "")
+            return
+        parsed = parse_script(text)
+        if parsed.error is not None:
+            return
+        for cmd in parsed.commands:
+            if not (cmd.nested or cmd.background):
+                self.apply_command(cmd)
+
+    def apply_command(self, cmd: SimpleCommand) -> None:
+        """What one shell command changes: the working directory (`cd`) and the files it
+        writes (`cat > f <<EOF`, `tee f`, `echo text > f`; any other redirection forgets `f`)."""
+        if cmd.argv[:1] == ("cd",):
+            certain = len(cmd.argv) == 2 and _literal(cmd.argv[1])
+            # `cd`, `cd -`, `cd $X`: no longer certain
+            self.cwd = self.resolve(cmd.argv[1]) if certain else None
+        for path, content, append in shell_writes(cmd):
+            key = self.resolve(path)
+            if append and content is not None:
+                known = self.written.get(key)
+                content = None if known is None else known + content
+            if content is None:
+                self.written.pop(key, None)
+                self.written[key] = None
+            else:
+                self._wrote(path, content)
+
+    def fork(self) -> SessionView:
+        """A copy for reading one step's own commands in order, leaving the session as it was."""
+        return SessionView(
+            root=self.root,
+            open_file=self.open_file,
+            cwd=self.cwd,
+            written=dict(self.written),
+            max_file_bytes=self.max_file_bytes,
+        )
+
+
+def shell_writes(cmd: SimpleCommand) -> list[tuple[str, str | None, bool]]:
+    """The files a simple command writes: (path, content or None when unknown, appends).
+
+    `cat > f <<EOF`, `tee f <<EOF` and a plain `echo text > f` give the content; any other
+    output redirection changes the file in a way we do not know.
+    """
+    out: list[tuple[str, str | None, bool]] = []
+    program = cmd.argv[0] if cmd.argv else ""
+    content: str | None = None
+    if program == "cat" and len(cmd.argv) == 1 and cmd.stdin is not None:
+        content = cmd.stdin
+    elif program == "echo" and not any(a.startswith("-") for a in cmd.argv[1:2]):
+        content = " ".join(cmd.argv[1:]) + "\n"
+    if program == "tee" and cmd.stdin is not None:
+        append = "-a" in cmd.argv or "--append" in cmd.argv
+        for path in (a for a in cmd.argv[1:] if not a.startswith("-")):
+            out.append((path, cmd.stdin, append))
+    for redirect in cmd.redirects:
+        if redirect.writes and not redirect.target.startswith("/dev/"):
+            out.append((redirect.target, content, redirect.operator == ">>"))
+    return out
+
+
+def _literal(path: str) -> bool:
+    return bool(path) and path != "-" and not any(c in path for c in "$`~*?[")
+
+
+def _first_str(args: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = args.get(key)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _path_and_content(args: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    path = _first_str(args, _PATH_KEYS)
+    if not path:
+        return None, None
+    return path, _first_str(args, _CONTENT_KEYS)
+
+
+def _edits(args: Mapping[str, Any]) -> bool:
+    return any(k in args for k in ("old_string", "old_str", "new_string", "new_str", "edits"))
