@@ -12,7 +12,6 @@ store, so neither a second claim nor a restarted agent can run it again.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 import math
@@ -27,6 +26,7 @@ from oversight.approvals.signing import verify, vote_payload
 from oversight.canonical import new_id
 from oversight.decide import ApprovalSpec, Proposal
 from oversight.store import SQLStore
+from oversight.store.sql import deadline_seconds, deadline_text
 
 Status = Literal[
     "approved",
@@ -41,7 +41,6 @@ Status = Literal[
     "mismatch",
     "withdrawn",
 ]
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @dataclass(frozen=True)
@@ -166,7 +165,7 @@ class ApprovalDesk:
         timeout = self.timeout_override_s if self.timeout_override_s is not None else spec.timeout_s
         approval_id = approval_id or new_id()
         # Rounded up to the second it is stored in: never earlier than the wait itself ends.
-        deadline_text = time.strftime(_TIME_FORMAT, time.gmtime(math.ceil(time.time() + timeout)))
+        deadline = deadline_text(math.ceil(time.time() + timeout))
         self.store.create_approval(
             {
                 "id": approval_id,
@@ -180,7 +179,7 @@ class ApprovalDesk:
                 "rule": rule,
                 "role": spec.role,
                 "quorum": spec.quorum,
-                "deadline": deadline_text,
+                "deadline": deadline,
             }
         )
         request = ApprovalRequest(
@@ -195,7 +194,7 @@ class ApprovalDesk:
             rule=rule,
             role=spec.role,
             quorum=spec.quorum,
-            deadline=deadline_text,
+            deadline=deadline,
         )
         approvers = list(preapproved)
         if self.notify is not None and len(approvers) < spec.quorum:
@@ -253,7 +252,7 @@ class ApprovalDesk:
         tally = _Tally(
             approval_id, proposal.args_digest, spec, preapproved, until=str(row["deadline"])
         )
-        deadline_wall = calendar.timegm(time.strptime(str(row["deadline"]), _TIME_FORMAT))
+        deadline_wall = deadline_seconds(str(row["deadline"]))
         remaining = deadline_wall - time.time()
         if not wait:
             outcome = self._poll_once(tally)

@@ -14,14 +14,13 @@ verified votes, so nothing has to run to expire it:
 
 from __future__ import annotations
 
-import calendar
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from oversight.approvals.broker import tally_votes
 from oversight.approvals.registry import Reviewer
-from oversight.store.sql import DEADLINE_FORMAT
+from oversight.store.sql import deadline_seconds
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class ApprovalState:
 def deadline_passed(row: dict[str, Any], now: float | None = None) -> bool:
     """Whether the approval's deadline is behind us (an unreadable deadline has passed)."""
     try:
-        deadline = calendar.timegm(time.strptime(str(row["deadline"]), DEADLINE_FORMAT))
+        deadline = deadline_seconds(str(row["deadline"]))
     except ValueError:
         return True
     return (time.time() if now is None else now) >= deadline

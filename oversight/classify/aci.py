@@ -33,6 +33,8 @@ from oversight.kinds import Kind
 
 OPEN_FILE = "<file open in the editor>"
 EDITOR_OPEN_FILE = "editor_open_file"
+UNNAMED_OPEN_FILE = "writes the file open in the editor (its path is not in the command)"
+"""How an edit of the open file reads until the session knows which file that is."""
 
 # `edit 96:98` / `insert 12`, the lines, then the first `end_of_edit` / `end_of_insert` line;
 # whatever follows that line is more commands (`rest`), read as shell.
@@ -137,7 +139,7 @@ def _edit(
 ) -> Classification:
     lines = where.replace(" ", "").replace("\t", "")
     label = f"editor command `{command} {lines}`"
-    reason = f"{label} writes the file open in the editor (its path is not in the command)"
+    reason = f"{label} {UNNAMED_OPEN_FILE}"
     flags = {EDITOR_OPEN_FILE}
     defined = _protected_definition(body)
     if defined is not None:

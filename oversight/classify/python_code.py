@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from oversight.classify.argv import Argv, word_set
 from oversight.classify.destructive import DESTROYS_DATA, destroys_rows, with_data_loss
@@ -258,29 +258,7 @@ class _Visitor:
 
     def dotted(self, node: ast.expr) -> str:
         """`sp.run` → `subprocess.run` after imports; calls and subscripts become `()`, `[]`."""
-        parts: list[str] = []
-        for _ in range(32):
-            if isinstance(node, ast.Name):
-                parts.append(self.aliases.get(node.id, node.id))
-                break
-            if isinstance(node, ast.Attribute):
-                parts.append(node.attr)
-                node = node.value
-            elif isinstance(node, ast.Call):
-                parts.append("()")
-                node = node.func
-            elif isinstance(node, ast.Subscript):
-                parts.append("[]")
-                node = node.value
-            else:
-                parts.append("?")
-                break
-        else:
-            parts.append("?")
-        text = ""
-        for part in reversed(parts):
-            text = text + part if part in ("()", "[]") or not text else f"{text}.{part}"
-        return text
+        return dotted_name(node, self.aliases)
 
     def text(self, node: ast.expr | None, hole: str = "*", depth: int = 0) -> str | None:
         """The string an expression evaluates to, with unknown parts as `hole`, or None."""
@@ -639,3 +617,31 @@ class _Visitor:
             self.parts.append(
                 Classification(kind, f"python: calls `{name}()` (word `{word}`)", targets=(name,))
             )
+
+
+def dotted_name(node: ast.expr, aliases: Mapping[str, str] | None = None) -> str:
+    """`a.b().c` for a call's target; names are replaced through `aliases` (imports)."""
+    aliases = aliases or {}
+    parts: list[str] = []
+    for _ in range(32):
+        if isinstance(node, ast.Name):
+            parts.append(aliases.get(node.id, node.id))
+            break
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            parts.append("()")
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            parts.append("[]")
+            node = node.value
+        else:
+            parts.append("?")
+            break
+    else:
+        parts.append("?")
+    text = ""
+    for part in reversed(parts):
+        text = text + part if part in ("()", "[]") or not text else f"{text}.{part}"
+    return text

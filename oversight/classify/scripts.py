@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from oversight.classify.argv import word_set
+from oversight.classify.python_code import dotted_name
 from oversight.classify.result import Classification, combine, outranks
 from oversight.classify.shell import SimpleCommand, parse_script
 from oversight.classify.workspace import FileText, SessionView, shell_writes
@@ -336,7 +337,7 @@ def python_findings(text: str) -> Finding | None:
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
-        name = _call_name(node.func)
+        name = dotted_name(node.func)
         if not name:
             continue
         last = name.rsplit(".", 1)[-1]
@@ -382,21 +383,3 @@ def _first(seen: tuple[str, int] | None, hit: tuple[str, int]) -> tuple[str, int
 
 def _at(hit: tuple[str, int]) -> str:
     return f"{hit[0]}, line {hit[1]}"
-
-
-def _call_name(node: ast.expr) -> str:
-    parts: list[str] = []
-    for _ in range(16):
-        if isinstance(node, ast.Name):
-            parts.append(node.id)
-            break
-        if isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        elif isinstance(node, ast.Call):
-            parts.append("()")
-            node = node.func
-        else:
-            parts.append("?")
-            break
-    return ".".join(reversed(parts)).replace(".()", "()")

@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from oversight.classify.aci import EDITOR_OPEN_FILE, OPEN_FILE
+from oversight.classify.aci import EDITOR_OPEN_FILE, OPEN_FILE, UNNAMED_OPEN_FILE
 from oversight.classify.paths import PathRules
 from oversight.classify.result import Classification, merge_targets
 from oversight.classify.scripts import ScriptReader
@@ -50,7 +50,7 @@ def _open_file_edit(found: Classification, path: str, paths: PathRules) -> Class
         return judged.with_reason(f"{found.reason}; the open file: {judged.reason}")
     flags = found.flags | (judged.flags if judged is not None else frozenset())
     reason = found.reason.replace(
-        "writes the file open in the editor (its path is not in the command)",
+        UNNAMED_OPEN_FILE,
         f"writes `{path}`, the file open in the editor",
     )
     if judged is not None and "protected_target" in judged.flags:

@@ -7,6 +7,7 @@ is batched by seq so memory stays constant however large the store grows.
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import datetime as _dt
 import functools
@@ -827,6 +828,11 @@ and PostgreSQL alike."""
 def deadline_text(unix_s: float) -> str:
     """The stored form of a deadline at `unix_s` (truncated to the second: never later)."""
     return time.strftime(DEADLINE_FORMAT, time.gmtime(unix_s))
+
+
+def deadline_seconds(text: str) -> float:
+    """A stored deadline as Unix seconds; ValueError when it is not in the stored form."""
+    return float(calendar.timegm(time.strptime(text, DEADLINE_FORMAT)))
 
 
 def _require_oversight_schema(store: StoreEngine) -> None:
