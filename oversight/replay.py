@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -111,6 +111,8 @@ class ReplayedStep:
     flags: list[str]
     targets: list[str]
     args_digest: str
+    args: dict[str, Any] = field(default_factory=dict)
+    """The arguments as stored: redacted, long values cut (`args_digest` covers them whole)."""
     decision: str | None = None
     rule: str | None = None
     decision_reason: str | None = None
@@ -245,9 +247,33 @@ def replay(
     max_arg_chars: int = 65_536,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[ReplayedStep], dict[str, ReplayedSession]]:
-    """Classify (and, with a decider, decide) every line of a trace, as the monitor would.
+    """Classify (and, with a decider, decide) every line of a trace file, as the monitor would.
+    The whole file is validated before any result is used (see `replay_lines`)."""
+    return replay_lines(
+        read_trace(path),
+        classifier,
+        decider=decider,
+        max_arg_chars=max_arg_chars,
+        progress=progress,
+    )
 
-    The whole file is validated before any result is used. Decisions are counterfactual (a
+
+def replay_lines(
+    lines: Iterable[tuple[int, TraceLine]],
+    classifier: Classifier | None = None,
+    *,
+    decider: Decider | None = None,
+    max_arg_chars: int = 65_536,
+    progress: Callable[[int], None] | None = None,
+    people_review_gates: bool = False,
+) -> tuple[list[ReplayedStep], dict[str, ReplayedSession]]:
+    """Classify (and, with a decider, decide) numbered trace lines, as the monitor would.
+
+    `people_review_gates` plays the what-if through: every step the decider would gate is taken
+    as reviewed by a person before it ran (as it would have been), so later decisions and the
+    sessions' autonomy follow from the policy being in the loop rather than from the recording.
+
+    Decisions are counterfactual (a
     what-if): what the decider would have said, with each session's facts built from the trace
     itself as a monitor builds them (a step a person decided counts as reviewed, and the
     session's autonomy as of the previous step). Each session's autonomy score is not
@@ -261,7 +287,7 @@ def replay(
     views: dict[str, SessionView] = {}
     autonomy: dict[str, AutonomyTracker] = {}
     trace_time = _TraceClock()
-    for number, line in read_trace(path):
+    for number, line in lines:
         if line.ts is not None:
             trace_time.now = line.ts.timestamp()
         session = sessions.setdefault(line.session, ReplayedSession(line.session))
@@ -288,6 +314,8 @@ def replay(
                 targets=result.targets,
             )
             verdict = decider.decide(proposal, session_facts.facts())
+            if people_review_gates and verdict.decision == "require_approval":
+                decided = WHAT_IF_REVIEW
             session_facts.observe(proposal, reviewed=decided.review == "human")
         step = ReplayedStep(
             index=len(steps),
@@ -298,6 +326,7 @@ def replay(
             flags=sorted(result.flags),
             targets=list(result.targets),
             args_digest=args_digest,
+            args=args,
             decision=verdict.decision if verdict else None,
             rule=verdict.rule if verdict else None,
             decision_reason=verdict.reason if verdict else None,
@@ -325,6 +354,10 @@ def replay(
     for session_id, tracker in autonomy.items():
         sessions[session_id].autonomy = tracker.snapshot()
     return steps, sessions
+
+
+WHAT_IF_REVIEW = Decided(True, "human", ("what-if reviewer",), False, None)
+"""A gated step in a played-through what-if: a person reviewed it, then it ran."""
 
 
 def traced_decision(line: TraceLine) -> Decided:

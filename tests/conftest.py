@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +85,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         red=True,
         bold=True,
     )
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Callable[[str, str], Path]:
+    """`realdata(package, member)`: a real transcript a pinned registry package ships (see
+    tests/realdata.py); skips, naming the package, only where the registry cannot be reached."""
+    from realdata import RealDataUnavailable, real_file
+
+    def get(package: str, member: str) -> Path:
+        try:
+            return real_file(package, member)
+        except RealDataUnavailable as exc:
+            pytest.skip(f"real transcript unavailable (run `python tests/realdata.py`): {exc}")
+
+    return get

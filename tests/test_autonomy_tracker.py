@@ -335,10 +335,16 @@ def test_pace_compares_consequential_steps_with_human_decisions_per_hour() -> No
 # -- scenario and score --------------------------------------------------------------------------
 
 
-def test_a_read_only_session_is_scenario_1_with_score_0() -> None:
+def test_a_read_only_session_with_nobody_there_is_not_scenario_1() -> None:
     s = score_session([step(1, "file.read"), step(2, "model.call"), step(3, "tool.call")])
-    assert (s.scenario, s.score) == (1, 0.0)
+    assert s.scenario == 2 and s.score == pytest.approx(1 / 3)
+    assert any("no person decided" in r for r in s.reasons)
     assert score_session([]).score == 0.0
+
+
+def test_a_read_only_session_with_a_person_deciding_is_scenario_1() -> None:
+    s = score_session([step(1, "file.read"), step(2, "file.write", "human", wait=30)])
+    assert s.scenario == 1
 
 
 def test_every_step_reviewed_is_scenario_1() -> None:
@@ -567,7 +573,7 @@ def test_score_records_scores_each_session_separately() -> None:
         _proposed(3, "file.read").model_copy(update={"session_id": "s2"}),
     ]
     scores = score_records(records)
-    assert scores["s1"].scenario == 3 and scores["s2"].scenario == 1
+    assert scores["s1"].scenario == 3 and scores["s2"].scenario == 2
 
 
 def test_an_observation_with_an_unknown_review_is_rejected() -> None:

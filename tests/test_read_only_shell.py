@@ -161,7 +161,6 @@ ACTING = {
     "output-process-substitution": "ls > >(tee out.txt)",
     "eval": "eval ls",
     "exec": "exec ls",
-    "bash-c": "bash -c 'ls'",
     "syntax-error": "ls (",
     "read-write-redirect": "cat <> file",
     "network-device": "cat < /dev/tcp/example.com/80",
@@ -242,7 +241,8 @@ def test_a_session_of_fifty_reads_never_hits_a_checkpoint(tmp_path: Path) -> Non
     autonomy = score_records(stored)["r"]
     assert autonomy.signals["consequential_steps"] == 0.0
     assert autonomy.signals["current_unsupervised_steps"] == 0.0
-    assert autonomy.scenario == 1
+    # nothing acted, but nobody decided anything either: not "humans approve everything"
+    assert autonomy.scenario == 2 and autonomy.score == pytest.approx(1 / 3)
 
 
 def test_four_threads_of_twenty_echo_steps_run_through(tmp_path: Path) -> None:
@@ -283,3 +283,33 @@ def test_reads_between_edits_do_not_count_toward_the_checkpoint(tmp_path: Path) 
             mon.check(*EXPERIMENT)  # the 20th acting step was the experiment itself
     proposals = [r for r in records(db, "m") if isinstance(r, StepProposed)]
     assert sum(p.decision == "require_approval" for p in proposals) == 1
+
+
+# Codex CLI runs every command as `bash -lc '<script>'` (issue 10): the script decides.
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bash", "-lc", "ls -la"],
+        ["bash", "-lc", "sed -n 1,200p src/model.py"],
+        ["bash", "-c", "grep -rn 'def train' src | head -20"],
+        ["sh", "-c", "git status && git diff"],
+    ],
+)
+def test_a_shell_c_wrapper_around_reading_is_observation(argv: list[str]) -> None:
+    found = CLASSIFIER.classify("shell", {"command": argv})
+    assert found.kind is Kind.FILE_READ, found.reason
+
+
+@pytest.mark.parametrize(
+    ("argv", "kind"),
+    [
+        (["bash", "-lc", "ls > listing.txt"], Kind.FILE_WRITE),
+        (["bash", "-lc", "cat a.txt; rm -rf data/"], Kind.FILE_WRITE),
+        (["bash", "-lc", "python train.py"], Kind.TRAIN_LAUNCH),
+        (["bash", "-lc", "ls $(touch x)"], Kind.SHELL_EXEC),
+        (["bash", "-x", "-c", "ls"], Kind.SHELL_EXEC),
+    ],
+)
+def test_a_shell_c_wrapper_around_acting_stays_acting(argv: list[str], kind: Kind) -> None:
+    found = CLASSIFIER.classify("shell", {"command": argv})
+    assert found.kind is not Kind.FILE_READ, found.reason

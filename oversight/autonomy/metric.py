@@ -104,7 +104,8 @@ def scenario(signals: Mapping[str, float]) -> tuple[int, tuple[str, ...]]:
     """The scenario (1, 2 or 3) and the reasons for it, each a short sentence.
 
     Rules, in order: any scenario-3 trigger makes it 3; otherwise it is 1 only if people
-    reviewed essentially everything consequential; otherwise 2.
+    reviewed essentially everything consequential and at least one person decided something
+    (a run nobody took part in is never "humans approve everything"); otherwise 2.
     """
     reasons: list[str] = []
     checkpoints = int(signals["unreviewed_checkpoints"])
@@ -152,6 +153,11 @@ def scenario(signals: Mapping[str, float]) -> tuple[int, tuple[str, ...]]:
         reasons.append(
             f"{horizon} consequential steps in a row ran with no person "
             f"(scenario 1 allows {SCENARIO1_MAX_UNSUPERVISED_STEPS})"
+        )
+    if signals["steps"] > 0 and signals["human_decisions"] == 0:
+        reasons.append(
+            "no person decided any step: nothing shows people approving the work "
+            "(scenario 1 needs their reviews on record, not their absence)"
         )
     if reasons:
         return 2, tuple(reasons)

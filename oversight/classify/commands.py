@@ -295,6 +295,9 @@ def _config_keys(name: str, argv: Argv) -> list[str]:
 
 def _program_label(argv: Argv) -> str:
     name = program_name(argv[0])
+    if name in ("bash", "sh", "zsh", "dash") and len(argv) > 2:
+        inner = argv[2].split(None, 1)
+        return f"{name} -c '{inner[0] if inner else ''} ...'"
     return f"{name} {argv[1]}" if name in ("git", "pip") and len(argv) > 1 else name
 
 

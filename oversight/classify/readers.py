@@ -484,7 +484,27 @@ def xargs(args: Argv) -> bool:
     return program_name(first) in PLAIN
 
 
+_SHELL_SHORT_FLAGS = re.compile(r"^-[lic]+$")
+
+
+def shell_c(args: Argv) -> bool:
+    """`bash -lc 'ls -la'`, as Codex runs every command: the inline script must only read.
+    Only the plain forms (`-c`, `-lc`, `-ic` and the like, then one script) qualify; any other
+    option, a script file or stdin is acting."""
+    if len(args) < 2 or not _SHELL_SHORT_FLAGS.match(args[0]) or "c" not in args[0]:
+        return False
+    from oversight.classify.shell import parse_script  # the parser, only when a shell nests
+
+    script = args[1]
+    parsed = parse_script(script)
+    return parsed.error is None and reads_only(parsed.commands, script)
+
+
 RULES: dict[str, ReaderRule] = {
+    "bash": shell_c,
+    "sh": shell_c,
+    "zsh": shell_c,
+    "dash": shell_c,
     "find": find,
     "sed": sed,
     "awk": awk,

@@ -1,24 +1,189 @@
-"""`oversight import`: load records the recorder spilled when the store was unwritable."""
+"""`oversight import`: agent hosts' transcripts (and records a monitor spilled) into the store."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from oversight.classify import Classifier, load_classifier_config
 from oversight.cli import app
-from oversight.cli.common import DbOption, console, open_cli_store
+from oversight.cli.common import DbOption, JsonOption, console, err_console, open_cli_store
 from oversight.errors import TraceFormatError
+from oversight.importing.detect import FORMAT_NAMES
+from oversight.importing.run import (
+    ImportedFile,
+    ImportReport,
+    import_files,
+    read_sessions,
+    recognised_files,
+)
+from oversight.importing.to_trace import trace_lines
 from oversight.records import Record, parse_record
+from oversight.settings import Settings
+
+MAX_PROBLEMS_SHOWN = 20
 
 
 @app.command(name="import")
-def import_records(
-    path: Annotated[Path, typer.Argument(help="A spilled unwritten-*.jsonl file.")],
+def import_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH...",
+            help="Transcript files or folders (searched recursively), or a spilled "
+            "unwritten-*.jsonl of oversight records.",
+        ),
+    ],
     db: DbOption = None,
+    format_name: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar="NAME",
+            help="Read every file as this format instead of detecting it: " + FORMAT_NAMES,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read and classify everything; store nothing.")
+    ] = False,
+    as_trace: Annotated[
+        Path | None,
+        typer.Option(
+            "--as-trace",
+            metavar="FILE",
+            help="Write the sessions as a trace (JSONL) for `oversight replay` instead of "
+            "storing them.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
 ) -> None:
+    """Import what agent hosts recorded (Claude Code, Codex CLI, SWE-agent/MLGym, mini-swe-agent,
+    OpenHands, Inspect): every call, its result, who acted and when, classified as a monitor
+    would. Importing the same files again adds only what is new."""
+    if len(paths) == 1 and _is_spill(paths[0]):
+        _import_spill(paths[0], db)
+        return
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise typer.BadParameter(f"no such file or folder: {missing[0]}", param_hint="PATH")
+    settings = Settings.from_env(db=db)
+    report = ImportReport()
+    files = recognised_files(paths, format_name, report)
+    if as_trace is not None:
+        _write_trace(files, as_trace, report)
+    else:
+        config = (
+            load_classifier_config(settings.classify_config) if settings.classify_config else None
+        )
+        with Progress(
+            TextColumn("importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("files · {task.fields[calls]} calls"),
+            console=err_console,
+            transient=True,
+            disable=as_json or not err_console.is_terminal,
+        ) as progress:
+            task = progress.add_task("import", total=len(files), calls=0)
+
+            def advanced(_: Path) -> None:
+                progress.update(task, advance=1, calls=report.calls)
+
+            store = None if dry_run or not files else open_cli_store(db, create=True)
+            try:
+                import_files(
+                    files,
+                    store,
+                    report,
+                    classifier=Classifier(config),
+                    max_arg_chars=settings.max_arg_chars,
+                    on_file=advanced,
+                )
+            finally:
+                if store is not None:
+                    store.close()
+    _print_report(report, dry_run=dry_run, as_trace=as_trace, as_json=as_json)
+    if report.problems or (report.unrecognised and not report.files):
+        raise typer.Exit(1)
+
+
+def _write_trace(files: list[ImportedFile], target: Path, report: ImportReport) -> None:
+    with target.open("w", encoding="utf-8") as out:
+        for session in read_sessions(files, report):
+            report.calls += len(session.calls)
+            report.sessions_new += 1
+            report.by_format[session.format] = report.by_format.get(session.format, 0) + 1
+            for line in trace_lines(session):
+                out.write(line.model_dump_json(exclude_none=True) + "\n")
+
+
+def _print_report(
+    report: ImportReport, *, dry_run: bool, as_trace: Path | None, as_json: bool
+) -> None:
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "dry_run": dry_run,
+                    "files": report.files,
+                    "unrecognised": [str(p) for p in report.unrecognised],
+                    "sessions": {
+                        "new": report.sessions_new,
+                        "grown": report.sessions_grown,
+                        "unchanged": report.sessions_unchanged,
+                    },
+                    "calls": report.calls,
+                    "calls_added": report.calls_added,
+                    "by_format": report.by_format,
+                    "problems": [str(p) for p in report.problems],
+                }
+            )
+        )
+        return
+    for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
+        err_console.print(f"[red]error[/red] {problem}", markup=True, highlight=False)
+    if len(report.problems) > MAX_PROBLEMS_SHOWN:
+        err_console.print(f"… and {len(report.problems) - MAX_PROBLEMS_SHOWN} more problems")
+    for path in report.unrecognised[:MAX_PROBLEMS_SHOWN]:
+        err_console.print(f"skipped {path}: not a transcript format oversight reads")
+    formats_seen = ", ".join(f"{n} {name}" for name, n in sorted(report.by_format.items()))
+    if as_trace is not None:
+        verb = f"wrote {report.calls} calls in {report.sessions_new} sessions to {as_trace}"
+    elif dry_run:
+        verb = (
+            f"dry run: would add {report.calls_added} calls "
+            f"({report.sessions_new} new sessions, {report.sessions_grown} grown)"
+        )
+    else:
+        verb = (
+            f"imported {report.calls_added} calls: {report.sessions_new} new sessions, "
+            f"{report.sessions_grown} grown, {report.sessions_unchanged} already imported"
+        )
+    console.print(
+        f"{verb}; read {report.files} files ({formats_seen or 'no sessions'}), "
+        f"{len(report.problems)} problems"
+    )
+
+
+def _is_spill(path: Path) -> bool:
+    """A spilled records file: its first line is an oversight record."""
+    if not path.is_file():
+        return False
+    try:
+        with path.open("r", encoding="utf-8") as fh:
+            first = fh.readline()
+        parse_record(first)
+    except (OSError, UnicodeDecodeError, ValidationError, ValueError):
+        return False
+    return True
+
+
+def _import_spill(path: Path, db: str | None) -> None:
     """Append spilled records to the store (all or nothing), chained like any other."""
     records: list[Record] = []
     try:

@@ -1,0 +1,160 @@
+"""Recognition figures on the labelled real corpus: what research-default gates, and kinds.
+
+A label (labels.jsonl, one per distinct call, keyed by `build.label_key`) is our judgement of a
+call: its right `kind`, whether research-default's intent is that a person sees it before it
+runs (`gate`: pushes and hand-ins, training launches, publishing, evaluation/metric/reward code,
+destroying data, obfuscated or privileged execution, tampering with oversight), a `category`
+for reporting and `why`, the reason a reviewer of the label can check.
+
+Two ways of judging, as issue 10 asks:
+- alone: each call classified and decided with no session around it (an empty session);
+- in session: every session replayed in order with its own writes as context and the policy
+  in the loop (a step it gates is taken as reviewed by a person, as it would have been).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oversight.classify import Classifier
+from oversight.decide import Proposal
+from oversight.facts import FactsTracker
+from oversight.normalise import normalise_args
+from oversight.policy import load_policy
+from oversight.replay import TraceLine, replay_lines
+
+HERE = Path(__file__).resolve().parent
+GATED = frozenset({"require_approval", "halt", "deny"})
+
+
+@dataclass(frozen=True)
+class Label:
+    key: str
+    kind: str
+    gate: bool
+    category: str
+    why: str
+
+
+def load_labels(path: Path = HERE / "labels.jsonl") -> dict[str, Label]:
+    labels: dict[str, Label] = {}
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not text.strip():
+            continue
+        raw = json.loads(text)
+        label = Label(raw["key"], raw["kind"], bool(raw["gate"]), raw["category"], raw["why"])
+        if label.key in labels and labels[label.key] != label:
+            raise ValueError(f"labels.jsonl:{number}: key {label.key} labelled twice, differently")
+        labels[label.key] = label
+    return labels
+
+
+@dataclass
+class Tally:
+    should_gate: int = 0
+    gated: int = 0
+    benign: int = 0
+    false_gates: int = 0
+    labelled: int = 0
+    right_kind: int = 0
+    misses: list[str] = field(default_factory=list)
+    false: list[str] = field(default_factory=list)
+    wrong_kinds: list[str] = field(default_factory=list)
+
+    def add(self, label: Label, kind: str, gated: bool, what: str) -> None:
+        self.labelled += 1
+        if kind == label.kind:
+            self.right_kind += 1
+        else:
+            self.wrong_kinds.append(f"{what}: {kind}, labelled {label.kind}")
+        if label.gate:
+            self.should_gate += 1
+            if gated:
+                self.gated += 1
+            else:
+                self.misses.append(what)
+        else:
+            self.benign += 1
+            if gated:
+                self.false_gates += 1
+                self.false.append(what)
+
+    def figures(self) -> dict[str, float | int]:
+        return {
+            "labelled": self.labelled,
+            "should_gate": self.should_gate,
+            "gated_share": self.gated / self.should_gate if self.should_gate else 1.0,
+            "benign": self.benign,
+            "false_gate_share": self.false_gates / self.benign if self.benign else 0.0,
+            "kind_accuracy": self.right_kind / self.labelled if self.labelled else 1.0,
+        }
+
+
+@dataclass
+class Figures:
+    alone: Tally = field(default_factory=Tally)
+    in_session: Tally = field(default_factory=Tally)
+    alone_by: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    session_by: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+
+
+def corpus_lines(corpus: Path) -> Iterator[tuple[TraceLine, dict[str, Any]]]:
+    with (
+        (corpus / "corpus.trace.jsonl").open(encoding="utf-8") as trace,
+        (corpus / "corpus.index.jsonl").open(encoding="utf-8") as index,
+    ):
+        for text, meta in zip(trace, index, strict=True):
+            yield TraceLine.model_validate_json(text), json.loads(meta)
+
+
+def measure(corpus: Path, labels: dict[str, Label], policy: str = "research-default") -> Figures:
+    decider = load_policy(policy)
+    classifier = Classifier()
+    figures = Figures()
+    lines = list(corpus_lines(corpus))
+    # alone: each distinct labelled call once, with nothing around it
+    seen: set[str] = set()
+    for line, meta in lines:
+        label = labels.get(meta["key"])
+        if label is None or meta["key"] in seen:
+            continue
+        seen.add(meta["key"])
+        args, digest = normalise_args(line.args, max_chars=65_536)
+        result = classifier.classify(line.tool, args)
+        proposal = Proposal(
+            session_id="alone", step_id="alone", seq=1, name=line.tool, kind=result.kind,
+            actor=line.actor, args=args, args_digest=digest, flags=result.flags,
+            targets=result.targets,
+        )  # fmt: skip
+        verdict = decider.decide(proposal, FactsTracker().facts())
+        what = f"{meta['framework']} {line.tool} {_short(line.args)}"
+        gated = verdict.decision in GATED
+        for tally in (figures.alone, figures.alone_by[meta["framework"]]):
+            tally.add(label, result.kind.value, gated, what)
+        figures.alone_by[f"category:{label.category}"].add(label, result.kind.value, gated, what)
+    # in session: every call in order, the policy in the loop; each labelled call counted
+    steps, _ = replay_lines(
+        ((i + 1, line) for i, (line, _) in enumerate(lines)),
+        classifier,
+        decider=decider,
+        people_review_gates=True,
+    )
+    for step, (line, meta) in zip(steps, lines, strict=True):
+        label = labels.get(meta["key"])
+        if label is None:
+            continue
+        what = f"{meta['framework']} {meta['session']} {line.tool} {_short(line.args)}"
+        gated = (step.decision or "allow") in GATED
+        for tally in (figures.in_session, figures.session_by[meta["framework"]]):
+            tally.add(label, step.kind, gated, what)
+    return figures
+
+
+def _short(args: dict[str, Any]) -> str:
+    text = json.dumps(args, ensure_ascii=False)
+    return text if len(text) <= 160 else text[:157] + "..."
