@@ -196,7 +196,7 @@ REAL_CALLS: dict[str, tuple[str, dict[str, Any], Kind]] = {
     ),
     "cc-mcp-remove": ("mcp__docs__remove_doc_by_id", {"doc_id": "42"}, Kind.FILE_WRITE),
     # Codex CLI
-    "codex-shell-argv": ("shell", {"command": ["bash", "-lc", "ls -la"]}, Kind.SHELL_EXEC),
+    "codex-shell-argv": ("shell", {"command": ["bash", "-lc", "ls -la"]}, Kind.FILE_READ),
     "codex-apply-patch": ("apply_patch", {"input": CODEX_PATCH}, Kind.FILE_WRITE),
     "codex-apply-patch-via-shell": (
         "shell",

@@ -329,3 +329,29 @@ def test_calls_are_imported_calls(realdata: RealData, tmp_path: Path) -> None:
     [call] = only_session(write(tmp_path / "s.jsonl", use)).calls
     assert isinstance(call, ImportedCall)
     assert call.result is None  # no result recorded yet
+
+
+def test_sniff_accepts_a_session_that_opens_with_newer_record_types(tmp_path: Path) -> None:
+    """Claude Code 2.1 writes `last-prompt` and `permission-mode` records first."""
+    session = tmp_path / "s.jsonl"
+    lines = [
+        {"type": "last-prompt", "leafUuid": "u9", "sessionId": "s1"},
+        {"type": "permission-mode", "permissionMode": "default", "sessionId": "s1"},
+        {
+            "type": "assistant",
+            "uuid": "u1",
+            "sessionId": "s1",
+            "timestamp": "2026-05-01T10:00:00Z",
+            "message": {
+                "role": "assistant",
+                "model": "claude-opus-4",
+                "content": [
+                    {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "ls"}}
+                ],
+            },
+        },
+    ]
+    session.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    assert claude_code.FORMAT.sniff(session, session.read_bytes())
+    sessions = [s for s in claude_code.FORMAT.read(session) if not isinstance(s, ImportProblem)]
+    assert [c.tool for c in sessions[0].calls] == ["Bash"]

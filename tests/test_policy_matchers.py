@@ -9,7 +9,7 @@ import pytest
 from oversight.decide import PastStep, Proposal, SessionFacts
 from oversight.kinds import Kind
 from oversight.policy import Policy
-from oversight.policy.compute import derive
+from oversight.policy.compute import NONE, derive
 
 
 def matches(
@@ -228,3 +228,21 @@ def test_all_conditions_of_a_rule_must_hold() -> None:
     assert not matches(match, kind=Kind.TRAIN_LAUNCH, name="launch_job", gpus=4)
     assert not matches(match, kind=Kind.TRAIN_LAUNCH, name="submit", gpus=16)
     assert not matches(match, kind=Kind.EXPERIMENT_RUN, name="launch_job", gpus=16)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "tor'ch'run --nproc_per_node 8 train.py --hours 2",
+        'torchrun --nproc_per_node "8" train.py --"hours" 2',
+        "tor\\chrun --nproc_per_node 8 train.py --hou''rs 2",
+    ],
+)
+def test_quoting_a_launcher_does_not_hide_its_compute(command: str) -> None:
+    """The quick pre-check before splitting a command must see what the split would see."""
+    found = derive({"command": command})
+    assert (found.gpus, found.hours, found.gpu_hours) == (8.0, 2.0, 16.0)
+
+
+def test_a_command_naming_no_launcher_has_no_compute() -> None:
+    assert derive({"command": "python -c 'print(1)' && ls -la | head"}) == NONE

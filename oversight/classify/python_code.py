@@ -10,6 +10,7 @@ tampering: writing oversight's files, its environment variables, its tables, or 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 
@@ -130,7 +131,7 @@ class PythonRules:
             if found is not None:
                 parts.append(found)
         try:
-            tree = ast.parse(source)
+            nodes = parsed_nodes(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             if isinstance(exc, SyntaxError):
                 where = f" at line {exc.lineno}" if exc.lineno else ""
@@ -139,8 +140,8 @@ class PythonRules:
                 problem = "code too large or deeply nested to parse"
             parts.append(shell_exec(f"python: {problem}", "unresolved"))
             return combine(parts)
-        visitor = _Visitor(self, tree, 0)
-        visitor.run(tree)
+        visitor = _Visitor(self, nodes, 0)
+        visitor.run(nodes)
         parts.extend(visitor.finish())
         if not parts:
             return shell_exec(
@@ -197,10 +198,18 @@ def _ipython(code: str) -> tuple[str, list[str], list[str]]:
     return "\n".join(out), shell, []
 
 
-class _Visitor:
-    """Looks at every node once, iteratively (`ast.walk`), so deep code cannot exhaust the stack."""
+@functools.lru_cache(maxsize=32)
+def parsed_nodes(source: str) -> tuple[ast.AST, ...]:
+    """Every node of `source`'s syntax tree, in `ast.walk` order (iterative, so deep code
+    cannot exhaust the stack). Cached: a script's content is read by more than one rule
+    (training findings, the general Python rules) and often run more than once."""
+    return tuple(ast.walk(ast.parse(source)))
 
-    def __init__(self, rules: PythonRules, tree: ast.AST, depth: int) -> None:
+
+class _Visitor:
+    """Looks at every node once (`parsed_nodes`): imports first, then calls."""
+
+    def __init__(self, rules: PythonRules, nodes: tuple[ast.AST, ...], depth: int) -> None:
         self.rules = rules
         self.depth = depth
         self.parts: list[Classification] = []
@@ -208,7 +217,7 @@ class _Visitor:
         self.constants: dict[str, ast.expr] = {}
         self.backward = False
         self.step = False
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -229,8 +238,8 @@ class _Visitor:
                 if isinstance(target, ast.Name):
                     self.constants[target.id] = node.value
 
-    def run(self, tree: ast.AST) -> None:
-        for node in ast.walk(tree):
+    def run(self, nodes: tuple[ast.AST, ...]) -> None:
+        for node in nodes:
             if isinstance(node, ast.Call):
                 self.visit_call(node)
             elif isinstance(node, ast.Assign):
@@ -477,7 +486,7 @@ class _Visitor:
             if self.depth >= MAX_DEPTH:
                 return
             try:
-                inner = ast.parse(argument.value)
+                inner = parsed_nodes(argument.value)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return
             visitor = _Visitor(self.rules, inner, self.depth + 1)

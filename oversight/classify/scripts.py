@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from oversight.classify.argv import word_set
-from oversight.classify.python_code import dotted_name
+from oversight.classify.python_code import dotted_name, parsed_nodes
 from oversight.classify.result import Classification, combine, outranks
 from oversight.classify.shell import SimpleCommand, parse_script
 from oversight.classify.workspace import FileText, SessionView, shell_writes
@@ -325,7 +325,7 @@ def make_recipe(text: str, target: str) -> str | None:
 def python_findings(text: str) -> Finding | None:
     """Training, publishing or evaluation in Python source, with the first line that says so."""
     try:
-        tree = ast.parse(text)
+        nodes = parsed_nodes(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     backward: tuple[str, int] | None = None
@@ -334,7 +334,7 @@ def python_findings(text: str) -> Finding | None:
     upload: tuple[str, int] | None = None
     metric: tuple[str, int] | None = None
     output = False
-    for node in ast.walk(tree):
+    for node in nodes:
         if not isinstance(node, ast.Call):
             continue
         name = dotted_name(node.func)

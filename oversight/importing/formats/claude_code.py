@@ -84,7 +84,12 @@ def sniff(path: Path, head: bytes) -> bool:
 
 
 def _looks_like_record(record: dict[str, Any]) -> bool:
-    if "payload" in record or record.get("type") not in _RECORD_TYPES:
+    """Claude Code adds record types release by release (`last-prompt`, `permission-mode`,
+    `attachment` ...): any typed record carrying its session keys is one, unless it has Codex's
+    `payload` envelope."""
+    if "payload" in record or not isinstance(record.get("type"), str):
+        return False
+    if record["type"] not in _RECORD_TYPES and "sessionId" not in record:
         return False
     return any(key in record for key in ("sessionId", "uuid", "leafUuid", "messageId"))
 
