@@ -314,8 +314,10 @@ def replay_lines(
                 targets=result.targets,
             )
             verdict = decider.decide(proposal, session_facts.facts())
-            if people_review_gates and verdict.decision == "require_approval":
-                decided = WHAT_IF_REVIEW
+            if people_review_gates and verdict.decision in ("require_approval", "halt"):
+                decided = WHAT_IF_REVIEW  # a person approved it, or resumed the halted session
+            elif people_review_gates and verdict.decision == "deny":
+                decided = WHAT_IF_DENIED
             session_facts.observe(proposal, reviewed=decided.review == "human")
         step = ReplayedStep(
             index=len(steps),
@@ -357,7 +359,10 @@ def replay_lines(
 
 
 WHAT_IF_REVIEW = Decided(True, "human", ("what-if reviewer",), False, None)
-"""A gated step in a played-through what-if: a person reviewed it, then it ran."""
+"""A gated step in a played-through what-if: a person reviewed it (or resumed the session it
+halted), then it ran."""
+WHAT_IF_DENIED = Decided(False, "automatic", (), False, None)
+"""A step the what-if policy denies outright: it did not run."""
 
 
 def traced_decision(line: TraceLine) -> Decided:

@@ -192,7 +192,7 @@ REAL_CALLS: dict[str, tuple[str, dict[str, Any], Kind]] = {
     "cc-mcp-create": (
         "mcp__github__create_issue",
         {"owner": "o", "repo": "r", "title": "bug"},
-        Kind.FILE_WRITE,
+        Kind.DEPLOY,
     ),
     "cc-mcp-remove": ("mcp__docs__remove_doc_by_id", {"doc_id": "42"}, Kind.FILE_WRITE),
     # Codex CLI

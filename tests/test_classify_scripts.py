@@ -168,8 +168,18 @@ def test_content_never_lowers_a_kind() -> None:
 def test_a_scaler_fit_is_not_training() -> None:
     source = "scaler = StandardScaler()\nscaler.fit(features)\nprint(scaler.mean_)\n"
     assert python_findings(source) is None
-    found = python_findings("model = LogisticRegression()\nmodel.fit(x, y)\n")
-    assert found is not None and found.what == "trains a model (model.fit, line 2)"
+    found = python_findings("import keras\nmodel = build()\nmodel.fit(x, y, epochs=3)\n")
+    assert found is not None and found.what == "trains a model (model.fit, line 3)"
+
+
+def test_a_scikit_learn_fit_in_a_check_script_is_not_a_training_launch() -> None:
+    """Issue 10: SWE-bench agents' reproduction scripts for scikit-learn bugs all call
+    `.fit(`; with no deep-learning framework imported that is a moment's experiment."""
+    source = "from sklearn.linear_model import LogisticRegression\nLogisticRegression().fit(X, y)\n"
+    assert python_findings(source) is None
+    with_torch = "import torch\nfrom sklearn.svm import SVC\nclf = SVC()\nclf.fit(X, y)\n"
+    found = python_findings(with_torch)
+    assert found is not None and found.kind is Kind.TRAIN_LAUNCH
 
 
 def test_trainer_train_and_distributed_init() -> None:

@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 from oversight import CheckpointDenied, ConfigError, Monitor
+from oversight.classify import Classifier
+from oversight.classify.workspace import SessionView
+from oversight.kinds import Kind
 from oversight.policy import load_policy
 from oversight.records import StepProposed
 from oversight.replay import replay
@@ -179,3 +182,52 @@ def test_a_write_cut_for_storage_is_read_from_the_workspace(tmp_path: Path) -> N
     write, run = proposals(db)
     assert "truncated" in write.args["content"]
     assert run.kind == "train.launch"
+
+
+def test_an_editor_edit_of_the_open_file_tells_what_running_it_does() -> None:
+    """Issue 10, MLGym: `create improved_model.py`, `edit 1:1` with a training loop, then
+    `python improved_model.py` is a training launch, though its name says nothing."""
+    view = SessionView(root=None)
+    classifier = Classifier()
+    body = (
+        "import torch\n"
+        "for batch in loader:\n"
+        "    loss = model(batch).mean()\n"
+        "    loss.backward()\n"
+        "    optimizer.step()\n"
+    )
+    for command in ('create "improved_model.py"', f"edit 1:1\n{body}end_of_edit"):
+        classifier.classify("bash", {"command": command}, view=view)
+        view.observe("bash", {"command": command})
+    found = classifier.classify("bash", {"command": "python improved_model.py"}, view=view)
+    assert found.kind is Kind.TRAIN_LAUNCH, found.reason
+    assert "optimizer.step" in found.reason
+
+
+def test_editor_line_edits_apply_to_content_the_session_knows() -> None:
+    view = SessionView(root=None)
+    view.observe(
+        "str_replace_editor", {"command": "create", "path": "a.py", "file_text": "a\nb\nc\n"}
+    )
+    view.observe("bash", {"command": "open a.py"})
+    view.observe("bash", {"command": "edit 2:2\nB1\nB2\nend_of_edit"})
+    view.observe("bash", {"command": "insert 1\nafter_a\nend_of_insert"})
+    assert view.written[view.resolve("a.py")] == "a\nafter_a\nB1\nB2\nc\n"
+
+
+def test_editing_a_file_the_session_wrote_as_evaluation_code_is_protected() -> None:
+    """Issue 10: `linear_probe.py` is the project's evaluation (it computes the test accuracy)
+    though its name says nothing; a later one-line edit of it is an evaluation-code edit."""
+    view = SessionView(root=None)
+    classifier = Classifier()
+    first = {
+        "file_path": "code/linear_probe.py",
+        "content": "def evaluate(model, loader):\n    return accuracy_score(y, model(x))\n",
+    }
+    view.observe("Write", first)
+    edit = {"file_path": "code/linear_probe.py", "old_string": "y, model", "new_string": "y,m"}
+    found = classifier.classify("Edit", edit, view=view)
+    assert "protected_target" in found.flags, found.reason
+    assert "evaluation code" in found.reason
+    other = classifier.classify("Edit", {**edit, "file_path": "code/plot.py"}, view=view)
+    assert "protected_target" not in other.flags

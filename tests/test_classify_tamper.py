@@ -132,7 +132,7 @@ NOT_TAMPERING: dict[str, tuple[str, dict[str, Any], Kind]] = {
     "sqlite-select": (
         "Bash",
         {"command": 'sqlite3 .oversight/oversight.db "SELECT count(*) FROM steps"'},
-        Kind.SHELL_EXEC,
+        Kind.FILE_READ,
     ),
     "sqlite-readonly": (
         "Bash",

@@ -27,6 +27,7 @@ from oversight.classify.argv import Argv, split_options
 from oversight.classify.eval_code import DEFINITION_WORDS, judge_content
 from oversight.classify.paths import PathRules
 from oversight.classify.result import Classification, combine
+from oversight.classify.shell import parse_script
 from oversight.classify.toolkit import Run, Toolkit
 from oversight.classify.words import split_words
 from oversight.kinds import Kind
@@ -72,6 +73,17 @@ _ARITY: dict[str, tuple[int, int]] = {
 COMMANDS = frozenset({*_ARITY, "edit", "insert"})
 
 
+def edit_block(text: str) -> tuple[str, int, int, str, str] | None:
+    """An editor `edit N:M` / `insert N` block as (command, first line, last line, the new
+    lines, what follows the block), or None."""
+    block = _BLOCK.match(text)
+    if block is None:
+        return None
+    where = [int(n) for n in block.group("where").replace(" ", "").split(":")]
+    first, last = where[0], where[-1]
+    return block.group("command"), first, last, block.group("body"), block.group("rest")
+
+
 def editor_command(
     text: str, paths: PathRules, shell: Callable[[str], Classification]
 ) -> Classification | None:
@@ -89,6 +101,8 @@ def editor_command(
         edit = _edit(block.group("command"), block.group("where"), block.group("body"), shell)
         rest = block.group("rest")
         return combine([edit, shell(rest)]) if rest.strip() else edit
+    if first[0] == "submit":
+        return _submit(text, paths)
     if _SHELL_CHARS.search(text.strip()):
         return None
     try:
@@ -100,6 +114,38 @@ def editor_command(
     if not fewest <= len(args) <= most or any(a.startswith("-") for a in args):
         return None
     return _single(command, args, paths)
+
+
+SUBMIT_MARKERS = ("COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT", "MINI_SWE_AGENT_FINAL_OUTPUT")
+"""mini-swe-agent has no submit tool: the agent prints one of these (then `git diff`), and the
+harness takes what follows as the finished work and ends the run."""
+
+
+def harness_echo(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    """`echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && git add -A && git diff --cached` hands the
+    work in, like an editor's `submit`; any other echo just prints."""
+    if any(marker in word for word in argv[1:] for marker in SUBMIT_MARKERS):
+        return Classification(
+            Kind.CODE_APPLY,
+            "prints mini-swe-agent's submit marker: hands in the agent's work and ends the run",
+            targets=("submission",),
+        )
+    name = argv[0].rsplit("/", 1)[-1]
+    return Classification(Kind.SHELL_EXEC, f"runs `{name}`", targets=(name,))
+
+
+def _submit(text: str, paths: PathRules) -> Classification | None:
+    """`submit`, `submit 'flag{a|b}'`, `submit flag{two words}`: SWE-agent passes everything
+    after the word to its submit command (a file, or a CTF flag with any characters in it).
+    Read by the shell parser: one plain command named `submit`, whatever its words; a list,
+    pipe or redirection is shell."""
+    parsed = parse_script(text)
+    if parsed.error is not None or len(parsed.commands) != 1:
+        return None
+    command = parsed.commands[0]
+    if command.argv[:1] != ("submit",) or command.redirects or command.nested:
+        return None
+    return _single("submit", list(command.argv[1:]), paths)
 
 
 def _single(command: str, args: list[str], paths: PathRules) -> Classification | None:

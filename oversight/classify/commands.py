@@ -13,7 +13,7 @@ import posixpath
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 
-from oversight.classify import files, guards, launchers, publishing, readers, wrappers
+from oversight.classify import aci, files, guards, launchers, publishing, readers, wrappers
 from oversight.classify.argv import Argv, is_computed, is_dynamic, program_name, word_set
 from oversight.classify.config import ClassifierConfig
 from oversight.classify.paths import PathRules
@@ -64,6 +64,7 @@ class CommandRules:
             **publishing.RULES,
             **launchers.RULES,
             **wrappers.WRAPPERS,
+            "echo": aci.harness_echo,
         }
         for name in config.wrappers:
             self._rules[name] = wrappers.skipping(frozenset())

@@ -21,8 +21,9 @@ from oversight.kinds import Kind
 
 DESTROYS_DATA = "destroys_data"
 
-# Words that name data inside a longer name too: `train_data/`, `checkpoint-500/`, `my_dataset`.
-DATA_WORDS = word_set("data dataset datasets checkpoint checkpoints ckpt ckpts wandb mlruns")
+# Words that name data inside a longer name too: `train_data/`, `checkpoint-500/`, `my_dataset`,
+# `bench-runs/` (a code file is never data: `runs.py` stays code).
+DATA_WORDS = word_set("data dataset datasets checkpoint checkpoints ckpt ckpts wandb mlruns runs")
 # Whole folder names only: `models.py` and `run_outputs.txt` are code and notes, `models/` is not.
 DATA_FOLDERS = word_set(
     """

@@ -213,6 +213,22 @@ def script_runner(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     return run_file(kit, rest[0], run, name)
 
 
+_JS_SUBCOMMANDS = word_set("run x exec")
+_JS_SCRIPTS = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".tsx", ".jsx")
+
+
+def js_runner(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    """node, bun, deno, tsx, ts-node: `bun scripts/publish.ts` runs a script named for what it
+    does, as `python x.py` does; anything else (`bun install`, a REPL) is a plain command."""
+    name = program_name(argv[0])
+    _, rest = split_options(argv[1:], frozenset({"-e", "--eval", "-r", "--require", "--import"}))
+    if rest and rest[0] in _JS_SUBCOMMANDS and name in ("bun", "deno"):
+        rest = rest[1:]
+    if rest and rest[0].lower().endswith(_JS_SCRIPTS):
+        return run_file(kit, rest[0], run, name)
+    return shell_exec(f"runs `{' '.join([name, *rest[:1]])}`", targets=(name,))
+
+
 _SBATCH_VALUE = word_set(
     """
     -A --account -a --array -b --begin -c --cpus-per-task -C --constraint -D --chdir -d
@@ -603,6 +619,11 @@ RULES: dict[str, Rule] = {
     "python": python,
     "ipython": python,
     "Rscript": script_runner,
+    "node": js_runner,
+    "bun": js_runner,
+    "deno": js_runner,
+    "tsx": js_runner,
+    "ts-node": js_runner,
     "julia": script_runner,
     "torchrun": launcher("torchrun"),
     "deepspeed": launcher("deepspeed"),

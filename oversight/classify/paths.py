@@ -76,6 +76,7 @@ DEFAULT_TAMPER: tuple[str, ...] = (
     ".husky/**",
     ".pre-commit-config.yaml",
     ".github/workflows/**",
+    ".github/actions/**",
     ".gitlab-ci.yml",
     ".circleci/**",
     "Jenkinsfile",

@@ -199,6 +199,15 @@ def _clean(kit: Toolkit, args: list[str], run: Run) -> Classification:
     return Classification(Kind.FILE_WRITE, "`git clean -f` deletes untracked files", targets=(".",))
 
 
+# What `gh` puts in front of other people: a pull request (which pushes its branch), an issue,
+# a comment, an edited description, a review.
+_GH_POSTS = frozenset(
+    (noun, verb)
+    for noun in ("pr", "issue")
+    for verb in ("create", "edit", "comment", "review", "close", "reopen", "ready")
+)
+
+
 def gh(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     words = positionals(
         argv[1:],
@@ -210,6 +219,10 @@ def gh(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     )
     if words[:2] == ["pr", "merge"]:
         return code_apply("`gh pr merge` merges a pull request", *words[2:3])
+    if tuple(words[:2]) in _GH_POSTS:
+        return deploy(
+            f"`gh {' '.join(words[:2])}` posts to GitHub for others to read", *words[2:3]
+        ).with_flags("network")
     if words[:2] in (["release", "create"], ["release", "upload"]):
         return deploy(f"`gh {' '.join(words[:2])}` publishes a release", *words[2:3])
     if words[:1] == ["api"]:

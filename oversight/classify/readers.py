@@ -24,7 +24,7 @@ PLAIN = word_set(
     """
     ls cat head tail wc grep egrep fgrep pwd echo printf which type printenv stat du df cut tr
     column jq basename dirname realpath readlink true false test [ nproc cd pushd popd diff cmp
-    md5sum sha1sum sha256sum whoami id uname
+    md5sum sha1sum sha256sum whoami id uname nl
     """
 )
 """Readers with no option that writes a file or runs a program: any arguments are fine."""
@@ -415,6 +415,36 @@ def pip(args: Argv) -> bool:
     return _options_free(rest, lambda a: a.startswith(("--log", "--python", "--report", "-r")))
 
 
+_SQL_READS = re.compile(r"(?is)\A\s*(select|explain|pragma\s+table_info)\b")
+_SQLITE_DOT_READS = frozenset({".tables", ".schema", ".indexes", ".databases", ".headers"})
+_SQLITE_SAFE_OPTIONS = frozenset(
+    {"-readonly", "-header", "-noheader", "-column", "-csv", "-json", "-line", "-list", "-box",
+     "-table", "-markdown", "-separator", "-batch", "-bail"}
+)  # fmt: skip
+
+
+def sqlite3(args: Argv) -> bool:
+    """`sqlite3 db.sqlite "SELECT ..."`: a query that only reads. Any statement but SELECT,
+    EXPLAIN or PRAGMA table_info, a dot-command that writes or runs (`.output`, `.shell`,
+    `.read`), an option that runs something (`-cmd`, `-init`), or no SQL at all (an
+    interactive shell) is acting."""
+    positional = []
+    for i, arg in enumerate(args):
+        if arg.startswith("-"):
+            if arg not in _SQLITE_SAFE_OPTIONS or (arg == "-separator" and i + 1 >= len(args)):
+                return False
+            continue
+        if i > 0 and args[i - 1] == "-separator":
+            continue
+        positional.append(arg)
+    if len(positional) != 2 or is_dynamic(positional[1]):
+        return False
+    statements = [s for s in positional[1].split(";") if s.strip()]
+    return bool(statements) and all(
+        s.strip() in _SQLITE_DOT_READS or _SQL_READS.match(s) for s in statements
+    )
+
+
 def python(args: Argv) -> bool:
     if len(args) == 1 and args[0] in ("--version", "-V", "-VV"):
         return True
@@ -501,6 +531,7 @@ def shell_c(args: Argv) -> bool:
 
 
 RULES: dict[str, ReaderRule] = {
+    "sqlite3": sqlite3,
     "bash": shell_c,
     "sh": shell_c,
     "zsh": shell_c,

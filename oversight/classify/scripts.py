@@ -334,7 +334,12 @@ def python_findings(text: str) -> Finding | None:
     upload: tuple[str, int] | None = None
     metric: tuple[str, int] | None = None
     output = False
+    fit: tuple[str, int] | None = None
+    deep = False
     for node in nodes:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            deep = deep or _imports_deep_learning(node)
+            continue
         if not isinstance(node, ast.Call):
             continue
         name = dotted_name(node.func)
@@ -348,6 +353,8 @@ def python_findings(text: str) -> Finding | None:
             backward = _first(backward, hit)
         elif last == "step" and receiver and "sched" not in receiver:
             step = _first(step, hit)
+        elif last == "fit" and "trainer" not in receiver and _starts_training(last, receiver):
+            fit = _first(fit, hit)
         elif _starts_training(last, receiver):
             train = _first(train, hit)
         elif last in _UPLOADS:
@@ -361,11 +368,28 @@ def python_findings(text: str) -> Finding | None:
         return Finding(Kind.DEPLOY, f"publishes ({_at(upload)})", frozenset({"publish", "network"}))
     if step is not None and (backward is not None or "optim" in step[0].lower()):
         return Finding(Kind.TRAIN_LAUNCH, f"trains a model ({_at(step)})")
+    if train is None and fit is not None and deep:
+        train = fit  # `model.fit(...)` of Keras and friends: a training run
     if train is not None:
         return Finding(Kind.TRAIN_LAUNCH, f"trains a model ({_at(train)})")
     if metric is not None and output:
         return Finding(Kind.EVAL_RUN, f"computes and reports metrics ({_at(metric)})")
     return None
+
+
+DEEP_LEARNING = frozenset(
+    {"torch", "tensorflow", "keras", "jax", "flax", "optax", "transformers", "lightning",
+     "pytorch_lightning", "accelerate", "deepspeed", "trl", "peft", "mlx", "paddle", "mxnet"}
+)  # fmt: skip
+"""`.fit(` trains a network only beside one of these; alone (scikit-learn, statsmodels, a
+reproduction script of a library bug) it fits a small model in a moment: an experiment."""
+
+
+def _imports_deep_learning(node: ast.Import | ast.ImportFrom) -> bool:
+    names = (
+        [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+    )
+    return any(n.split(".", 1)[0] in DEEP_LEARNING for n in names)
 
 
 def _starts_training(last: str, receiver: str) -> bool:

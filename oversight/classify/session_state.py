@@ -13,12 +13,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from oversight.classify.aci import EDITOR_OPEN_FILE, OPEN_FILE, UNNAMED_OPEN_FILE
+from oversight.classify.eval_code import PROTECTED_TARGET, defines_eval_code
 from oversight.classify.paths import PathRules
 from oversight.classify.result import Classification, merge_targets
 from oversight.classify.scripts import ScriptReader
 from oversight.classify.tools import COMMAND_KEYS, Shape
 from oversight.classify.workspace import SessionView
 from oversight.kinds import Kind
+
+MAX_TARGETS_READ = 4
+"""A write names few files; reading more of them would let one step cost many file reads."""
 
 
 def in_session(
@@ -35,10 +39,31 @@ def in_session(
         found = _open_file_edit(found, view.open_file, paths)
         if found.kind is Kind.OVERSIGHT_TAMPER:
             return found
+    if found.kind is Kind.FILE_WRITE and PROTECTED_TARGET not in found.flags:
+        found = _writes_known_eval_code(found, view)
     if shape is Shape.SHELL:
         text = shell_text(args)
         if text is not None:
             return scripts.upgrade(found, text, view)
+    return found
+
+
+def _writes_known_eval_code(found: Classification, view: SessionView) -> Classification:
+    """An edit of a file whose content (as the session wrote it, or on disk beside a live
+    monitor) computes a metric, reward or grade is an edit of evaluation code, whatever the
+    file is called and whatever lines the edit touches (`linear_probe.py`, `edit 96:98`)."""
+    for target in found.targets[:MAX_TARGETS_READ]:
+        if target == OPEN_FILE or not target:
+            continue
+        file = view.read_file(target)
+        what = defines_eval_code(file.text) if file.text else None
+        if what is not None:
+            return Classification(
+                found.kind,
+                f"{found.reason}; `{target}` {what}: it is evaluation code",
+                found.flags | {PROTECTED_TARGET},
+                found.targets,
+            )
     return found
 
 

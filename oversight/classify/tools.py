@@ -118,7 +118,7 @@ OTHER_TOOLS: dict[str, tuple[Kind, str]] = {
     "bashoutput": (Kind.TOOL_CALL, "reads a background shell's output"),
     "killshell": (Kind.SHELL_EXEC, "stops a background shell"),
     "killbash": (Kind.SHELL_EXEC, "stops a background shell"),
-    "submit": (Kind.TOOL_CALL, "submits an answer"),
+    "submit": (Kind.CODE_APPLY, "hands in the agent's answer and ends its task"),
     "think": (Kind.TOOL_CALL, "records a thought"),
 }
 
@@ -148,6 +148,16 @@ IN_MEMORY_OBJECTS = word_set(
 # An MCP tool named for one of these verbs changes what its server stores (`create_issue`).
 STATE_WRITE_VERBS = word_set("create update write insert add set put upsert edit modify append")
 PATH_NOUNS = word_set("file files dir dirs directory directories folder folders path paths")
+# MCP servers that keep state on this machine (files, a local database, the agent's memory):
+# what their tools create stays here. Any other server is a service people share (an issue
+# tracker, a wiki, chat), so creating or updating there publishes.
+LOCAL_SERVER_WORDS = word_set(
+    """
+    filesystem fs file files local memory sqlite duckdb notebook jupyter ide vscode editor shell
+    terminal desktop playwright puppeteer browser git db database neo neo4j postgres postgresql mysql
+    mongo mongodb redis chroma qdrant
+    """
+)
 JOB_VERBS = word_set("submit launch queue enqueue schedule start run create")
 PUSH_OBJECTS = word_set("git branch commit commits code changes files file repo origin remote")
 MERGE_OBJECTS = word_set("pr pull mr branch request main master changes")
@@ -297,6 +307,17 @@ def _word_rule(name: str, words: tuple[str, ...]) -> ToolRule:
         )
     if action is not words and action and action[0] in STATE_WRITE_VERBS:
         server = name.split("__")[1]
+        if (
+            LOCAL_SERVER_WORDS.isdisjoint(split_words(server))
+            and server.lower() not in LOCAL_SERVER_WORDS
+        ):
+            return ToolRule(
+                Shape.NAMED,
+                Kind.DEPLOY,
+                f"{label}: its name says it changes what MCP server `{server}` holds for "
+                "others (issues, documents, messages on a service)",
+                frozenset({"publish", "network"}),
+            )
         return ToolRule(
             Shape.NAMED,
             Kind.FILE_WRITE,

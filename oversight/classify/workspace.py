@@ -14,6 +14,7 @@ import hashlib
 import os
 import posixpath
 import re
+import shlex
 import stat
 import threading
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oversight.classify.aci import edit_block
 from oversight.classify.shell import SimpleCommand, parse_script
 
 # Larger files are not read: a script is source, and reading a dataset by mistake must stay cheap.
@@ -180,6 +182,27 @@ class SessionView:
             return
         self.written[key] = None
 
+    def _editor_lines(self, command: str, first: int, last: int, body: str) -> None:
+        """An editor `edit N:M` (or `insert N`) of the open file. On content we know, the lines
+        are replaced (or inserted); otherwise the file is known to hold at least these lines,
+        and that is what reading it before a run goes on (content only ever adds meaning)."""
+        if self.open_file is None:
+            return
+        key = self.open_file
+        known = self.written.get(key)
+        new = body.rstrip("\n").split("\n") if body else []
+        if known is None:
+            self._wrote(key, "\n".join(new) + "\n")
+            return
+        lines = known.split("\n")
+        if known.endswith("\n"):
+            lines = lines[:-1]
+        if command == "insert":
+            lines[first:first] = new
+        else:
+            lines[max(first - 1, 0) : last] = new
+        self._wrote(key, "\n".join(lines) + "\n")
+
     def _shell(self, command: str) -> None:
         text = command.strip()
         first = text.split(None, 1)
@@ -187,12 +210,22 @@ class SessionView:
             return
         word = first[0]
         if word in ("open", "create") and "\n" not in text:
-            parts = text.split()
+            try:
+                parts = shlex.split(text)  # `open "baseline.py"`: the path, not its quotes
+            except ValueError:
+                parts = text.split()
             if 2 <= len(parts) <= 3 and not parts[1].startswith("-"):
                 self.open_file = self.resolve(parts[1])
                 if word == "create":
                     self._wrote(parts[1], "")
             return
+        if word in ("edit", "insert"):
+            block = edit_block(text)
+            if block is not None:
+                self._editor_lines(*block[:4])
+                text = block[4].strip()
+                if not text:
+                    return
         parsed = parse_script(text)
         if parsed.error is not None:
             return

@@ -7,7 +7,9 @@ destroying data, obfuscated or privileged execution, tampering with oversight), 
 for reporting and `why`, the reason a reviewer of the label can check.
 
 Two ways of judging, as issue 10 asks:
-- alone: each call classified and decided with no session around it (an empty session);
+- alone: each call classified and decided with no session around it (an empty session); calls
+  whose meaning is only in their session (`context`) are left out, since no one could judge
+  them alone;
 - in session: every session replayed in order with its own writes as context and the policy
   in the loop (a step it gates is taken as reviewed by a person, as it would have been).
 """
@@ -37,6 +39,9 @@ class Label:
     key: str
     kind: str
     gate: bool
+    context: bool
+    """The call's own text does not show what decides it (the open file, a script written
+    earlier): judged alone, nothing could; it counts in the in-session figures only."""
     category: str
     why: str
 
@@ -47,7 +52,10 @@ def load_labels(path: Path = HERE / "labels.jsonl") -> dict[str, Label]:
         if not text.strip():
             continue
         raw = json.loads(text)
-        label = Label(raw["key"], raw["kind"], bool(raw["gate"]), raw["category"], raw["why"])
+        label = Label(
+            raw["key"], raw["kind"], bool(raw["gate"]), bool(raw["context"]), raw["category"],
+            raw["why"],
+        )  # fmt: skip
         if label.key in labels and labels[label.key] != label:
             raise ValueError(f"labels.jsonl:{number}: key {label.key} labelled twice, differently")
         labels[label.key] = label
@@ -121,7 +129,7 @@ def measure(corpus: Path, labels: dict[str, Label], policy: str = "research-defa
     seen: set[str] = set()
     for line, meta in lines:
         label = labels.get(meta["key"])
-        if label is None or meta["key"] in seen:
+        if label is None or label.context or meta["key"] in seen:
             continue
         seen.add(meta["key"])
         args, digest = normalise_args(line.args, max_chars=65_536)
@@ -132,7 +140,7 @@ def measure(corpus: Path, labels: dict[str, Label], policy: str = "research-defa
             targets=result.targets,
         )  # fmt: skip
         verdict = decider.decide(proposal, FactsTracker().facts())
-        what = f"{meta['framework']} {line.tool} {_short(line.args)}"
+        what = f"{meta['framework']} [{result.kind}, {verdict.rule}] {line.tool} {_short(line.args)}"
         gated = verdict.decision in GATED
         for tally in (figures.alone, figures.alone_by[meta["framework"]]):
             tally.add(label, result.kind.value, gated, what)
@@ -148,8 +156,11 @@ def measure(corpus: Path, labels: dict[str, Label], policy: str = "research-defa
         label = labels.get(meta["key"])
         if label is None:
             continue
-        what = f"{meta['framework']} {meta['session']} {line.tool} {_short(line.args)}"
         gated = (step.decision or "allow") in GATED
+        what = (
+            f"{meta['framework']} {meta['session']} [{step.kind}, {step.rule}] {line.tool} "
+            f"{_short(line.args)}"
+        )
         for tally in (figures.in_session, figures.session_by[meta["framework"]]):
             tally.add(label, step.kind, gated, what)
     return figures

@@ -1,4 +1,6 @@
-"""OpenHands event streams: a session folder of `events/<n>.json`, or an evaluation `output.jsonl`.
+"""OpenHands transcripts: event streams (a session folder of `events/<n>.json`, an evaluation
+`output.jsonl`), and the two other shapes OpenHands writes, read by their own modules: LLM
+completion logs (`openhands_completions`) and agent-SDK conversations (`openhands_sdk`).
 
 Each event is an action (`action`, `args`, `source`) or an observation (`observation`,
 `content`, `extras`) whose `cause` is the id of the action it answers (openhands/events/
@@ -23,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from oversight.importing.formats import Format
+from oversight.importing.formats import Format, openhands_completions, openhands_sdk
 from oversight.importing.model import (
     Actor,
     ImportedCall,
@@ -46,19 +48,29 @@ _EDITOR_KEYS = ("command", "path", "file_text", "old_str", "new_str", "insert_li
 
 
 def claims_dir(path: Path) -> bool:
-    """A session folder with an `events/` folder of numbered JSON files (or that folder)."""
+    """A session folder with an `events/` folder of event files (or that folder), or a folder
+    of one instance's LLM completion logs."""
+    folder = _events_folder(path)
+    if folder is not None:
+        try:
+            return any(_EVENT_FILE.match(child.name) for child in folder.iterdir()) or (
+                openhands_sdk.is_events_folder(folder)
+            )
+        except OSError:
+            return False
+    return openhands_completions.claims_dir(path)
+
+
+def _events_folder(path: Path) -> Path | None:
     events = path / "events"
-    folder = events if events.is_dir() else path if path.name == "events" else None
-    if folder is None:
-        return False
-    try:
-        return any(_EVENT_FILE.match(child.name) for child in folder.iterdir())
-    except OSError:
-        return False
+    return events if events.is_dir() else path if path.name == "events" else None
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    """An evaluation output: JSON lines opening with `instance_id`, with a `history`."""
+    """An evaluation output (JSON lines opening with `instance_id`, with a `history`), an LLM
+    completion log, or a JSON list of agent-SDK events."""
+    if openhands_completions.sniff(path, head) or openhands_sdk.sniff(path, head):
+        return True
     if path.suffix != ".jsonl" or _OUTPUT_HEAD.match(head) is None:
         return False
     first = head.split(b"\n", 1)[0]
@@ -67,9 +79,38 @@ def sniff(path: Path, head: bytes) -> bool:
 
 def read(path: Path) -> Iterator[ImportedSession | ImportProblem]:
     if path.is_dir():
-        yield from _read_folder(path)
+        folder = _events_folder(path)
+        if folder is not None and openhands_sdk.is_events_folder(folder):
+            yield from openhands_sdk.read_folder(folder)
+        elif folder is None and openhands_completions.claims_dir(path):
+            yield from openhands_completions.read_folder(path)
+        else:
+            yield from _read_folder(path)
+        return
+    shape = _file_shape(path)
+    if shape == "sdk":
+        yield from openhands_sdk.read_list(path)
+    elif shape == "completions":
+        yield from openhands_completions.read_file(path)
     else:
         yield from _read_output(path)
+
+
+def _file_shape(path: Path) -> str:
+    """Which of OpenHands' file shapes `path` is: decided from its head, as sniffing does, but
+    also for a file given with `--format openhands` that sniffing would not have picked."""
+    if path.suffix == ".jsonl":
+        return "output"
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(64 * 1024)
+    except OSError:
+        return "output"  # its reader reports the file as unreadable
+    if openhands_sdk.sniff(path, head) or head.lstrip().startswith(b"["):
+        return "sdk"
+    if openhands_completions.sniff(path, head) or b'"messages"' in head[:256]:
+        return "completions"
+    return "output"
 
 
 @dataclass(frozen=True)
@@ -361,7 +402,10 @@ def _output_metadata(record: dict[str, Any]) -> dict[str, Any]:
 
 FORMAT = Format(
     name=NAME,
-    description="OpenHands event streams (events/ folders, evaluation output.jsonl)",
+    description=(
+        "OpenHands event streams (events/ folders, evaluation output.jsonl), LLM completion "
+        "logs (llm_completions/<instance>/*.json), agent-SDK / CLI conversation events"
+    ),
     sniff=sniff,
     read=read,
     claims_dir=claims_dir,

@@ -1,0 +1,128 @@
+"""Replay and import on every core: sessions are independent, so each worker process takes a
+share of them and the results come back in order.
+
+A session's classification depends on its own earlier steps only (its writes, its open file,
+its facts), never on another session's, so splitting by session changes nothing in the result:
+tests compare sharded and single-process output line by line. Workers are forked, so they start
+with the parent's classifier and policy already built; the parent validates a trace in full
+before any worker starts, so a malformed line is reported exactly as a single process would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oversight.classify import Classifier
+from oversight.decide import Decider
+from oversight.replay import ReplayedSession, ReplayedStep, TraceLine, read_trace, replay_lines
+
+MIN_LINES_PER_JOB = 2_000
+"""Below this many lines a job costs more to start than it saves."""
+
+
+def default_jobs(lines: int) -> int:
+    """Every core, when there is enough work for them (this machine's 2 cores: 2)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, lines // MIN_LINES_PER_JOB))
+
+
+def shard_of(session: str, jobs: int) -> int:
+    """A stable share for a session id (not Python's salted `hash`)."""
+    digest = hashlib.blake2b(session.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % jobs
+
+
+@dataclass
+class _ReplayJob:
+    path: Path
+    classifier: Classifier
+    decider: Decider | None
+    max_arg_chars: int
+    jobs: int
+    people_review_gates: bool
+    done: Any = field(default=None)  # a shared counter of lines, for a progress bar
+
+
+_JOB: _ReplayJob | None = None
+
+_Result = tuple[int, str, str, list[str], list[str], str, dict[str, Any], Any, Any, Any]
+
+
+def _replay_share(share: int) -> tuple[list[_Result], dict[str, ReplayedSession]]:
+    job = _JOB
+    assert job is not None, "workers are forked from replay_sharded"
+
+    def mine() -> Any:
+        for number, line in read_trace(job.path):
+            if shard_of(line.session, job.jobs) == share:
+                yield number, line
+
+    def counted(_: int) -> None:
+        if job.done is not None:
+            with job.done.get_lock():
+                job.done.value += 1
+
+    steps, sessions = replay_lines(
+        mine(),
+        job.classifier,
+        decider=job.decider,
+        max_arg_chars=job.max_arg_chars,
+        progress=counted if job.done is not None else None,
+        people_review_gates=job.people_review_gates,
+    )
+    return [_result(s) for s in steps], sessions
+
+
+def _result(s: ReplayedStep) -> _Result:
+    return (s.line, s.kind, s.reason, s.flags, s.targets, s.args_digest, s.args, s.decision,
+            s.rule, s.decision_reason)  # fmt: skip
+
+
+def _step(index: int, trace: TraceLine, r: _Result) -> ReplayedStep:
+    n, kind, reason, flags, targets, digest, args, decision, rule, why = r
+    return ReplayedStep(
+        index=index, line=n, trace=trace, kind=kind, reason=reason, flags=flags,
+        targets=targets, args_digest=digest, args=args, decision=decision, rule=rule,
+        decision_reason=why,
+    )  # fmt: skip
+
+
+def replay_sharded(
+    path: Path,
+    classifier: Classifier,
+    *,
+    decider: Decider | None = None,
+    max_arg_chars: int = 65_536,
+    jobs: int,
+    progress: Callable[[int], None] | None = None,
+    people_review_gates: bool = False,
+) -> tuple[list[ReplayedStep], dict[str, ReplayedSession]]:
+    """`replay` on `jobs` processes; the same steps and sessions, in the same order."""
+    global _JOB
+    traces: dict[int, TraceLine] = dict(read_trace(path))  # validates the whole file first
+    order = list(dict.fromkeys(line.session for line in traces.values()))
+    context = multiprocessing.get_context("fork")
+    done = context.Value("q", 0) if progress is not None else None
+    _JOB = _ReplayJob(path, classifier, decider, max_arg_chars, jobs, people_review_gates, done)
+    try:
+        with context.Pool(jobs) as pool:
+            pending = pool.map_async(_replay_share, range(jobs))
+            while not pending.ready():
+                pending.wait(0.2)
+                if progress is not None and done is not None:
+                    progress(int(done.value))
+            shares = pending.get()
+    finally:
+        _JOB = None
+    results = sorted((r for share, _ in shares for r in share), key=lambda r: r[0])
+    steps = [_step(i, traces[r[0]], r) for i, r in enumerate(results)]
+    merged: dict[str, ReplayedSession] = {}
+    for _, sessions in shares:
+        merged.update(sessions)
+    return steps, {sid: merged[sid] for sid in order}
