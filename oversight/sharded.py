@@ -20,7 +20,9 @@ from typing import Any
 
 from oversight.classify import Classifier
 from oversight.decide import Decider
+from oversight.importing.run import ImportedFile, ImportReport, import_files
 from oversight.replay import ReplayedSession, ReplayedStep, TraceLine, read_trace, replay_lines
+from oversight.store import open_store
 
 MIN_LINES_PER_JOB = 2_000
 """Below this many lines a job costs more to start than it saves."""
@@ -126,3 +128,81 @@ def replay_sharded(
     for _, sessions in shares:
         merged.update(sessions)
     return steps, {sid: merged[sid] for sid in order}
+
+
+@dataclass
+class _ImportJob:
+    groups: list[list[ImportedFile]]
+    store_url: str
+    classifier: Classifier
+    max_arg_chars: int
+
+
+_IMPORT: _ImportJob | None = None
+
+
+def _import_share(share: int) -> ImportReport:
+    job = _IMPORT
+    assert job is not None, "workers are forked from import_sharded"
+    report = ImportReport()
+    with open_store(job.store_url) as store:
+        import_files(
+            job.groups[share],
+            store,
+            report,
+            classifier=job.classifier,
+            max_arg_chars=job.max_arg_chars,
+        )
+    return report
+
+
+def import_groups(files: list[ImportedFile], jobs: int) -> list[list[ImportedFile]]:
+    """Files split into `jobs` groups of about equal size. Files of one folder stay together: a
+    host keeps a session and its sub-agents' files side by side, and one worker must see a
+    session whole, or two could each store it as new."""
+    by_folder: dict[Path, list[ImportedFile]] = {}
+    for item in files:
+        by_folder.setdefault(item.path.parent, []).append(item)
+    groups: list[list[ImportedFile]] = [[] for _ in range(jobs)]
+    sizes = [0] * jobs
+    for folder in sorted(by_folder, key=lambda f: -_size(by_folder[f])):
+        least = sizes.index(min(sizes))
+        groups[least].extend(by_folder[folder])
+        sizes[least] += _size(by_folder[folder])
+    return groups
+
+
+def _size(items: list[ImportedFile]) -> int:
+    total = 0
+    for item in items:
+        try:
+            total += item.path.stat().st_size if item.path.is_file() else 1
+        except OSError:
+            total += 1
+    return total
+
+
+def import_sharded(
+    files: list[ImportedFile],
+    store_url: str,
+    report: ImportReport,
+    *,
+    classifier: Classifier,
+    max_arg_chars: int = 65_536,
+    jobs: int,
+    on_share: Callable[[ImportReport], None] | None = None,
+) -> None:
+    """`import_files` on `jobs` processes, each appending its sessions to the store itself
+    (the store takes concurrent writers, as it does from monitors in several processes)."""
+    global _IMPORT
+    groups = import_groups(files, jobs)
+    context = multiprocessing.get_context("fork")
+    _IMPORT = _ImportJob(groups, store_url, classifier, max_arg_chars)
+    try:
+        with context.Pool(jobs) as pool:
+            for share in pool.imap_unordered(_import_share, range(jobs)):
+                report.merge(share)
+                if on_share is not None:
+                    on_share(share)
+    finally:
+        _IMPORT = None

@@ -377,3 +377,25 @@ def test_appending_to_a_store_without_a_chain_head_is_refused(
     with pytest.raises(StoreCorruptError, match="no chain head"):
         store.head()
     assert store.count() == 1
+
+
+def test_a_new_session_append_stores_a_session_once_when_importers_race(store: SQLStore) -> None:
+    """`oversight import` on several processes: two workers reading the same session (one run's
+    log in two folders) both try to store it as new; the check runs under the chain lock."""
+    batch = [started("imp"), proposed("imp", 1), finished("imp", 1)]
+    barrier = threading.Barrier(4)
+    stored: list[int] = []
+
+    def importer() -> None:
+        barrier.wait()
+        stored.append(len(store.append(batch, new_session="imp")))
+
+    threads = [threading.Thread(target=importer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(stored) == [0, 0, 0, 3]
+    assert store.count("imp") == 3
+    assert store.append([proposed("other", 1)], new_session="other")
+    assert store.verify().ok

@@ -203,7 +203,24 @@ def parsed_nodes(source: str) -> tuple[ast.AST, ...]:
     """Every node of `source`'s syntax tree, in `ast.walk` order (iterative, so deep code
     cannot exhaust the stack). Cached: a script's content is read by more than one rule
     (training findings, the general Python rules) and often run more than once."""
-    return tuple(ast.walk(ast.parse(source)))
+    return _walk(ast.parse(source))
+
+
+def _walk(tree: ast.AST) -> tuple[ast.AST, ...]:
+    """`ast.walk`'s nodes in the same breadth-first order, without its generator per node
+    (a script's tree is walked once per content; this was half of reading a script)."""
+    out: list[ast.AST] = [tree]
+    i = 0
+    while i < len(out):
+        node = out[i]
+        i += 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                out.append(value)
+            elif isinstance(value, list):
+                out.extend(item for item in value if isinstance(item, ast.AST))
+    return tuple(out)
 
 
 class _Visitor:

@@ -25,6 +25,7 @@ from oversight.importing.run import (
 from oversight.importing.to_trace import trace_lines
 from oversight.records import Record, parse_record
 from oversight.settings import Settings
+from oversight.sharded import default_jobs, import_sharded
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -61,6 +62,15 @@ def import_command(
         ),
     ] = None,
     as_json: JsonOption = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Processes to import on (folders are split between them). Default: every "
+            "core when there are several files and 4 MB or more to read.",
+        ),
+    ] = None,
 ) -> None:
     """Import what agent hosts recorded (Claude Code, Codex CLI, SWE-agent/MLGym, mini-swe-agent,
     OpenHands, Inspect): every call, its result, who acted and when, classified as a monitor
@@ -95,21 +105,49 @@ def import_command(
                 progress.update(task, advance=1, calls=report.calls)
 
             store = None if dry_run or not files else open_cli_store(db, create=True)
+            workers = jobs if jobs is not None else _default_jobs(files)
             try:
-                import_files(
-                    files,
-                    store,
-                    report,
-                    classifier=Classifier(config),
-                    max_arg_chars=settings.max_arg_chars,
-                    on_file=advanced,
-                )
+                if store is not None and workers > 1 and len(files) > 1:
+                    store.close()  # each worker opens its own connection
+                    import_sharded(
+                        files,
+                        settings.store_url(),
+                        report,
+                        classifier=Classifier(config),
+                        max_arg_chars=settings.max_arg_chars,
+                        jobs=workers,
+                        on_share=lambda share: progress.update(
+                            task, advance=share.files, calls=report.calls
+                        ),
+                    )
+                else:
+                    import_files(
+                        files,
+                        store,
+                        report,
+                        classifier=Classifier(config),
+                        max_arg_chars=settings.max_arg_chars,
+                        on_file=advanced,
+                    )
             finally:
                 if store is not None:
                     store.close()
     _print_report(report, dry_run=dry_run, as_trace=as_trace, as_json=as_json)
     if report.problems or (report.unrecognised and not report.files):
         raise typer.Exit(1)
+
+
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+
+
+def _default_jobs(files: list[ImportedFile]) -> int:
+    size = 0
+    for item in files:
+        try:
+            size += item.path.stat().st_size if item.path.is_file() else 0
+        except OSError:
+            continue
+    return default_jobs(size // 1000) if size >= PARALLEL_MIN_BYTES else 1
 
 
 def _write_trace(files: list[ImportedFile], target: Path, report: ImportReport) -> None:

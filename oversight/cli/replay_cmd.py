@@ -27,6 +27,7 @@ from oversight.replay import (
     replay_document,
 )
 from oversight.settings import Settings
+from oversight.sharded import default_jobs, replay_sharded
 
 DECISION_STYLE = {
     "allow": "green",
@@ -52,6 +53,15 @@ def replay_command(
             "to what the trace records; the autonomy score stays the recorded one.",
         ),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Processes to classify on (sessions are split between them; the result is "
+            "the same). Default: every core for traces of 2,000 lines or more.",
+        ),
+    ] = None,
 ) -> None:
     """Replay a JSONL trace through classification (and a policy); print kinds, what happened
     to each step, decisions and each session's autonomy."""
@@ -71,13 +81,24 @@ def replay_command(
         disable=as_json or not err_console.is_terminal,
     ) as progress:
         task = progress.add_task("replay", total=total)
-        steps, sessions = replay(
-            trace,
-            classifier,
-            decider=decider,
-            max_arg_chars=settings.max_arg_chars,
-            progress=lambda line: progress.update(task, completed=line),
-        )
+        workers = jobs if jobs is not None else default_jobs(total or 0)
+        if workers > 1:
+            steps, sessions = replay_sharded(
+                trace,
+                classifier,
+                decider=decider,
+                max_arg_chars=settings.max_arg_chars,
+                jobs=workers,
+                progress=lambda done: progress.update(task, completed=done),
+            )
+        else:
+            steps, sessions = replay(
+                trace,
+                classifier,
+                decider=decider,
+                max_arg_chars=settings.max_arg_chars,
+                progress=lambda line: progress.update(task, completed=line),
+            )
     if as_json:
         document = replay_document(steps, sessions, what_if_policy=policy)
         print(json.dumps(document, indent=None, ensure_ascii=False))

@@ -33,6 +33,19 @@ class ImportReport:
     by_format: dict[str, int] = field(default_factory=dict)
     problems: list[ImportProblem] = field(default_factory=list)
 
+    def merge(self, other: ImportReport) -> None:
+        """Add another worker's counts (files read, sessions, calls, problems) to these."""
+        self.files += other.files
+        self.unrecognised += other.unrecognised
+        self.sessions_new += other.sessions_new
+        self.sessions_grown += other.sessions_grown
+        self.sessions_unchanged += other.sessions_unchanged
+        self.calls += other.calls
+        self.calls_added += other.calls_added
+        for name, count in other.by_format.items():
+            self.by_format[name] = self.by_format.get(name, 0) + count
+        self.problems += other.problems
+
 
 @dataclass(frozen=True)
 class ImportedFile:
@@ -100,13 +113,18 @@ def import_files(
                 continue
             steps = classify_session(session, classifier, max_arg_chars=max_arg_chars)
             records = session_records(session, steps, after_seq=stored, new=not known)
+            if store is not None and not known:
+                # another importer may have stored it since we looked: then it is not new
+                if not store.append(records, new_session=session.session_id):
+                    report.sessions_unchanged += 1
+                    continue
+            elif store is not None:
+                store.append(records)
             if known:
                 report.sessions_grown += 1
             else:
                 report.sessions_new += 1
             report.calls_added += len(session.calls) - stored
-            if store is not None:
-                store.append(records)
         if on_file is not None:
             on_file(item.path)
 

@@ -63,11 +63,14 @@ class AuditStore(Protocol):
     @property
     def url_for_display(self) -> str: ...
 
-    def append(self, records: Sequence[Record], *, durable: bool = True) -> list[StoredRecord]:
+    def append(
+        self, records: Sequence[Record], *, durable: bool = True, new_session: str | None = None
+    ) -> list[StoredRecord]:
         """Store records atomically, in order, after everything already stored.
 
         `durable=False` marks a batch of records nobody waits on: a store may trade
-        power-loss durability for speed there, never crash safety.
+        power-loss durability for speed there, never crash safety. With `new_session`, store
+        nothing (and return []) if that session already has records.
         """
         ...
 

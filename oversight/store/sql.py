@@ -86,6 +86,7 @@ class SQLStore:
         placeholders = ", ".join([p] * len(RECORD_COLUMNS))
         lock = "" if store.dialect == "sqlite" else " FOR UPDATE"
         self._sql_head = f"SELECT seq, hash FROM {chain_head.name} WHERE id = {_HEAD_ID}{lock}"
+        self._sql_has_session = f"SELECT 1 FROM {records.name} WHERE session_id = {self._p} LIMIT 1"
         self._sql_insert = (
             f"INSERT INTO {records.name} ({', '.join(RECORD_COLUMNS)}) VALUES ({placeholders})"
         )
@@ -112,8 +113,14 @@ class SQLStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def append(self, records: Sequence[Record], *, durable: bool = True) -> list[StoredRecord]:
+    def append(
+        self, records: Sequence[Record], *, durable: bool = True, new_session: str | None = None
+    ) -> list[StoredRecord]:
         """Store `records` in one transaction, after everything already stored, all or nothing.
+
+        `new_session`: store them only if no record of that session is stored yet, decided
+        under the chain lock, so two importers racing on one session store it once (nothing is
+        stored, and [] returned, when it exists).
 
         `durable=False` (batched records) lets SQLite skip the fsync at commit; the records are
         still safe against a crash of the writing process.
@@ -128,7 +135,7 @@ class SQLStore:
         self._check_open()
         prepared = [record_columns(r) for r in records]
         if self._store.dialect == "sqlite":
-            return self._append_sqlite(records, prepared, durable=durable)
+            return self._append_sqlite(records, prepared, durable=durable, new_session=new_session)
         try:
             with (
                 self._write_lock,
@@ -140,6 +147,11 @@ class SQLStore:
                 head = self._read_head(conn)
                 if head is None:
                     raise StoreUnavailableError(self._no_head_message())
+                if (
+                    new_session is not None
+                    and conn.exec_driver_sql(self._sql_has_session, (new_session,)).first()
+                ):
+                    return []
                 rows = self._chain(head[0], head[1], prepared)
                 self._insert(conn, rows)
                 conn.exec_driver_sql(self._sql_set_head, (rows[-1][0], rows[-1][9], _HEAD_ID))
@@ -151,7 +163,12 @@ class SQLStore:
         ]
 
     def _append_sqlite(
-        self, records: Sequence[Record], prepared: list[Columns], *, durable: bool
+        self,
+        records: Sequence[Record],
+        prepared: list[Columns],
+        *,
+        durable: bool,
+        new_session: str | None = None,
     ) -> list[StoredRecord]:
         """The same transaction as `append`, on the raw sqlite3 connection.
 
@@ -172,6 +189,12 @@ class SQLStore:
                         head = cursor.execute(self._sql_head).fetchone()
                         if head is None:
                             raise StoreUnavailableError(self._no_head_message())
+                        if (
+                            new_session is not None
+                            and cursor.execute(self._sql_has_session, (new_session,)).fetchone()
+                        ):
+                            cursor.execute("ROLLBACK")
+                            return []
                         rows = self._chain(int(head[0]), str(head[1]), prepared)
                         cursor.executemany(self._sql_insert, rows)
                         cursor.execute(self._sql_set_head, (rows[-1][0], rows[-1][9], _HEAD_ID))
