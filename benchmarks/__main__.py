@@ -7,6 +7,7 @@ import sys
 from benchmarks import (
     bench_approval,
     bench_autonomy,
+    bench_import,
     bench_langchain,
     bench_overhead,
     bench_policy,
@@ -21,6 +22,7 @@ SUITES = {
     "policy": bench_policy.main,
     "approval": bench_approval.main,
     "autonomy": bench_autonomy.main,
+    "import": bench_import.main,
     "langchain": bench_langchain.main,
 }
 

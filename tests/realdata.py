@@ -74,8 +74,17 @@ def unpacked(name: str) -> Path:
         root.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
             [
-                sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                "--quiet", "-d", str(root), f"{source.package}=={source.version}",
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "--quiet",
+                "-d",
+                str(root),
+                f"{source.package}=={source.version}",
             ],
             capture_output=True,
             text=True,

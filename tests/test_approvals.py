@@ -55,7 +55,9 @@ def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
     return db, keys, tmp_path
 
 
-def start_agent(tmp_path: Path, db: Path, *, quorum: int = 1, timeout: float = 30) -> subprocess.Popen[str]:
+def start_agent(
+    tmp_path: Path, db: Path, *, quorum: int = 1, timeout: float = 30
+) -> subprocess.Popen[str]:
     pack = tmp_path / "pack.yaml"
     pack.write_text(PACK.format(quorum=quorum, timeout=timeout))
     script = tmp_path / "agent.py"
@@ -82,7 +84,9 @@ def test_an_agent_blocked_on_approval_resumes_when_a_reviewer_approves(setup) ->
     approval = pending_id(db)
     listed = cli("approvals", "--db", str(db))
     assert "launch_training" in listed.stdout and "training needs a person" in listed.stdout
-    done = cli("approve", approval, "--as", "alice", "--key", str(keys / "alice.pem"), "--db", str(db))
+    done = cli(
+        "approve", approval, "--as", "alice", "--key", str(keys / "alice.pem"), "--db", str(db)
+    )
     assert done.returncode == 0, done.stderr
     assert "RAN configs/big.yaml" in finish(agent)
     record = outcome(db)
@@ -93,7 +97,18 @@ def test_a_reviewers_denial_reaches_the_agent_with_its_reason(setup) -> None:  #
     db, keys, tmp = setup
     agent = start_agent(tmp, db)
     approval = pending_id(db)
-    cli("deny", approval, "--as", "bob", "--key", str(keys / "bob.pem"), "--reason", "use 8 GPUs", "--db", str(db))
+    cli(
+        "deny",
+        approval,
+        "--as",
+        "bob",
+        "--key",
+        str(keys / "bob.pem"),
+        "--reason",
+        "use 8 GPUs",
+        "--db",
+        str(db),
+    )
     assert "DENIED use 8 GPUs (bob)" in finish(agent)
     assert outcome(db).status == "denied"
 
@@ -175,12 +190,27 @@ def test_new_reviewers_need_an_admins_endorsement(setup) -> None:  # type: ignor
 @pytest.mark.postgres
 def test_approvals_work_on_postgresql_with_listen_notify(pg_url: str, tmp_path: Path) -> None:
     keys = tmp_path / "keys"
-    assert cli("reviewer", "add", "root", "--role", "admin", "--key-out", str(keys / "root.pem"), "--db", pg_url).returncode == 0
+    assert (
+        cli(
+            "reviewer",
+            "add",
+            "root",
+            "--role",
+            "admin",
+            "--key-out",
+            str(keys / "root.pem"),
+            "--db",
+            pg_url,
+        ).returncode
+        == 0
+    )
     pack = tmp_path / "pack.yaml"
     pack.write_text(PACK.format(quorum=1, timeout=30))
     script = tmp_path / "agent.py"
     script.write_text(AGENT)
-    agent = subprocess.Popen([sys.executable, str(script), pg_url, str(pack)], stdout=subprocess.PIPE, text=True)
+    agent = subprocess.Popen(
+        [sys.executable, str(script), pg_url, str(pack)], stdout=subprocess.PIPE, text=True
+    )
     end = time.monotonic() + 30
     approval = None
     while approval is None and time.monotonic() < end:
@@ -228,7 +258,9 @@ def test_an_integration_is_notified_and_answers_with_a_signed_vote(setup) -> Non
         threading.Thread(target=answer).start()
 
     ran: list[str] = []
-    with Monitor(db=str(db), log="none", policy=str(pack), on_approval_request=route_to_reviewer) as mon:
+    with Monitor(
+        db=str(db), log="none", policy=str(pack), on_approval_request=route_to_reviewer
+    ) as mon:
 
         @mon.step(name="launch_training", kind="train.launch")
         def launch(config: str) -> None:

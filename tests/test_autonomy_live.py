@@ -193,7 +193,11 @@ def test_an_exported_trace_replays_to_the_autonomy_the_monitor_stored(tmp_path: 
     exported = cli("export", "loop", "--db", str(db), "--as-trace", "-o", str(trace))
     assert exported.returncode == 0, exported.stderr
     first = json.loads(trace.read_text().splitlines()[0])
-    assert first["approval"] == {"decision": "approve", "by": "rule observe-everything", "auto": True}
+    assert first["approval"] == {
+        "decision": "approve",
+        "by": "rule observe-everything",
+        "auto": True,
+    }
     replayed = cli("replay", str(trace), "--json")
     assert replayed.returncode == 0, replayed.stderr
     session = json.loads(replayed.stdout)["sessions"]["loop"]

@@ -216,16 +216,16 @@ def test_editor_line_edits_apply_to_content_the_session_knows() -> None:
 
 
 def test_editing_a_file_the_session_wrote_as_evaluation_code_is_protected() -> None:
-    """Issue 10: `linear_probe.py` is the project's evaluation (it computes the test accuracy)
-    though its name says nothing; a later one-line edit of it is an evaluation-code edit."""
+    """Issue 10: a real SimCLR run's evaluation file computed the test accuracy under a name that
+    says nothing of it; a later one-line edit of such a file is an evaluation-code edit."""
     view = SessionView(root=None)
     classifier = Classifier()
     first = {
-        "file_path": "code/linear_probe.py",
+        "file_path": "code/head.py",
         "content": "def evaluate(model, loader):\n    return accuracy_score(y, model(x))\n",
     }
     view.observe("Write", first)
-    edit = {"file_path": "code/linear_probe.py", "old_string": "y, model", "new_string": "y,m"}
+    edit = {"file_path": "code/head.py", "old_string": "y, model", "new_string": "y,m"}
     found = classifier.classify("Edit", edit, view=view)
     assert "protected_target" in found.flags, found.reason
     assert "evaluation code" in found.reason

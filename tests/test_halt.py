@@ -103,7 +103,10 @@ def test_halt_all_stops_every_session_until_an_admin_resumes(tmp_path: Path) -> 
     )
     assert added.returncode == 0, added.stderr
     assert cli("halt", "--all", "--reason", "incident", "--db", str(db)).returncode == 0
-    with Monitor(db=str(db), policy="record-only", log="none") as mon, pytest.raises(SessionHalted, match="incident"):
+    with (
+        Monitor(db=str(db), policy="record-only", log="none") as mon,
+        pytest.raises(SessionHalted, match="incident"),
+    ):
         with mon.session("new"):
             mon.check("Bash", {"command": "python train.py"})
     unsigned = cli("resume", "--all", "--db", str(db))

@@ -261,7 +261,10 @@ def test_invalid_api_use_raises_a_typed_error_naming_the_problem(call, error) ->
 
 
 def test_unknown_kind_error_lists_the_accepted_kinds() -> None:
-    with monitored(policy="record-only") as run, pytest.raises(UnknownKindError, match="train.launch"):
+    with (
+        monitored(policy="record-only") as run,
+        pytest.raises(UnknownKindError, match="train.launch"),
+    ):
         run.monitor.step(kind="training")
 
 

@@ -55,14 +55,21 @@ def test_classification_patterns_extend_from_a_yaml_file(tmp_path: Path) -> None
 
 def test_a_missing_classification_config_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="nope.yaml"):
-        Monitor(db=str(tmp_path / "o.db"), policy="record-only", log="none", classify_config=tmp_path / "nope.yaml")
+        Monitor(
+            db=str(tmp_path / "o.db"),
+            policy="record-only",
+            log="none",
+            classify_config=tmp_path / "nope.yaml",
+        )
 
 
 def test_steps_become_spans_under_a_configured_tracer_provider(tmp_path: Path) -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    with Monitor(db=str(tmp_path / "o.db"), policy="record-only", log="none", tracer_provider=provider) as mon:
+    with Monitor(
+        db=str(tmp_path / "o.db"), policy="record-only", log="none", tracer_provider=provider
+    ) as mon:
 
         @mon.step(name="launch_training", kind="train.launch")
         def launch(config: str) -> str:
@@ -85,7 +92,10 @@ def test_json_events_are_written_for_every_record(tmp_path: Path) -> None:
     import json
 
     events = tmp_path / "events.jsonl"
-    with Monitor(db=str(tmp_path / "o.db"), policy="record-only", log=str(events)) as mon, mon.session("s"):
+    with (
+        Monitor(db=str(tmp_path / "o.db"), policy="record-only", log=str(events)) as mon,
+        mon.session("s"),
+    ):
         mon.check("Read", {"file_path": "a.py"}).succeed("text")
     lines = [json.loads(line) for line in events.read_text().splitlines()]
     assert [line["event"] for line in lines] == [

@@ -318,7 +318,7 @@ def test_a_shell_c_wrapper_around_acting_stays_acting(argv: list[str], kind: Kin
 @pytest.mark.parametrize(
     "command",
     [
-        "sqlite3 runs.db \"SELECT DISTINCT cwd FROM sessions LIMIT 10;\"",
+        'sqlite3 runs.db "SELECT DISTINCT cwd FROM sessions LIMIT 10;"',
         "sqlite3 -readonly -header runs.db 'select count(*) from steps'",
         "sqlite3 runs.db .tables",
         "nl -ba scripts/publish.ts | sed -n '1,150p'",
@@ -332,12 +332,12 @@ def test_queries_and_numbered_listings_only_read(command: str) -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        "sqlite3 runs.db \"DELETE FROM steps\"",
-        "sqlite3 runs.db \"SELECT 1; DROP TABLE steps\"",
+        'sqlite3 runs.db "DELETE FROM steps"',
+        'sqlite3 runs.db "SELECT 1; DROP TABLE steps"',
         "sqlite3 runs.db",
         "sqlite3 -cmd '.shell rm -rf data' runs.db 'select 1'",
-        "sqlite3 runs.db \".output /tmp/x\"",
-        "sqlite3 runs.db \"$QUERY\"",
+        'sqlite3 runs.db ".output /tmp/x"',
+        'sqlite3 runs.db "$QUERY"',
     ],
 )
 def test_sqlite_that_writes_runs_or_is_interactive_is_not_observation(command: str) -> None:

@@ -52,6 +52,8 @@ def test_decisions_use_session_facts_rebuilt_from_the_trace(tmp_path: Path) -> N
 
 def test_without_a_decider_steps_carry_no_decision(tmp_path: Path) -> None:
     trace = tmp_path / "t.jsonl"
-    trace.write_text(json.dumps({"session": "s", "tool": "Read", "args": {"file_path": "a"}}) + "\n")
+    trace.write_text(
+        json.dumps({"session": "s", "tool": "Read", "args": {"file_path": "a"}}) + "\n"
+    )
     steps, _ = replay(trace)
     assert "decision" not in replay_document(steps, {})["steps"][0]

@@ -97,7 +97,9 @@ def test_with_a_pinned_root_a_rewritten_reviewer_table_approves_nothing(store_wi
     assert listed.returncode == 0
 
 
-def test_with_a_pinned_root_a_self_approval_by_a_usurper_raises_an_alert(store_with_root, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_with_a_pinned_root_a_self_approval_by_a_usurper_raises_an_alert(
+    store_with_root, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     db, pack, root_key = store_with_root
     # Keep the real root: the usurper adds itself after it, endorsed by itself.
     key = new_private_key()
@@ -123,7 +125,9 @@ def test_with_a_pinned_root_a_self_approval_by_a_usurper_raises_an_alert(store_w
     assert "NOT TRUSTED" in listed.stdout and "mallory" in listed.stdout
 
 
-def test_without_a_pin_trust_on_first_use_is_what_a_rewritten_table_defeats(store_with_root) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_pin_trust_on_first_use_is_what_a_rewritten_table_defeats(
+    store_with_root,
+) -> None:  # type: ignore[no-untyped-def]
     # Documented limit (docs/threat-model.md): this is why OVERSIGHT_ROOT_KEY exists.
     db, pack, _ = store_with_root
     _usurp(db)

@@ -28,30 +28,38 @@ MAX_CONTENT_CHARS = 65_536
 
 _EVAL = frozenset({"eval", "evals", "evaluate", "evaluation", "evaluations", "evaluator"})
 # In a file or folder name.
-NAME_WORDS = _EVAL | frozenset(
-    {
-        "evaluators",
-        "metric",
-        "metrics",
-        "reward",
-        "rewards",
-        "grade",
-        "grader",
-        "graders",
-        "grading",
-        "score",
-        "scores",
-        "scoring",
-        "judge",
-        "judges",
-        "verifier",
-        "verifiers",
-        "rubric",
-        "rubrics",
-    }
+NAME_WORDS = (
+    _EVAL
+    | frozenset(
+        {
+            "evaluators",
+            "metric",
+            "metrics",
+            "reward",
+            "rewards",
+            "grade",
+            "grader",
+            "graders",
+            "grading",
+            "score",
+            "scores",
+            "scoring",
+            "judge",
+            "judges",
+            "verifier",
+            "verifiers",
+            "rubric",
+            "rubrics",
+        }
+    )
+    | frozenset(_PROBING := {"probe", "probes", "probing"})
 )
+"""`linear_probe.py`: representation learning evaluates by probing (a real SimCLR run's
+evaluation, issue 10). Only in names: a function called `probe` is more often hardware."""
 # In a function or class the new text defines: the name words plus metric names.
-DEFINITION_WORDS = NAME_WORDS | frozenset({"accuracy", "f1", "bleu", "rouge", "perplexity"})
+DEFINITION_WORDS = (NAME_WORDS - _PROBING) | frozenset(
+    {"accuracy", "f1", "bleu", "rouge", "perplexity"}
+)
 # Files whose name can make them evaluation code; data and outputs (`scores.csv`) cannot.
 CODE_SUFFIXES = frozenset(
     {".py", ".ipynb", ".sh", ".bash", ".js", ".ts", ".mjs", ".rs", ".go", ".jl", ".r", ".yaml",

@@ -23,6 +23,7 @@ from oversight.classify.eval_code import judge_content, patch_text
 from oversight.classify.launchers import as_job
 from oversight.classify.patches import deleted_paths, patch_paths
 from oversight.classify.paths import PathRules
+from oversight.classify.powershell import classify_powershell, looks_like_powershell
 from oversight.classify.result import Classification, combine, merge_targets, tamper
 from oversight.classify.words import (
     DEPLOY_WORDS,
@@ -494,7 +495,10 @@ class ToolRules:
         )
 
     def _editor_or_script(self, command: str) -> Classification:
-        """SWE-agent/MLGym editor commands arrive through the shell tool; the rest is shell."""
+        """SWE-agent/MLGym editor commands arrive through the shell tool; Codex Desktop on
+        Windows sends PowerShell (read by its own rules); the rest is shell."""
+        if looks_like_powershell(command):
+            return classify_powershell(command, self.paths, self.script, self.env_prefixes)
         found = editor_command(command, self.paths, self.script)
         return found if found is not None else self.script(command)
 

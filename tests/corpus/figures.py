@@ -1,6 +1,6 @@
 """Recognition figures on the labelled real corpus: what research-default gates, and kinds.
 
-A label (labels.jsonl, one per distinct call, keyed by `build.label_key`) is our judgement of a
+A label (labels.jsonl, one per distinct call, keyed by `rebuild.label_key`) is our judgement of a
 call: its right `kind`, whether research-default's intent is that a person sees it before it
 runs (`gate`: pushes and hand-ins, training launches, publishing, evaluation/metric/reward code,
 destroying data, obfuscated or privileged execution, tampering with oversight), a `category`
@@ -140,7 +140,9 @@ def measure(corpus: Path, labels: dict[str, Label], policy: str = "research-defa
             targets=result.targets,
         )  # fmt: skip
         verdict = decider.decide(proposal, FactsTracker().facts())
-        what = f"{meta['framework']} [{result.kind}, {verdict.rule}] {line.tool} {_short(line.args)}"
+        what = (
+            f"{meta['framework']} [{result.kind}, {verdict.rule}] {line.tool} {_short(line.args)}"
+        )
         gated = verdict.decision in GATED
         for tally in (figures.alone, figures.alone_by[meta["framework"]]):
             tally.add(label, result.kind.value, gated, what)

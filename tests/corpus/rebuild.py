@@ -9,7 +9,7 @@ script takes them from local snapshots of those repositories (bare git directori
     corpus.trace.jsonl   every call as a trace line, sessions in order (for `oversight replay`)
     corpus.index.jsonl   per line: its label key, source, format, framework, research flag
 
-    python tests/corpus/build.py [--mirrors DIR] [--out DIR] [--registry-only]
+    python tests/corpus/rebuild.py [--mirrors DIR] [--out DIR] [--registry-only]
 
 A source whose snapshot is missing is reported and left out (the registry sources are always
 there); the reserved sources (kept for independent evaluation) are refused by name.
@@ -106,11 +106,20 @@ def refuse_reserved(source: Source) -> None:
             raise SystemExit(f"sources.toml: {source.name} is reserved for independent evaluation")
 
 
-def materialise(source: Source, mirrors: Path, staging: Path) -> Path | None:
-    """The source's files on disk, or None (with a notice) when its snapshot is not here."""
+def materialise(
+    source: Source, mirrors: Path, staging: Path, extracted: Path | None = None
+) -> Path | None:
+    """The source's files on disk, or None (with a notice) when its snapshot is not here.
+
+    Looked for, in order: `extracted` (a copy of the files alone, laid out as
+    `<owner+name>/<commit[:12]>/<path>`, such as the steering repository's shared/corpus/sources
+    that CI sees), the staging folder of an earlier build, then the git snapshot."""
     if source.registry is not None:
         return unpacked(source.registry) / source.path
     assert source.repo is not None and source.commit is not None
+    relative = Path(source.repo.replace("/", "+")) / source.commit[:12] / source.path
+    if extracted is not None and (extracted / relative).exists():
+        return extracted / relative
     git_dir = mirrors / source.repo.replace("/", "+") / "repo"
     if not git_dir.is_dir():
         print(f"build: no snapshot of {source.repo} under {mirrors}; left out", file=sys.stderr)
@@ -142,7 +151,12 @@ def materialise(source: Source, mirrors: Path, staging: Path) -> Path | None:
 
 
 def build(
-    sources: list[Source], mirrors: Path, out: Path, *, registry_only: bool
+    sources: list[Source],
+    mirrors: Path,
+    out: Path,
+    *,
+    registry_only: bool,
+    extracted: Path | None = None,
 ) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
     staging = out / "sources"
@@ -155,7 +169,7 @@ def build(
         for source in sources:
             if registry_only and source.registry is None:
                 continue
-            root = materialise(source, mirrors, staging)
+            root = materialise(source, mirrors, staging, extracted)
             if root is None or not root.exists():
                 continue
             fmt = format_named(source.format)
@@ -193,6 +207,10 @@ def _files(root: Path, fmt: Any) -> list[Path]:
     return [p for p in candidate_files([root]) if detect(p) is fmt]
 
 
+SHARED_SOURCES = HERE.parent.parent.parent / "shared" / "corpus" / "sources"
+"""Where the steering repository's shared/ keeps a copy of the sources' files, beside a clone."""
+
+
 def default_out() -> Path:
     return cache_dir().parent / "corpus"
 
@@ -202,8 +220,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--out", type=Path, default=default_out())
     parser.add_argument("--registry-only", action="store_true")
+    parser.add_argument(
+        "--extracted",
+        type=Path,
+        default=SHARED_SOURCES if SHARED_SOURCES.is_dir() else None,
+        help="A copy of the sources' files (default: ../shared/corpus/sources when present).",
+    )
     args = parser.parse_args(argv)
-    counts = build(load_sources(), args.mirrors, args.out, registry_only=args.registry_only)
+    counts = build(
+        load_sources(),
+        args.mirrors,
+        args.out,
+        registry_only=args.registry_only,
+        extracted=args.extracted,
+    )
     total = sum(counts.values())
     print(f"corpus: {total} calls in {args.out}")
     for framework, n in sorted(counts.items()):
