@@ -349,8 +349,7 @@ def replay_lines(
             )
             tracker.update(observation)
             if decider is not None and _can_move_the_score(observation):
-                snap = tracker.snapshot()
-                facts[line.session].set_autonomy(snap.score, snap.scenario, snap.signals)
+                facts[line.session].set_autonomy(*tracker.standing())
         if progress is not None:
             progress(number)
     for session_id, tracker in autonomy.items():

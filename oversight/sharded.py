@@ -42,7 +42,7 @@ def shard_of(session: str, jobs: int) -> int:
 
 @dataclass
 class _ReplayJob:
-    path: Path
+    lines: dict[int, TraceLine]
     classifier: Classifier
     decider: Decider | None
     max_arg_chars: int
@@ -61,7 +61,8 @@ def _replay_share(share: int) -> tuple[list[_Result], dict[str, ReplayedSession]
     assert job is not None, "workers are forked from replay_sharded"
 
     def mine() -> Any:
-        for number, line in read_trace(job.path):
+        # the parent's parsed lines, inherited by the fork: nothing is read or parsed twice
+        for number, line in job.lines.items():
             if shard_of(line.session, job.jobs) == share:
                 yield number, line
 
@@ -111,7 +112,7 @@ def replay_sharded(
     order = list(dict.fromkeys(line.session for line in traces.values()))
     context = multiprocessing.get_context("fork")
     done = context.Value("q", 0) if progress is not None else None
-    _JOB = _ReplayJob(path, classifier, decider, max_arg_chars, jobs, people_review_gates, done)
+    _JOB = _ReplayJob(traces, classifier, decider, max_arg_chars, jobs, people_review_gates, done)
     try:
         with context.Pool(jobs) as pool:
             pending = pool.map_async(_replay_share, range(jobs))

@@ -690,3 +690,14 @@ def test_a_denied_rewrite_does_not_clear_the_earlier_unreviewed_eval_change() ->
     )  # fmt: skip
     assert s.signals["eval_changes_feeding_launch"] == 1.0
     assert s.scenario == 3
+
+
+def test_standing_is_the_snapshots_score_scenario_and_signals() -> None:
+    """What replay hands a policy before each step (`standing`) is exactly the snapshot's."""
+    kinds = ["file.read", "file.write", "experiment.run", "code.apply", "train.launch"]
+    tracker = AutonomyTracker()
+    for i, kind in enumerate(kinds * 4, 1):
+        tracker.update(step(i, kind, "human" if i % 3 == 0 else "none", wait=30))
+        score, scenario, signals = tracker.standing()
+        snap = tracker.snapshot()
+        assert (score, scenario, signals) == (snap.score, snap.scenario, dict(snap.signals))

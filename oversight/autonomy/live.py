@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from oversight.autonomy.observation import (
+    COMPUTE_KINDS,
     RAN_STATUSES,
     Review,
     StepObservation,
@@ -21,16 +22,13 @@ from oversight.autonomy.observation import (
     with_arg_paths,
 )
 from oversight.autonomy.tracker import QUIET_KINDS, AutonomySnapshot, AutonomyTracker
-from oversight.kinds import CONSEQUENTIAL, Kind
+from oversight.kinds import CONSEQUENTIAL
 from oversight.policy.compute import derive
 
 if TYPE_CHECKING:
     from oversight.decide import Proposal, Verdict
 
 # Kinds whose arguments may name compute (GPU-hours): only these pay for deriving it.
-_COMPUTE_KINDS = frozenset(
-    {Kind.TRAIN_LAUNCH, Kind.EXPERIMENT_RUN, Kind.EVAL_RUN, Kind.SHELL_EXEC, Kind.DEPLOY}
-)
 
 
 class SessionAutonomy:
@@ -78,7 +76,7 @@ class SessionAutonomy:
             review=review,
             approvers=people,
             review_wait_s=review_wait_ms / 1000.0 if people and review_wait_ms else None,
-            gpu_hours=derive(proposal.args).gpu_hours if kind in _COMPUTE_KINDS else None,
+            gpu_hours=derive(proposal.args).gpu_hours if kind in COMPUTE_KINDS else None,
             human_denied=bool(people) and status == "denied",
         )
         matters = kind in CONSEQUENTIAL or bool(people) or not ran or bool(proposal.flags)

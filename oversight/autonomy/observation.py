@@ -144,6 +144,13 @@ def observe_step(proposal: StepProposed, outcome: StepFinished | None) -> StepOb
     )
 
 
+COMPUTE_KINDS = frozenset(
+    {Kind.TRAIN_LAUNCH, Kind.EXPERIMENT_RUN, Kind.EVAL_RUN, Kind.SHELL_EXEC, Kind.DEPLOY}
+)
+"""The kinds whose arguments can spend compute (`gpus`, `hours`, a launcher's options); reading
+a file or calling a model spends none, whatever its arguments say."""
+
+
 def observation_of(
     seq: int,
     ts: float,
@@ -167,7 +174,7 @@ def observation_of(
         review=decided.review,
         approvers=decided.approvers,
         review_wait_s=decided.wait_s,
-        gpu_hours=derive(args).gpu_hours,
+        gpu_hours=derive(args).gpu_hours if kind in COMPUTE_KINDS else None,
         human_denied=decided.human_denied,
     )
 

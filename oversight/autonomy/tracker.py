@@ -639,6 +639,17 @@ class AutonomyTracker:
         self._evidence_sorted = None
 
     # -- the snapshot --------------------------------------------------------------------------
+    def standing(self) -> tuple[float, int, dict[str, float]]:
+        """(score, scenario, signals) as of the last step, as `snapshot` gives them: what a
+        policy reads before each step, without the evidence and stretches a report shows."""
+        if self._cached is not None:
+            return self._cached.score, self._cached.scenario, self._cached.signals
+        signals = self.signals()
+        scenario, _ = metric.scenario(signals)
+        intensity = metric.intensity(metric.components(signals))
+        signals["intensity"] = intensity
+        return metric.score(scenario, intensity), scenario, signals
+
     def snapshot(self, now: float | None = None) -> AutonomySnapshot:
         """The score as of the last step (or, windowed, as of `now` if later)."""
         if now is not None and self.window_s is not None and now > self._last_ts:

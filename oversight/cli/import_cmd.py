@@ -28,6 +28,7 @@ from oversight.settings import Settings
 from oversight.sharded import default_jobs, import_sharded
 
 MAX_PROBLEMS_SHOWN = 20
+MAX_SKIPPED_SHOWN = 5
 
 
 @app.command(name="import")
@@ -187,8 +188,11 @@ def _print_report(
         err_console.print(f"[red]error[/red] {problem}", markup=True, highlight=False)
     if len(report.problems) > MAX_PROBLEMS_SHOWN:
         err_console.print(f"… and {len(report.problems) - MAX_PROBLEMS_SHOWN} more problems")
-    for path in report.unrecognised[:MAX_PROBLEMS_SHOWN]:
+    for path in report.unrecognised[:MAX_SKIPPED_SHOWN]:
         err_console.print(f"skipped {path}: not a transcript format oversight reads")
+    if len(report.unrecognised) > MAX_SKIPPED_SHOWN:
+        more = len(report.unrecognised) - MAX_SKIPPED_SHOWN
+        err_console.print(f"… and {more} more files that are not transcripts (--json lists all)")
     formats_seen = ", ".join(f"{n} {name}" for name, n in sorted(report.by_format.items()))
     if as_trace is not None:
         verb = f"wrote {report.calls} calls in {report.sessions_new} sessions to {as_trace}"

@@ -109,7 +109,7 @@ def parse_ts(value: Any) -> _dt.datetime | None:
     return parsed.astimezone(_dt.UTC)
 
 
-RESULT_CHARS = 4_000
+RESULT_CHARS = 2_000
 """How much of a tool's output a reader keeps: enough to read what happened, not a log dump."""
 
 
