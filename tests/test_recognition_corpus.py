@@ -29,7 +29,9 @@ from rebuild import (
     refuse_reserved,
 )
 
+from oversight.classify import Classifier
 from oversight.kinds import ALL_KINDS
+from oversight.replay import replay
 
 LABELS = HERE / "corpus" / "labels.jsonl"
 CATEGORIES = frozenset(
@@ -113,6 +115,25 @@ def _check_all(figures: Figures) -> None:
     _check("in session", figures.in_session, max_false=MAX_FALSE_IN_SESSION)
 
 
+def _check_autonomy(corpus: Path) -> int:
+    """What the transcripts show: a run nobody took part in is never scenario 1, and one that
+    handed its work in or launched training with nobody reviewing it is scenario 3."""
+    people: set[str] = set()
+    for text in (corpus / "corpus.index.jsonl").read_text(encoding="utf-8").splitlines():
+        meta = json.loads(text)
+        if meta["actor"] == "human":
+            people.add(meta["session"])
+    steps, sessions = replay(corpus / "corpus.trace.jsonl", Classifier())
+    checkpoints = {s.trace.session for s in steps if s.kind in ("code.apply", "train.launch")}
+    alone = [sid for sid in sessions if sid not in people]
+    for sid in alone:
+        autonomy = sessions[sid].autonomy
+        assert autonomy is not None and autonomy.scenario != 1, (sid, autonomy)
+        if sid in checkpoints:
+            assert autonomy.scenario == 3, (sid, autonomy.reasons)
+    return len(alone)
+
+
 def test_research_default_on_the_real_calls_a_registry_package_ships(tmp_path: Path) -> None:
     """In every run: a real gpt-4o agent's Inspect log (docent 0.1.88), labelled by hand."""
     from realdata import RealDataUnavailable
@@ -125,6 +146,7 @@ def test_research_default_on_the_real_calls_a_registry_package_ships(tmp_path: P
     figures = measure(tmp_path, load_labels(LABELS))
     assert figures.alone.labelled >= 40 and figures.alone.should_gate >= 15
     _check_all(figures)
+    assert _check_autonomy(tmp_path) == 15
 
 
 def test_research_default_on_the_whole_real_corpus(tmp_path: Path) -> None:
@@ -150,3 +172,4 @@ def test_research_default_on_the_whole_real_corpus(tmp_path: Path) -> None:
     figures = measure(out, load_labels(LABELS))
     assert figures.alone.labelled >= 300
     _check_all(figures)
+    assert _check_autonomy(out) >= 50
