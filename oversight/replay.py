@@ -266,8 +266,12 @@ def replay_lines(
     max_arg_chars: int = 65_536,
     progress: Callable[[int], None] | None = None,
     people_review_gates: bool = False,
+    score_autonomy: bool = True,
 ) -> tuple[list[ReplayedStep], dict[str, ReplayedSession]]:
     """Classify (and, with a decider, decide) numbered trace lines, as the monitor would.
+
+    `score_autonomy=False` (import, which scores what it stores later, from the records)
+    skips the sessions' autonomy; a decider still gets it, since policies read it.
 
     `people_review_gates` plays the what-if through: every step the decider would gate is taken
     as reviewed by a person before it ran (as it would have been), so later decisions and the
@@ -335,7 +339,7 @@ def replay_lines(
         )
         steps.append(step)
         session.add(step)
-        if line.actor == "agent":
+        if line.actor == "agent" and (score_autonomy or decider is not None):
             tracker = autonomy.setdefault(line.session, AutonomyTracker())
             observation = observation_of(
                 seq,

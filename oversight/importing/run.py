@@ -85,7 +85,7 @@ def classify_session(
     """The session's calls classified in order, with its own writes as context, exactly as
     `oversight replay` classifies the same session exported as a trace."""
     numbered = ((call.line, line) for call, line in zip(session.calls, trace_lines(session)))
-    steps, _ = replay_lines(numbered, classifier, max_arg_chars=max_arg_chars)
+    steps, _ = replay_lines(numbered, classifier, max_arg_chars=max_arg_chars, score_autonomy=False)
     return steps
 
 
