@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oversight.redact import REDACTED, redact, redact_text
 
@@ -77,3 +79,45 @@ def test_secret_keys_are_redacted_whatever_their_value() -> None:
     assert out["nested"]["gpus"] == 8
     assert out["headers"][0]["Authorization"] == REDACTED
     assert out["token_budget"] == 4096, "a key merely containing 'token' is not a secret"
+
+
+SECRETS = [
+    "export OPENAI_API_KEY=sk-proj-abcdefghijklmnop1234 && python run.py",
+    "curl -H 'Authorization: Bearer abcdefghijklmnop.qrs' https://x",
+    "git clone https://user:hunter2secret@github.com/o/r.git",
+    "token = ghp_abcdefghijklmnopqrstuvwxyz0123",
+    "mysql --password=hunter22 -u root",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----",
+    "AWS AKIAABCDEFGHIJKLMNOP and aiza AIzaSyA1234567890abcdefghijklmnopqrstu",
+    "db_password: 'correcthorse' ; api_key=abcdef123",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+]
+
+
+@pytest.mark.parametrize("text", SECRETS)
+def test_scanning_with_only_the_hinted_alternatives_redacts_as_all_of_them(text: str) -> None:
+    """redact_text tries only the alternatives whose hint the text holds: the result must be
+    exactly what the whole expression gives (an alternative without its hint cannot match)."""
+    from oversight.redact import _SECRET_VALUE, _replace
+
+    for padded in (text, f"def f(key):\n    return {text!r}\n" * 3, text.upper(), text + " x"):
+        assert redact_text(padded) == _SECRET_VALUE.sub(_replace, padded)
+    assert redact_text(text) != text
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["sk-", "ghp_", "bearer ", "://", "@", "key", "token=", "--password ", "-----BEGIN ",
+             "PRIVATE KEY-----", "AKIA", "eyJ", "abcdefghijklmnopqrstuvwxyz0123456789", " ", "\n",
+             "'", '"', "=", ":", "x", "K", "\u212a"]
+        ),
+        max_size=30,
+    ).map("".join)
+)  # fmt: skip
+def test_hinted_scan_equals_the_whole_expression_on_any_text(text: str) -> None:
+    from oversight.redact import _SECRET_VALUE, _replace
+
+    expected = _SECRET_VALUE.sub(_replace, text) if len(text) >= 8 else text
+    assert redact_text(text) == expected

@@ -113,13 +113,15 @@ def import_files(
                 continue
             steps = classify_session(session, classifier, max_arg_chars=max_arg_chars)
             records = session_records(session, steps, after_seq=stored, new=not known)
+            # `durable=False`: a power cut may lose the last sessions imported (a crash of this
+            # process cannot); the transcripts are still there and importing again adds them.
             if store is not None and not known:
                 # another importer may have stored it since we looked: then it is not new
-                if not store.append(records, new_session=session.session_id):
+                if not store.append(records, durable=False, new_session=session.session_id):
                     report.sessions_unchanged += 1
                     continue
             elif store is not None:
-                store.append(records)
+                store.append(records, durable=False)
             if known:
                 report.sessions_grown += 1
             else:
