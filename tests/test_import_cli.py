@@ -88,3 +88,26 @@ def test_import_as_trace_replays_to_the_same_kinds(real_log: Path, tmp_path: Pat
         stored = [s.record.kind for s in store.iter_records() if s.record.type == "step.proposed"]
     assert [s["kind"] for s in replayed["steps"]] == stored
     assert all(s["scenario"] != 1 for s in replayed["sessions"].values())
+
+
+def test_imported_records_validate_to_themselves(
+    realdata: Callable[[str, str], Path],
+) -> None:
+    """Import builds step records without validating them again (`model_construct`): each must
+    be exactly what validation would have made, body for body."""
+    from oversight.classify import Classifier
+    from oversight.importing.formats.inspect_log import FORMAT
+    from oversight.importing.model import ImportedSession
+    from oversight.importing.run import classify_session
+    from oversight.importing.to_store import session_records
+    from oversight.records import record_body
+
+    sessions = [s for s in FORMAT.read(realdata(*LOG)) if isinstance(s, ImportedSession)]
+    checked = 0
+    for session in sessions:
+        steps = classify_session(session, Classifier(), max_arg_chars=65_536)
+        for record in session_records(session, steps):
+            again = type(record).model_validate(record.model_dump())
+            assert record_body(again) == record_body(record)
+            checked += 1
+    assert checked == 2 * 121 + 2 * len(sessions)
