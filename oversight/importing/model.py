@@ -142,3 +142,17 @@ def content_text(content: Any) -> str:
         parts = [b.get("text") for b in content if isinstance(b, dict)]
         return "\n".join(p for p in parts if isinstance(p, str))
     return ""
+
+
+def first_record(text: str) -> Any:
+    """The first line of JSONL text that parses (a cut-off last line does not), or None: what
+    a format sniffer judges a file by."""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            return json.loads(line)
+        except ValueError:
+            continue
+    return None

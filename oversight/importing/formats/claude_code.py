@@ -26,6 +26,7 @@ from oversight.importing.model import (
     ImportedSession,
     ImportProblem,
     bounded,
+    first_record,
     json_object,
     parse_ts,
 )
@@ -69,14 +70,8 @@ def sniff(path: Path, head: bytes) -> bool:
     if path.suffix != ".jsonl":
         return False
     text = head.decode("utf-8", errors="replace")
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
+    record = first_record(text)
+    if record is not None:
         return isinstance(record, dict) and _looks_like_record(record)
     # A first record longer than the head (a pasted image): judge by its opening keys.
     opening = text.lstrip()[:2000]

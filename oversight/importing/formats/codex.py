@@ -27,6 +27,7 @@ from oversight.importing.model import (
     ImportedSession,
     ImportProblem,
     bounded,
+    first_record,
     json_object,
     parse_ts,
 )
@@ -73,26 +74,18 @@ def sniff(path: Path, head: bytes) -> bool:
         )
     if path.suffix != ".jsonl":
         return False
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(record, dict):
-            return False
-        if record.get("type") in _ENVELOPE_TYPES and isinstance(record.get("payload"), dict):
-            return True
-        return (
-            path.name.startswith("rollout-")
-            and "id" in record
-            and "timestamp" in record
-            and "type" not in record
-            and "sessionId" not in record
-        )
-    return False
+    record = first_record(text)
+    if not isinstance(record, dict):
+        return False
+    if record.get("type") in _ENVELOPE_TYPES and isinstance(record.get("payload"), dict):
+        return True
+    return (
+        path.name.startswith("rollout-")
+        and "id" in record
+        and "timestamp" in record
+        and "type" not in record
+        and "sessionId" not in record
+    )
 
 
 @dataclasses.dataclass
