@@ -36,7 +36,7 @@ def import_command(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            metavar="PATH...",
+            metavar="PATH",
             help="Transcript files or folders (searched recursively), or a spilled "
             "unwritten-*.jsonl of oversight records.",
         ),
@@ -68,6 +68,7 @@ def import_command(
         typer.Option(
             "--jobs",
             min=1,
+            metavar="N",
             help="Processes to import on (folders are split between them). Default: every "
             "core when there are several files and 4 MB or more to read.",
         ),

@@ -58,6 +58,7 @@ def replay_command(
         typer.Option(
             "--jobs",
             min=1,
+            metavar="N",
             help="Processes to classify on (sessions are split between them; the result is "
             "the same). Default: every core for traces of 2,000 lines or more.",
         ),
