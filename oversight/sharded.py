@@ -22,7 +22,7 @@ from oversight.classify import Classifier
 from oversight.decide import Decider
 from oversight.importing.run import ImportedFile, ImportReport, import_files
 from oversight.replay import ReplayedSession, ReplayedStep, TraceLine, read_trace, replay_lines
-from oversight.store import open_store
+from oversight.store import SQLStore, open_store
 
 MIN_LINES_PER_JOB = 2_000
 """Below this many lines a job costs more to start than it saves."""
@@ -133,44 +133,46 @@ def replay_sharded(
 
 @dataclass
 class _ImportJob:
-    groups: list[list[ImportedFile]]
+    folders: list[list[ImportedFile]]
     store_url: str
     classifier: Classifier
     max_arg_chars: int
 
 
 _IMPORT: _ImportJob | None = None
+_WORKER_STORE: SQLStore | None = None
 
 
-def _import_share(share: int) -> ImportReport:
-    job = _IMPORT
-    assert job is not None, "workers are forked from import_sharded"
+def _open_worker_store() -> None:
+    """Each worker's own connection, opened once and used for every folder it takes."""
+    global _WORKER_STORE
+    assert _IMPORT is not None, "workers are forked from import_sharded"
+    _WORKER_STORE = open_store(_IMPORT.store_url)
+
+
+def _import_folder(index: int) -> ImportReport:
+    job, store = _IMPORT, _WORKER_STORE
+    assert job is not None and store is not None
     report = ImportReport()
-    with open_store(job.store_url) as store:
-        import_files(
-            job.groups[share],
-            store,
-            report,
-            classifier=job.classifier,
-            max_arg_chars=job.max_arg_chars,
-        )
+    import_files(
+        job.folders[index],
+        store,
+        report,
+        classifier=job.classifier,
+        max_arg_chars=job.max_arg_chars,
+    )
     return report
 
 
-def import_groups(files: list[ImportedFile], jobs: int) -> list[list[ImportedFile]]:
-    """Files split into `jobs` groups of about equal size. Files of one folder stay together: a
-    host keeps a session and its sub-agents' files side by side, and one worker must see a
-    session whole, or two could each store it as new."""
+def import_folders(files: list[ImportedFile]) -> list[list[ImportedFile]]:
+    """The files by folder, largest first. A folder is one task: a host keeps a session and its
+    sub-agents' files side by side, and one worker must see a session whole, or two could each
+    store its new calls. Workers take the next folder when they finish one, so a folder of
+    expensive calls does not hold the others up."""
     by_folder: dict[Path, list[ImportedFile]] = {}
     for item in files:
         by_folder.setdefault(item.path.parent, []).append(item)
-    groups: list[list[ImportedFile]] = [[] for _ in range(jobs)]
-    sizes = [0] * jobs
-    for folder in sorted(by_folder, key=lambda f: -_size(by_folder[f])):
-        least = sizes.index(min(sizes))
-        groups[least].extend(by_folder[folder])
-        sizes[least] += _size(by_folder[folder])
-    return groups
+    return sorted(by_folder.values(), key=lambda items: -_size(items))
 
 
 def _size(items: list[ImportedFile]) -> int:
@@ -196,12 +198,12 @@ def import_sharded(
     """`import_files` on `jobs` processes, each appending its sessions to the store itself
     (the store takes concurrent writers, as it does from monitors in several processes)."""
     global _IMPORT
-    groups = import_groups(files, jobs)
+    folders = import_folders(files)
     context = multiprocessing.get_context("fork")
-    _IMPORT = _ImportJob(groups, store_url, classifier, max_arg_chars)
+    _IMPORT = _ImportJob(folders, store_url, classifier, max_arg_chars)
     try:
-        with context.Pool(jobs) as pool:
-            for share in pool.imap_unordered(_import_share, range(jobs)):
+        with context.Pool(jobs, initializer=_open_worker_store) as pool:
+            for share in pool.imap_unordered(_import_folder, range(len(folders))):
                 report.merge(share)
                 if on_share is not None:
                     on_share(share)
