@@ -277,9 +277,8 @@ def replay_lines(
     as reviewed by a person before it ran (as it would have been), so later decisions and the
     sessions' autonomy follow from the policy being in the loop rather than from the recording.
 
-    Decisions are counterfactual (a
-    what-if): what the decider would have said, with each session's facts built from the trace
-    itself as a monitor builds them (a step a person decided counts as reviewed, and the
+    Decisions are counterfactual (a what-if): what the decider would have said, with each
+    session's facts built from the trace itself as a monitor builds them (a step a person decided counts as reviewed, and the
     session's autonomy as of the previous step). Each session's autonomy score is not
     counterfactual: it is computed from the outcomes and approvals the trace records, that is,
     from what actually happened, the same way `oversight report` scores the stored session.

@@ -20,7 +20,7 @@ from typing import Any
 
 from oversight.classify import Classifier
 from oversight.decide import Decider
-from oversight.importing.run import ImportedFile, ImportReport, import_files
+from oversight.importing.run import ImportedFile, ImportReport, import_files, size_of
 from oversight.replay import ReplayedSession, ReplayedStep, TraceLine, read_trace, replay_lines
 from oversight.store import SQLStore, open_store
 
@@ -172,17 +172,7 @@ def import_folders(files: list[ImportedFile]) -> list[list[ImportedFile]]:
     by_folder: dict[Path, list[ImportedFile]] = {}
     for item in files:
         by_folder.setdefault(item.path.parent, []).append(item)
-    return sorted(by_folder.values(), key=lambda items: -_size(items))
-
-
-def _size(items: list[ImportedFile]) -> int:
-    total = 0
-    for item in items:
-        try:
-            total += item.path.stat().st_size if item.path.is_file() else 1
-        except OSError:
-            total += 1
-    return total
+    return sorted(by_folder.values(), key=lambda items: -size_of(items))
 
 
 def import_sharded(

@@ -111,3 +111,11 @@ def test_imported_records_validate_to_themselves(
             assert record_body(again) == record_body(record)
             checked += 1
     assert checked == 2 * 121 + 2 * len(sessions)
+
+
+def test_the_help_text_names_every_format_in_sniffing_order() -> None:
+    """`FORMAT_NAMES` is written out so `--help` need not import every reader; it must not
+    drift from the readers themselves."""
+    from oversight.importing.detect import FORMAT_NAMES, formats
+
+    assert FORMAT_NAMES == ", ".join(f.name for f in formats())

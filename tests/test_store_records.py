@@ -399,3 +399,9 @@ def test_a_new_session_append_stores_a_session_once_when_importers_race(store: S
     assert store.count("imp") == 3
     assert store.append([proposed("other", 1)], new_session="other")
     assert store.verify().ok
+
+
+def test_has_session_says_whether_a_session_has_records(store: SQLStore) -> None:
+    assert not store.has_session("s-new")
+    store.append([started("s-new")])
+    assert store.has_session("s-new") and not store.has_session("s-other")

@@ -644,11 +644,19 @@ class AutonomyTracker:
         policy reads before each step, without the evidence and stretches a report shows."""
         if self._cached is not None:
             return self._cached.score, self._cached.scenario, self._cached.signals
+        signals, scenario, _, _, score = self._scored()
+        return score, scenario, signals
+
+    def _scored(
+        self,
+    ) -> tuple[dict[str, float], int, tuple[str, ...], dict[str, float], float]:
+        """(signals with intensity, scenario, its reasons, components, score): the metric."""
         signals = self.signals()
-        scenario, _ = metric.scenario(signals)
-        intensity = metric.intensity(metric.components(signals))
+        scenario, reasons = metric.scenario(signals)
+        parts = metric.components(signals)
+        intensity = metric.intensity(parts)
         signals["intensity"] = intensity
-        return metric.score(scenario, intensity), scenario, signals
+        return signals, scenario, reasons, parts, metric.score(scenario, intensity)
 
     def snapshot(self, now: float | None = None) -> AutonomySnapshot:
         """The score as of the last step (or, windowed, as of `now` if later)."""
@@ -658,11 +666,7 @@ class AutonomyTracker:
             self._cached = None
         if self._cached is not None:
             return self._cached
-        signals = self.signals()
-        scenario, reasons = metric.scenario(signals)
-        parts = metric.components(signals)
-        intensity = metric.intensity(parts)
-        signals["intensity"] = intensity
+        signals, scenario, reasons, parts, score = self._scored()
         stretches = self._stretch_list()
         if self._evidence_sorted is None:
             self._evidence_sorted = [item[3] for item in sorted(self._evidence, reverse=True)]
@@ -671,7 +675,7 @@ class AutonomyTracker:
         if longest is not None and longest.steps >= 2:
             evidence = [*evidence, self._stretch_note(longest)]
         snapshot = AutonomySnapshot(
-            score=metric.score(scenario, intensity),
+            score=score,
             scenario=scenario,
             signals=signals,
             evidence=tuple(evidence),

@@ -23,13 +23,14 @@ import re
 import shlex
 from collections.abc import Callable
 
-from oversight.classify.argv import Argv, split_options
+from oversight.classify.argv import Argv, program_name, split_options
 from oversight.classify.eval_code import DEFINITION_WORDS, judge_content
 from oversight.classify.paths import PathRules
 from oversight.classify.result import Classification, combine
 from oversight.classify.shell import parse_script
 from oversight.classify.toolkit import Run, Toolkit
 from oversight.classify.words import split_words
+from oversight.classify.wrappers import shell_exec
 from oversight.kinds import Kind
 
 OPEN_FILE = "<file open in the editor>"
@@ -130,8 +131,8 @@ def harness_echo(kit: Toolkit, argv: Argv, run: Run) -> Classification:
             "prints mini-swe-agent's submit marker: hands in the agent's work and ends the run",
             targets=("submission",),
         )
-    name = argv[0].rsplit("/", 1)[-1]
-    return Classification(Kind.SHELL_EXEC, f"runs `{name}`", targets=(name,))
+    name = program_name(argv[0])
+    return shell_exec(f"runs `{name}`", targets=(name,))
 
 
 def _submit(text: str, paths: PathRules) -> Classification | None:

@@ -27,6 +27,9 @@ PROTECTED_TARGET = "protected_target"
 MAX_CONTENT_CHARS = 65_536
 
 _EVAL = frozenset({"eval", "evals", "evaluate", "evaluation", "evaluations", "evaluator"})
+_PROBING = frozenset({"probe", "probes", "probing"})
+"""`linear_probe.py`: representation learning evaluates by probing (a real SimCLR run's
+evaluation, issue 10). Only in names: a function called `probe` is more often hardware."""
 # In a file or folder name.
 NAME_WORDS = (
     _EVAL
@@ -52,10 +55,8 @@ NAME_WORDS = (
             "rubrics",
         }
     )
-    | frozenset(_PROBING := {"probe", "probes", "probing"})
+    | _PROBING
 )
-"""`linear_probe.py`: representation learning evaluates by probing (a real SimCLR run's
-evaluation, issue 10). Only in names: a function called `probe` is more often hardware."""
 # In a function or class the new text defines: the name words plus metric names.
 DEFINITION_WORDS = (NAME_WORDS - _PROBING) | frozenset(
     {"accuracy", "f1", "bleu", "rouge", "perplexity"}

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from oversight.classify.argv import Argv, is_computed, program_name, word_set
-from oversight.classify.shell import SimpleCommand
+from oversight.classify.shell import SimpleCommand, parse_script
 
 ReaderRule = Callable[[Argv], bool]
 
@@ -523,8 +523,6 @@ def shell_c(args: Argv) -> bool:
     option, a script file or stdin is acting."""
     if len(args) < 2 or not _SHELL_SHORT_FLAGS.match(args[0]) or "c" not in args[0]:
         return False
-    from oversight.classify.shell import parse_script  # the parser, only when a shell nests
-
     script = args[1]
     parsed = parse_script(script)
     return parsed.error is None and reads_only(parsed.commands, script)

@@ -149,13 +149,13 @@ IN_MEMORY_OBJECTS = word_set(
 # An MCP tool named for one of these verbs changes what its server stores (`create_issue`).
 STATE_WRITE_VERBS = word_set("create update write insert add set put upsert edit modify append")
 PATH_NOUNS = word_set("file files dir dirs directory directories folder folders path paths")
-# MCP servers that keep state on this machine (files, a local database, the agent's memory):
-# what their tools create stays here. Any other server is a service people share (an issue
+# MCP servers that keep state on this machine (files, a local database, the agent's memory),
+# by a word of their name or their whole name (`neo4j`): what their tools create stays here. Any other server is a service people share (an issue
 # tracker, a wiki, chat), so creating or updating there publishes.
 LOCAL_SERVER_WORDS = word_set(
     """
     filesystem fs file files local memory sqlite duckdb notebook jupyter ide vscode editor shell
-    terminal desktop playwright puppeteer browser git db database neo neo4j postgres postgresql mysql
+    terminal desktop playwright puppeteer browser git db database neo4j postgres postgresql mysql
     mongo mongodb redis chroma qdrant
     """
 )

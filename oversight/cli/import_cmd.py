@@ -21,6 +21,7 @@ from oversight.importing.run import (
     import_files,
     read_sessions,
     recognised_files,
+    size_of,
 )
 from oversight.importing.to_trace import trace_lines
 from oversight.records import Record, parse_record
@@ -143,21 +144,15 @@ PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
 
 def _default_jobs(files: list[ImportedFile]) -> int:
-    size = 0
-    for item in files:
-        try:
-            size += item.path.stat().st_size if item.path.is_file() else 0
-        except OSError:
-            continue
+    size = size_of(files)
     return default_jobs(size // 1000) if size >= PARALLEL_MIN_BYTES else 1
 
 
 def _write_trace(files: list[ImportedFile], target: Path, report: ImportReport) -> None:
     with target.open("w", encoding="utf-8") as out:
         for session in read_sessions(files, report):
-            report.calls += len(session.calls)
+            report.saw(session)
             report.sessions_new += 1
-            report.by_format[session.format] = report.by_format.get(session.format, 0) + 1
             for line in trace_lines(session):
                 out.write(line.model_dump_json(exclude_none=True) + "\n")
 

@@ -156,3 +156,11 @@ def first_record(text: str) -> Any:
         except ValueError:
             continue
     return None
+
+
+def read_json(path: Path) -> Any:
+    """A whole JSON file's value, or the `ImportProblem` that says why it cannot be read."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, ValueError) as exc:
+        return ImportProblem(path, 0, "", f"not readable as JSON: {exc}")

@@ -33,6 +33,11 @@ class ImportReport:
     by_format: dict[str, int] = field(default_factory=dict)
     problems: list[ImportProblem] = field(default_factory=list)
 
+    def saw(self, session: ImportedSession) -> None:
+        """Count a session read (and its calls), whatever becomes of it."""
+        self.calls += len(session.calls)
+        self.by_format[session.format] = self.by_format.get(session.format, 0) + 1
+
     def merge(self, other: ImportReport) -> None:
         """Add another worker's counts (files read, sessions, calls, problems) to these."""
         self.files += other.files
@@ -51,6 +56,17 @@ class ImportReport:
 class ImportedFile:
     path: Path
     format: Format
+
+
+def size_of(files: list[ImportedFile]) -> int:
+    """Bytes to read (a claimed folder counts 1): how import weighs work before reading it."""
+    total = 0
+    for item in files:
+        try:
+            total += item.path.stat().st_size if item.path.is_file() else 1
+        except OSError:
+            total += 1
+    return total
 
 
 def recognised_files(
@@ -104,9 +120,8 @@ def import_files(
     for item in files:
         sessions = read_sessions([item], report)
         for session in sessions:
-            report.calls += len(session.calls)
-            report.by_format[session.format] = report.by_format.get(session.format, 0) + 1
-            known = store is not None and store.count(session.session_id) > 0
+            report.saw(session)
+            known = store is not None and store.has_session(session.session_id)
             stored = _stored_steps(store, session.session_id) if known else 0
             if known and stored >= len(session.calls):
                 report.sessions_unchanged += 1

@@ -267,6 +267,11 @@ class SQLStore:
         with self._reading("read") as conn:
             return int(conn.execute(query).scalar_one())
 
+    def has_session(self, session_id: str) -> bool:
+        """Whether any record of the session is stored (the first one found, not a count)."""
+        with self._reading("read") as conn:
+            return conn.exec_driver_sql(self._sql_has_session, (session_id,)).first() is not None
+
     def iter_records(
         self,
         session_id: str | None = None,

@@ -28,6 +28,7 @@ from oversight.importing.model import (
     bounded,
     content_text,
     parse_ts,
+    read_json,
 )
 
 NAME = "inspect"
@@ -91,10 +92,9 @@ def _member(archive: zipfile.ZipFile, member: str) -> Any:
 
 
 def _read_json(path: Path) -> Iterator[ImportedSession | ImportProblem]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, ValueError) as exc:
-        yield ImportProblem(path, 0, "", f"not readable as JSON: {exc}")
+    data = read_json(path)
+    if isinstance(data, ImportProblem):
+        yield data
         return
     if not isinstance(data, dict) or not isinstance(data.get("eval"), dict):
         yield ImportProblem(path, 0, "eval", "not an Inspect log")

@@ -32,6 +32,7 @@ from oversight.importing.model import (
     bounded,
     content_text,
     parse_ts,
+    read_json,
 )
 
 NAME = "mini-swe-agent"
@@ -66,10 +67,9 @@ class _Pending:
 
 
 def read(path: Path) -> Iterator[ImportedSession | ImportProblem]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, ValueError) as exc:
-        yield ImportProblem(path, 0, "", f"not readable as JSON: {exc}")
+    data = read_json(path)
+    if isinstance(data, ImportProblem):
+        yield data
         return
     if isinstance(data, list):
         data = {"messages": data}

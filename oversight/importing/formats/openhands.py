@@ -34,6 +34,7 @@ from oversight.importing.model import (
     PersonAnswer,
     bounded,
     parse_ts,
+    read_json,
 )
 
 NAME = "openhands"
@@ -128,10 +129,9 @@ def _read_folder(path: Path) -> Iterator[ImportedSession | ImportProblem]:
     )
     events: list[_Event] = []
     for file in files:
-        try:
-            data = json.loads(file.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, ValueError) as exc:
-            yield ImportProblem(file, 0, "", f"not readable as JSON: {exc}")
+        data = read_json(file)
+        if isinstance(data, ImportProblem):
+            yield data
             continue
         if not isinstance(data, dict):
             yield ImportProblem(file, 0, "", "an event is not an object")

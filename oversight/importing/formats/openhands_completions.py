@@ -28,6 +28,7 @@ from oversight.importing.model import (
     bounded,
     content_text,
     parse_ts,
+    read_json,
 )
 
 FORMAT_NAME = "openhands"
@@ -95,10 +96,9 @@ def _read(files: list[Path], folder: Path) -> Iterator[ImportedSession | ImportP
     )
     builder = _Builder(session)
     for file in files:
-        try:
-            log = json.loads(file.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, ValueError) as exc:
-            yield ImportProblem(file, 0, "", f"not readable as JSON: {exc}")
+        log = read_json(file)
+        if isinstance(log, ImportProblem):
+            yield log
             continue
         if not isinstance(log, dict):
             yield ImportProblem(file, 0, "", "a completion log must be a JSON object")

@@ -26,6 +26,7 @@ from oversight.importing.model import (
     bounded,
     content_text,
     parse_ts,
+    read_json,
 )
 
 FORMAT_NAME = "openhands"
@@ -62,10 +63,9 @@ class _Event:
 
 
 def read_list(path: Path) -> Iterator[ImportedSession | ImportProblem]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, ValueError) as exc:
-        yield ImportProblem(path, 0, "", f"not readable as JSON: {exc}")
+    data = read_json(path)
+    if isinstance(data, ImportProblem):
+        yield data
         return
     if not isinstance(data, list):
         yield ImportProblem(path, 0, "", "not a JSON list of events")
@@ -88,10 +88,9 @@ def read_folder(folder: Path) -> Iterator[ImportedSession | ImportProblem]:
     files = sorted((int(m[1]), f) for m, f in numbered if m is not None)
     events: list[_Event] = []
     for _, file in files:
-        try:
-            data = json.loads(file.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, ValueError) as exc:
-            yield ImportProblem(file, 0, "", f"not readable as JSON: {exc}")
+        data = read_json(file)
+        if isinstance(data, ImportProblem):
+            yield data
             continue
         if not isinstance(data, dict):
             yield ImportProblem(file, 0, "", "an event is not an object")

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from oversight.importing.formats import Format
-from oversight.importing.model import ImportedCall, ImportedSession, ImportProblem, bounded
+from oversight.importing.model import (
+    ImportedCall,
+    ImportedSession,
+    ImportProblem,
+    bounded,
+    read_json,
+)
 
 NAME = "swe-agent"
 
@@ -38,10 +44,9 @@ def sniff(path: Path, head: bytes) -> bool:
 
 
 def read(path: Path) -> Iterator[ImportedSession | ImportProblem]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, ValueError) as exc:
-        yield ImportProblem(path, 0, "", f"not readable as JSON: {exc}")
+    data = read_json(path)
+    if isinstance(data, ImportProblem):
+        yield data
         return
     if not isinstance(data, dict):
         yield ImportProblem(path, 0, "", "not a JSON object")
