@@ -36,7 +36,7 @@ from realdata import cache_dir, unpacked
 
 from oversight.canonical import canonical_json
 from oversight.importing.detect import format_named
-from oversight.importing.run import ImportedFile, ImportReport, read_sessions
+from oversight.importing.run import ImportReport, read_sessions, recognised_files
 from oversight.importing.to_trace import trace_lines
 
 # Kept for independent evaluation of this project: never read (issue 10).
@@ -173,7 +173,9 @@ def build(
             if root is None or not root.exists():
                 continue
             fmt = format_named(source.format)
-            files = [ImportedFile(p, fmt) for p in _files(root, fmt)]
+            # what the importer recognises under the source's path, in the source's format
+            found = recognised_files([root], None, ImportReport())
+            files = [f for f in found if f.format is fmt]
             for session in read_sessions(files, report):
                 for call, line in zip(session.calls, trace_lines(session), strict=True):
                     trace.write(line.model_dump_json(exclude_none=True) + "\n")
@@ -197,14 +199,6 @@ def build(
     if len(report.problems) > 20:
         print(f"build: … {len(report.problems) - 20} more problems", file=sys.stderr)
     return counts
-
-
-def _files(root: Path, fmt: Any) -> list[Path]:
-    if root.is_file() or (fmt.claims_dir is not None and fmt.claims_dir(root)):
-        return [root]
-    from oversight.importing.detect import candidate_files, detect
-
-    return [p for p in candidate_files([root]) if detect(p) is fmt]
 
 
 SHARED_SOURCES = HERE.parent.parent.parent / "shared" / "corpus" / "sources"
