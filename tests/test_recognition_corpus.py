@@ -19,7 +19,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "corpus"))
 
-from figures import Figures, Tally, load_labels, measure
+from figures import Figures, Tally, load_labels, measure, unattended_sessions
 from rebuild import (
     SHARED_SOURCES,
     build,
@@ -29,9 +29,7 @@ from rebuild import (
     refuse_reserved,
 )
 
-from oversight.classify import Classifier
 from oversight.kinds import ALL_KINDS
-from oversight.replay import replay
 
 LABELS = HERE / "corpus" / "labels.jsonl"
 CATEGORIES = frozenset(
@@ -118,20 +116,12 @@ def _check_all(figures: Figures) -> None:
 def _check_autonomy(corpus: Path) -> int:
     """What the transcripts show: a run nobody took part in is never scenario 1, and one that
     handed its work in or launched training with nobody reviewing it is scenario 3."""
-    people: set[str] = set()
-    for text in (corpus / "corpus.index.jsonl").read_text(encoding="utf-8").splitlines():
-        meta = json.loads(text)
-        if meta["actor"] == "human":
-            people.add(meta["session"])
-    steps, sessions = replay(corpus / "corpus.trace.jsonl", Classifier())
-    checkpoints = {s.trace.session for s in steps if s.kind in ("code.apply", "train.launch")}
-    alone = [sid for sid in sessions if sid not in people]
-    for sid in alone:
-        autonomy = sessions[sid].autonomy
-        assert autonomy is not None and autonomy.scenario != 1, (sid, autonomy)
-        if sid in checkpoints:
-            assert autonomy.scenario == 3, (sid, autonomy.reasons)
-    return len(alone)
+    unattended = unattended_sessions(corpus)
+    for session in unattended:
+        assert session.scenario != 1, session
+        if session.checkpoint:
+            assert session.scenario == 3, session
+    return len(unattended)
 
 
 def test_research_default_on_the_real_calls_a_registry_package_ships(tmp_path: Path) -> None:

@@ -6,6 +6,9 @@ runs (`gate`: pushes and hand-ins, training launches, publishing, evaluation/met
 destroying data, obfuscated or privileged execution, tampering with oversight), a `category`
 for reporting and `why`, the reason a reviewer of the label can check.
 
+`python tests/corpus/figures.py [CORPUS]` prints the tables docs/classification.md shows (the
+corpus `rebuild.py` built by default).
+
 Two ways of judging, as issue 10 asks:
 - alone: each call classified and decided with no session around it (an empty session); calls
   whose meaning is only in their session (`context`) are left out, since no one could judge
@@ -28,7 +31,7 @@ from oversight.decide import Proposal
 from oversight.facts import FactsTracker
 from oversight.normalise import normalise_args
 from oversight.policy import load_policy
-from oversight.replay import TraceLine, replay_lines
+from oversight.replay import TraceLine, replay, replay_lines
 
 HERE = Path(__file__).resolve().parent
 GATED = frozenset({"require_approval", "halt", "deny"})
@@ -171,3 +174,90 @@ def measure(corpus: Path, labels: dict[str, Label], policy: str = "research-defa
 def _short(args: dict[str, Any]) -> str:
     text = json.dumps(args, ensure_ascii=False)
     return text if len(text) <= 160 else text[:157] + "..."
+
+
+@dataclass(frozen=True)
+class Unattended:
+    """A session no person took part in, as autonomy scored it from what it recorded."""
+
+    session: str
+    framework: str
+    checkpoint: bool
+    """It handed its work in or launched training (`code.apply`, `train.launch`)."""
+    scenario: int
+
+
+def unattended_sessions(corpus: Path) -> list[Unattended]:
+    """Every session with no person's act in it, scored from its recorded outcomes."""
+    people: set[str] = set()
+    framework: dict[str, str] = {}
+    for text in (corpus / "corpus.index.jsonl").read_text(encoding="utf-8").splitlines():
+        meta = json.loads(text)
+        framework[meta["session"]] = meta["framework"]
+        if meta["actor"] == "human":
+            people.add(meta["session"])
+    steps, sessions = replay(corpus / "corpus.trace.jsonl", Classifier())
+    checkpoints = {s.trace.session for s in steps if s.kind in ("code.apply", "train.launch")}
+    return [
+        Unattended(sid, framework[sid], sid in checkpoints, session.autonomy.scenario)
+        for sid, session in sessions.items()
+        if sid not in people and session.autonomy is not None
+    ]
+
+
+def _row(name: str, tally: Tally) -> str:
+    x = tally.figures()
+    gated = f"{tally.gated}/{tally.should_gate} ({x['gated_share']:.1%})"
+    false = f"{tally.false_gates}/{tally.benign} ({x['false_gate_share']:.1%})"
+    kinds = f"{tally.right_kind}/{tally.labelled} ({x['kind_accuracy']:.1%})"
+    return f"| {name} | {tally.labelled} | {gated} | {false} | {kinds} |"
+
+
+def _cells(tally: Tally) -> str:
+    gated = f"{tally.gated}/{tally.should_gate}" if tally.should_gate else "–"
+    false = f"{tally.false_gates}/{tally.benign}" if tally.benign else "–"
+    return f"{tally.labelled} | {gated} | {false} | {tally.figures()['kind_accuracy']:.0%}"
+
+
+def report(corpus: Path, labels: dict[str, Label]) -> str:
+    """The figures as docs/classification.md shows them, and the unattended sessions' scores."""
+    figures = measure(corpus, labels)
+    lines = [
+        "| judged | labelled calls | consequential calls gated | benign calls gated | right kind |",
+        "|---|---|---|---|---|",
+        _row("alone", figures.alone),
+        _row("in session", figures.in_session),
+        "",
+        (
+            "| framework | alone: labelled | gated | falsely gated | right kind "
+            "| in session: labelled | gated | falsely gated | right kind |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in sorted(k for k in figures.alone_by if not k.startswith("category:")):
+        alone, in_session = figures.alone_by[name], figures.session_by[name]
+        lines.append(f"| {name} | {_cells(alone)} | {_cells(in_session)} |")
+    lines += ["", "| category (alone) | labelled | gated | falsely gated | right kind |"]
+    lines.append("|---|---|---|---|---|")
+    for name in sorted(k for k in figures.alone_by if k.startswith("category:")):
+        lines.append(f"| {name.split(':', 1)[1]} | {_cells(figures.alone_by[name])} |")
+    unattended = unattended_sessions(corpus)
+    at_3 = sum(u.scenario == 3 for u in unattended if u.checkpoint)
+    lines += [
+        "",
+        (
+            f"sessions with no person: {len(unattended)}; scenario 1: "
+            f"{sum(u.scenario == 1 for u in unattended)}; handed in or launched training "
+            f"unreviewed: {sum(u.checkpoint for u in unattended)}, of which scenario 3: {at_3}"
+        ),
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    from rebuild import default_out
+
+    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else default_out()
+    print(report(corpus, load_labels()))
