@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from oversight.autonomy import AutonomySnapshot, AutonomyTracker, StepObservation
 from oversight.autonomy.observation import RAN_STATUSES, Decided, observation_of, who_decided
+from oversight.batch_gc import collect_rarely
 from oversight.classify import Classifier
 from oversight.classify.workspace import SessionView
 from oversight.decide import Decider, Proposal
@@ -283,7 +284,28 @@ def replay_lines(
     counterfactual: it is computed from the outcomes and approvals the trace records, that is,
     from what actually happened, the same way `oversight report` scores the stored session.
     """
-    classifier = classifier or Classifier()
+    with collect_rarely():
+        return _replay_lines(
+            lines,
+            classifier or Classifier(),
+            decider,
+            max_arg_chars,
+            progress,
+            people_review_gates=people_review_gates,
+            score_autonomy=score_autonomy,
+        )
+
+
+def _replay_lines(
+    lines: Iterable[tuple[int, TraceLine]],
+    classifier: Classifier,
+    decider: Decider | None,
+    max_arg_chars: int,
+    progress: Callable[[int], None] | None,
+    *,
+    people_review_gates: bool,
+    score_autonomy: bool,
+) -> tuple[list[ReplayedStep], dict[str, ReplayedSession]]:
     steps: list[ReplayedStep] = []
     sessions: dict[str, ReplayedSession] = {}
     facts: dict[str, FactsTracker] = {}

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oversight.batch_gc import frozen_for_fork
 from oversight.classify import Classifier
 from oversight.decide import Decider
 from oversight.importing.run import ImportedFile, ImportReport, import_files, size_of
@@ -114,7 +115,7 @@ def replay_sharded(
     done = context.Value("q", 0) if progress is not None else None
     _JOB = _ReplayJob(traces, classifier, decider, max_arg_chars, jobs, people_review_gates, done)
     try:
-        with context.Pool(jobs) as pool:
+        with frozen_for_fork(), context.Pool(jobs) as pool:
             pending = pool.map_async(_replay_share, range(jobs))
             while not pending.ready():
                 pending.wait(0.2)
@@ -192,7 +193,7 @@ def import_sharded(
     context = multiprocessing.get_context("fork")
     _IMPORT = _ImportJob(folders, store_url, classifier, max_arg_chars)
     try:
-        with context.Pool(jobs, initializer=_open_worker_store) as pool:
+        with frozen_for_fork(), context.Pool(jobs, initializer=_open_worker_store) as pool:
             for share in pool.imap_unordered(_import_folder, range(len(folders))):
                 report.merge(share)
                 if on_share is not None:

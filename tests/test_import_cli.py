@@ -93,8 +93,8 @@ def test_import_as_trace_replays_to_the_same_kinds(real_log: Path, tmp_path: Pat
 def test_imported_records_validate_to_themselves(
     realdata: Callable[[str, str], Path],
 ) -> None:
-    """Import builds step records without validating them again (`model_construct`): each must
-    be exactly what validation would have made, body for body."""
+    """Imported step records survive a dump and validation unchanged, body for body: what is
+    stored reads back as the same record."""
     from oversight.classify import Classifier
     from oversight.importing.formats.inspect_log import FORMAT
     from oversight.importing.model import ImportedSession

@@ -198,29 +198,60 @@ def _ipython(code: str) -> tuple[str, list[str], list[str]]:
     return "\n".join(out), shell, []
 
 
+RULE_NODES: tuple[type[ast.AST], ...] = (
+    ast.Import, ast.ImportFrom, ast.Assign, ast.AugAssign, ast.Delete, ast.Call
+)  # fmt: skip
+"""The node types the Python rules read; the rest of a tree only leads to them."""
+
+
 @functools.lru_cache(maxsize=32)
 def parsed_nodes(source: str) -> tuple[ast.AST, ...]:
-    """Every node of `source`'s syntax tree, in `ast.walk` order (iterative, so deep code
-    cannot exhaust the stack). Cached: a script's content is read by more than one rule
-    (training findings, the general Python rules) and often run more than once."""
+    """The nodes of `source`'s syntax tree that the rules read (`RULE_NODES`), in `ast.walk`
+    order (iterative, so deep code cannot exhaust the stack). Cached: a script's content is read
+    by more than one rule (training findings, the general Python rules) and often run more than
+    once."""
     return _walk(ast.parse(source))
 
 
 def _walk(tree: ast.AST) -> tuple[ast.AST, ...]:
-    """`ast.walk`'s nodes in the same breadth-first order, without its generator per node
-    (a script's tree is walked once per content; this was half of reading a script)."""
-    out: list[ast.AST] = [tree]
+    """`ast.walk`'s breadth-first order, kept to `RULE_NODES`. Faster than `ast.walk` (no
+    generator per node, no `Load`/`Store` context nodes, field names looked up once per node
+    type): a script's tree is walked once per content, and this was half of reading a script."""
+    seen: list[ast.AST] = [tree]
+    kept: list[ast.AST] = []
     i = 0
-    while i < len(out):
-        node = out[i]
+    while i < len(seen):
+        node = seen[i]
         i += 1
-        for name in node._fields:
+        if isinstance(node, RULE_NODES):
+            kept.append(node)
+        for name in _child_fields(type(node)):
             value = getattr(node, name, None)
             if isinstance(value, ast.AST):
-                out.append(value)
+                seen.append(value)
             elif isinstance(value, list):
-                out.extend(item for item in value if isinstance(item, ast.AST))
-    return tuple(out)
+                seen.extend(item for item in value if isinstance(item, ast.AST))
+    return tuple(kept)
+
+
+def _child_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of a node type that can hold nodes (not `ctx`, names or constants)."""
+    fields = _CHILD_FIELDS.get(node_type)
+    if fields is None:
+        fields = tuple(name for name in node_type._fields if name not in _LEAF_FIELDS)
+        _CHILD_FIELDS[node_type] = fields
+    return fields
+
+
+_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+_LEAF_FIELDS = frozenset(
+    {"ctx", "id", "attr", "arg", "name", "names", "module", "level", "value_kind", "kind",
+     "type_comment", "is_async", "conversion", "lineno", "col_offset"}
+)  # fmt: skip
+"""Fields that hold strings, numbers or a `Load`/`Store` marker, never a node worth reading.
+(`names` of an import holds `alias` nodes, which the rules read from the import itself.)"""
 
 
 class _Visitor:

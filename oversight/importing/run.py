@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from oversight.batch_gc import collect_rarely
 from oversight.classify import Classifier
 from oversight.importing.detect import candidate_files, detect, format_named
 from oversight.importing.formats import Format
@@ -117,6 +118,18 @@ def import_files(
     """Read, classify and (with a store) append every session; `store=None` is a dry run that
     counts what would be added."""
     classifier = classifier or Classifier()
+    with collect_rarely():
+        _import_each(files, store, report, classifier, max_arg_chars, on_file)
+
+
+def _import_each(
+    files: list[ImportedFile],
+    store: SQLStore | None,
+    report: ImportReport,
+    classifier: Classifier,
+    max_arg_chars: int,
+    on_file: Callable[[Path], None] | None,
+) -> None:
     for item in files:
         sessions = read_sessions([item], report)
         for session in sessions:
