@@ -11,12 +11,17 @@ launchers. What is derived (see docs/policies.md):
 - `hours`: an argument `hours`, `time_hours`, `duration_hours` or `max_hours`; else a
   `--hours`/`--time_hours`/`--max_hours` option anywhere in the command.
 
-Anything not derivable is None, and a condition on it does not match.
+Anything not derivable is None, and a condition on it does not match. So is everything when
+the call contradicts itself or names an impossible size (gate, don't guess): an option given
+twice with different values (`--nproc_per_node=1 ... --nproc_per_node=8`), arguments that
+disagree with the command they run, a zero, negative or non-finite count or duration. `problem`
+says which; `known: false` rules and grants' compute limits then see an unknown size.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,9 +39,15 @@ class Compute:
     gpus: float | None = None
     hours: float | None = None
     gpu_hours: float | None = None
+    problem: str | None = None
+    """Why the size is unknown although the call names one (contradictory or impossible)."""
 
 
 NONE = Compute()
+
+
+class _Contradiction(ValueError):
+    """The call names its size more than one way, or an impossible one."""
 
 
 def number(value: Any) -> float | None:
@@ -52,28 +63,52 @@ def number(value: Any) -> float | None:
 
 
 def derive(args: Mapping[str, Any]) -> Compute:
+    try:
+        return _derive(args)
+    except _Contradiction as exc:
+        return Compute(problem=str(exc))
+
+
+def _derive(args: Mapping[str, Any]) -> Compute:
     gpus = _first_number(args, GPU_ARGS)
     hours = _first_number(args, HOUR_ARGS)
-    if gpus is None or hours is None:
-        command = next((args[k] for k in COMMAND_ARGS if isinstance(args.get(k), str)), None)
-        if command is not None:
-            cmd_gpus, cmd_hours = _from_command(command)
-            gpus = cmd_gpus if gpus is None else gpus
-            hours = cmd_hours if hours is None else hours
-    gpu_hours = number(args.get("gpu_hours"))
-    if gpu_hours is None and gpus is not None and hours is not None:
-        gpu_hours = gpus * hours
+    command = next((args[k] for k in COMMAND_ARGS if isinstance(args.get(k), str)), None)
+    if command is not None:
+        cmd_gpus, cmd_hours = _from_command(command)
+        gpus = _agreeing("GPUs", gpus, cmd_gpus)
+        hours = _agreeing("hours", hours, cmd_hours)
+    gpu_hours = _positive("gpu_hours", number(args.get("gpu_hours")))
+    if gpus is not None and hours is not None:
+        product = gpus * hours
+        if gpu_hours is not None and not math.isclose(gpu_hours, product):
+            raise _Contradiction(f"gpu_hours {gpu_hours:g} but {gpus:g} GPUs x {hours:g} hours")
+        gpu_hours = product
     if gpus is None and hours is None and gpu_hours is None:
         return NONE
     return Compute(gpus, hours, gpu_hours)
 
 
+def _agreeing(what: str, given: float | None, in_command: float | None) -> float | None:
+    if given is not None and in_command is not None and given != in_command:
+        raise _Contradiction(f"the arguments say {given:g} {what}, the command {in_command:g}")
+    return given if given is not None else in_command
+
+
+def _positive(what: str, value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise _Contradiction(f"{what} {value:g} is not a positive finite number")
+    return value
+
+
 def _first_number(args: Mapping[str, Any], names: Sequence[str]) -> float | None:
+    """The value the arguments give under any of `names`; two names that disagree contradict."""
+    found: float | None = None
     for name in names:
-        found = number(args.get(name))
-        if found is not None:
-            return found
-    return None
+        value = _positive(name, number(args.get(name)))
+        if value is not None and found is not None and value != found:
+            raise _Contradiction(f"{name} {value:g} disagrees with {found:g}")
+        found = value if found is None else found
+    return found
 
 
 _MENTIONS = ("torchrun", "torch.distributed.run", "accelerate", "deepspeed", *HOUR_OPTIONS)
@@ -90,6 +125,8 @@ def _may_say(command: str) -> bool:
 
 @functools.lru_cache(maxsize=1024)
 def _from_command(command: str) -> tuple[float | None, float | None]:
+    """(GPUs, hours) a command names; raises _Contradiction when it names either two ways or
+    impossibly (not cached: the next call finds it again)."""
     if not _may_say(command):
         return None, None
     try:
@@ -105,10 +142,11 @@ def _from_command(command: str) -> tuple[float | None, float | None]:
         found = _launcher_gpus(argv, options)
         if found is not None:
             gpus = found if gpus is None else max(gpus, found)
-        for name in HOUR_OPTIONS:
-            value = number(options.get(name))
-            if value is not None:
-                hours = value
+        value = _opt(options, *sorted(HOUR_OPTIONS))
+        if value is not None:
+            if hours is not None and value != hours:
+                raise _Contradiction(f"the command gives {hours:g} and {value:g} hours")
+            hours = value
     return gpus, hours
 
 
@@ -122,15 +160,17 @@ def _commands(words: list[str]) -> list[list[str]]:
     return [argv for argv in out if argv]
 
 
-def _options(argv: list[str]) -> dict[str, str]:
-    options: dict[str, str] = {}
+def _options(argv: list[str]) -> dict[str, list[str]]:
+    """Every value each `--option` is given, in order (launchers take the last; we take none
+    when they differ)."""
+    options: dict[str, list[str]] = {}
     for i, word in enumerate(argv):
         if word.startswith("--"):
             name, eq, value = word.partition("=")
             if eq:
-                options.setdefault(name, value)
+                options.setdefault(name, []).append(value)
             elif i + 1 < len(argv) and not argv[i + 1].startswith("-"):
-                options.setdefault(name, argv[i + 1])
+                options.setdefault(name, []).append(argv[i + 1])
     return options
 
 
@@ -138,7 +178,7 @@ def _program(word: str) -> str:
     return word.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _launcher_gpus(argv: list[str], options: dict[str, str]) -> float | None:
+def _launcher_gpus(argv: list[str], options: dict[str, list[str]]) -> float | None:
     programs = [_program(w) for w in argv[:4]]
     if "torchrun" in programs or "torch.distributed.run" in argv[:4]:
         per_node = _opt(options, "--nproc_per_node", "--nproc-per-node")
@@ -147,7 +187,10 @@ def _launcher_gpus(argv: list[str], options: dict[str, str]) -> float | None:
     if "accelerate" in programs and "launch" in argv[:4]:
         processes = _opt(options, "--num_processes", "--num-processes")
         if processes is None and "--gpu_ids" in options:
-            processes = float(len([g for g in options["--gpu_ids"].split(",") if g.strip()]))
+            ids = {tuple(g for g in v.split(",") if g.strip()) for v in options["--gpu_ids"]}
+            if len(ids) > 1:
+                raise _Contradiction("--gpu_ids is given more than once, differently")
+            processes = float(len(ids.pop()))
         return processes
     if "deepspeed" in programs:
         per_node = _opt(options, "--num_gpus", "--num-gpus")
@@ -156,9 +199,13 @@ def _launcher_gpus(argv: list[str], options: dict[str, str]) -> float | None:
     return None
 
 
-def _opt(options: dict[str, str], *names: str) -> float | None:
-    for name in names:
-        value = number(options.get(name))
-        if value is not None:
-            return value
-    return None
+def _opt(options: dict[str, list[str]], *names: str) -> float | None:
+    """The one value of an option (under any of its spellings); None if absent, and a
+    contradiction if it is given twice differently, or is not a positive finite number."""
+    values = {v for name in names for v in options.get(name, [])}
+    numbers = {number(v) for v in values}
+    if len(numbers) > 1:
+        raise _Contradiction(f"{names[0]} is given as {' and '.join(sorted(values))}")
+    if not numbers:
+        return None
+    return _positive(names[0], numbers.pop())

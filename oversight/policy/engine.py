@@ -112,7 +112,11 @@ class Policy:
         """Apply `max_scenario`: an allowed consequential step that would take the session
         above the cap, run with no person, needs a person instead."""
         cap = self.max_scenario
-        if cap is None or verdict.decision != "allow" or proposal.kind not in CONSEQUENTIAL:
+        if cap is None or proposal.kind not in CONSEQUENTIAL:
+            return verdict
+        if verdict.decision == "require_approval":
+            return self._no_grants_past_cap(verdict, proposal, facts, cap)
+        if verdict.decision != "allow":
             return verdict
         would = scenario_if_unreviewed(proposal.kind, proposal.flags, facts.scenario)
         if would <= cap:
@@ -126,6 +130,19 @@ class Policy:
             self.hash,
             dataclasses.replace(self.default_approval, grants=False),
         )
+
+    @staticmethod
+    def _no_grants_past_cap(
+        verdict: Verdict, proposal: Proposal, facts: SessionFacts, cap: int
+    ) -> Verdict:
+        """A standing grant is not a person: where a grant-covered run would take the session
+        above the cap, only a person's approval will do."""
+        spec = verdict.approval
+        if spec is None or not spec.grants:
+            return verdict
+        if scenario_if_unreviewed(proposal.kind, proposal.flags, facts.scenario) <= cap:
+            return verdict
+        return dataclasses.replace(verdict, approval=dataclasses.replace(spec, grants=False))
 
     def _decide_rules(self, proposal: Proposal, facts: SessionFacts) -> Verdict:
         """Strictest group first: the first group with a match decides, so most steps stop early.
