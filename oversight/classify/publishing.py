@@ -8,6 +8,7 @@ registry uploads, bucket uploads, releases, cluster and cloud deployments.
 from __future__ import annotations
 
 import re
+import shlex
 
 from oversight.classify import destructive
 from oversight.classify.argv import (
@@ -67,10 +68,23 @@ def git(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     hooks_off = skips_hooks(argv)
     if hooks_off is not None:
         return tamper(hooks_off, [".git/hooks"])
-    _, rest = split_options(argv[1:], _GIT_GLOBAL_VALUE)
+    options, rest = split_options(argv[1:], _GIT_GLOBAL_VALUE)
     if not rest:
         return shell_exec("runs `git`", targets=("git",))
     sub, args = rest[0], rest[1:]
+    alias = _alias(options, sub)
+    if alias is not None:
+        if alias.startswith("!"):
+            inner = kit.script(" ".join([alias[1:], *(shlex.quote(a) for a in args)]), run)
+            return inner.with_reason(f"`git {sub}` is a shell alias that runs: {inner.reason}")
+        words = shlex.split(alias) if alias.strip() else [sub]
+        run.via.append(f"git alias {sub}")
+        sub, args = words[0], [*words[1:], *args]
+    other = _other_repository(options, run)
+    if other is not None and _changes_refs(sub, args):
+        return code_apply(f"`git {sub}` changes the refs of another repository (`{other}`)", other)
+    if sub in ("send-pack", "http-push"):
+        return code_apply(f"`git {sub}` sends commits to a remote repository", *args[:2])
     if sub == "push":
         return _push(args)
     if sub in ("checkout", "switch"):
@@ -106,6 +120,63 @@ def git(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if sub in _GIT_NETWORK:
         return shell_exec(f"runs `git {sub}`", "network", targets=("git",))
     return shell_exec(f"runs `git {sub}` (local)", targets=("git",))
+
+
+def _alias(options: list[tuple[str, str | None]], sub: str) -> str | None:
+    """`git -c alias.sync=push sync`: the command an alias set on the command line stands for."""
+    for name, given in options:
+        if name == "-c" and given and given.lower().startswith(f"alias.{sub.lower()}="):
+            return given.split("=", 1)[1]
+    return None
+
+
+def _other_repository(options: list[tuple[str, str | None]], run: Run) -> str | None:
+    """The repository a `GIT_DIR=...` or `--git-dir=...` points at, when it is not the work
+    tree's own `.git` (a bare repository others fetch from, typically)."""
+    given = [v for n, v in options if n == "--git-dir" and v]
+    given += [v for n, v in run.command.assignments if n == "GIT_DIR" and v]
+    for path in given:
+        cleaned = path.rstrip("/")
+        if cleaned not in (".git", "") and not cleaned.endswith("/.git"):
+            return path
+    return None
+
+
+_REF_CHANGING = frozenset(
+    {"update-ref", "commit", "merge", "reset", "rebase", "cherry-pick", "am", "pull", "revert"}
+)
+_LISTING = frozenset(
+    {
+        "-l",
+        "--list",
+        "-a",
+        "--all",
+        "-r",
+        "--remotes",
+        "-v",
+        "-vv",
+        "--show-current",
+        "--contains",
+        "--merged",
+        "--no-merged",
+        "--points-at",
+        "-n",
+    }
+)
+
+
+def _changes_refs(sub: str, args: list[str]) -> bool:
+    """Does `git sub args` change refs (as opposed to reading them)?"""
+    if sub in _REF_CHANGING:
+        return True
+    words = positionals(args, frozenset({"-m", "-u", "--set-upstream-to"}))
+    if sub in ("branch", "tag"):
+        return bool(words) and not any(a in _LISTING for a in args)
+    if sub == "fetch":
+        return any(":" in w for w in words[1:])
+    if sub == "symbolic-ref":
+        return len(words) >= 2
+    return False
 
 
 def _moves_protected_branch(sub: str, args: list[str]) -> str | None:

@@ -14,6 +14,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 
+from oversight.classify import network_sends
 from oversight.classify.argv import Argv, word_set
 from oversight.classify.destructive import DESTROYS_DATA, destroys_rows, with_data_loss
 from oversight.classify.guards import changes_oversight_tables
@@ -265,6 +266,9 @@ class _Visitor:
         self.constants: dict[str, ast.expr] = {}
         self.backward = False
         self.step = False
+        self.hosts: list[str] = []
+        self.requests: list[Classification] = []
+        self.url_opened = False
         for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -300,6 +304,8 @@ class _Visitor:
                     self._assigned(target, "deletes")
 
     def finish(self) -> list[Classification]:
+        if self.url_opened:
+            self.parts.extend(self.requests)
         if self.backward and self.step:
             self.parts.append(
                 Classification(
@@ -471,10 +477,80 @@ class _Visitor:
             target = self.text(first, hole="") or self.dotted(first)
             if target.split(".", 1)[0] in OVERSIGHT_ROOTS:
                 self.parts.append(tamper(f"python: `{name}` patches `{target}`", [target]))
+        elif name in ("runpy.run_path", "runpy.run_module"):
+            run = self.text(self.argument(node, 0, "path_name", "mod_name"), hole="$?")
+            if run is not None:
+                words = ("python", run) if name.endswith("path") else ("python", "-m", run)
+                self.add(self.rules.argv(words), f"python: `{name}` runs: ")
+        elif last in ("system", "getoutput") and self.dotted(node.func).startswith("get_ipython()"):
+            self._subprocess("os.system", node)
         else:
             self._purpose(name, last, node)
+        if name.split(".", 1)[0] in NETWORK_ROOTS or last in ("request", "sendall", "send"):
+            self._network(name, last, node)
         if name.split(".", 1)[0] in NETWORK_ROOTS:
             self.parts.append(shell_exec(f"python: `{name}` uses the network", "network"))
+
+    def _network(self, name: str, last: str, node: ast.Call) -> None:
+        """HTTP requests that change remote state and data sent off the machine
+        (network_sends): `Request(url, data=..., method="PUT")`, `requests.post`,
+        `conn.request("PUT", path)`, `sock.sendall(open(".env").read())`."""
+        if last in ("HTTPConnection", "HTTPSConnection") or name in (
+            "socket.create_connection",
+            "socket.socket.connect",
+        ):
+            host = self.argument(node, 0, "host", "address")
+            if isinstance(host, ast.Tuple) and host.elts:
+                host = host.elts[0]
+            text = self.text(host, hole="")
+            if text:
+                self.hosts.append(text)
+            return
+        urls: list[str] = []
+        method: str | None = None
+        body: list[ast.expr | None] = []
+        if last in ("Request", "urlopen"):
+            urls = [self.text(self.argument(node, 0, "url"), hole="") or ""]
+            body = [self.argument(node, 1, "data")]
+            method = self.text(self.argument(node, 99, "method"), hole="")
+            if method is None and body[0] is not None:
+                method = "POST"
+        elif last in ("post", "put", "patch", "delete") and name.split(".", 1)[0] in (
+            "requests",
+            "httpx",
+        ):
+            urls = [self.text(self.argument(node, 0, "url"), hole="") or ""]
+            method = last.upper()
+            body = [self.argument(node, 99, k) for k in ("data", "json", "files", "content")]
+        elif last == "request":
+            method = self.text(self.argument(node, 0, "method"), hole="")
+            path = self.text(self.argument(node, 1, "url"), hole="") or "/"
+            urls = [u if "://" in u else f"//{u}{path}" for u in self.hosts] or [path]
+            body = [self.argument(node, 2, "body")]
+        elif last in ("sendall", "send"):
+            urls = [f"//{h}" for h in self.hosts]
+            body = [self.argument(node, 0, "data")]
+        else:
+            return
+        sent = [p for b in body if b is not None for p in self._opened(b)]
+        found = network_sends.judge(f"python: `{name}`", urls, method, sent)
+        if last == "urlopen":
+            self.url_opened = True
+        if found is not None:
+            # A `Request` object sends nothing until something opens it.
+            (self.requests if last == "Request" else self.parts).append(found)
+
+    def _opened(self, node: ast.expr) -> list[str]:
+        """The literal paths `open(...)` calls inside `node` read (a name set from one too)."""
+        if isinstance(node, ast.Name) and node.id in self.constants:
+            node = self.constants[node.id]
+        found: list[str] = []
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Call) and self.dotted(inner.func) in OPENERS:
+                path = self.text(self.argument(inner, 0, "file"), hole="")
+                if path:
+                    found.append(path)
+        return found
 
     def _destroys_rows(self, last: str, node: ast.Call) -> None:
         """`cursor.execute("DROP TABLE ...")`, `session.run("MATCH (n) DETACH DELETE n")`,
@@ -515,7 +591,12 @@ class _Visitor:
                 self.add(self.rules.argv(words), f"python: `{name}` runs: ")
                 return
         if isinstance(argument, (ast.List, ast.Tuple)):
-            words = tuple(self.text(e, hole="$?") or "$?" for e in argument.elts)
+            words = tuple(
+                "python"
+                if self.dotted(e) == "sys.executable"
+                else (self.text(e, hole="$?") or "$?")
+                for e in argument.elts
+            )
             self.add(self.rules.argv(words), f"python: `{name}` runs: ")
             return
         script = self.text(argument, hole="$?")

@@ -62,6 +62,21 @@ class Finding:
     flags: frozenset[str] = frozenset()
 
 
+# Flags that matter whatever the kind they ride on (a script that only deletes a dataset is a
+# `file.write`, one that uploads secrets a `shell.exec`): the content carries them up.
+CARRIED = frozenset(
+    {
+        "destroys_data",
+        "publish",
+        "protected_target",
+        "shared_history",
+        "force",
+        "privileged",
+        "obfuscated",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Script:
     """A file a command runs: its path (as the command names it) and how to read its content."""
@@ -104,6 +119,7 @@ class ScriptReader:
         # Same kind by name (`torchrun x.py`) or not read: the content still explains.
         notes = [p for p in parts if p.kind is found.kind and p.kind is not Kind.SHELL_EXEC]
         notes += [p for p in parts if "unresolved" in p.flags and p.kind is Kind.SHELL_EXEC]
+        notes += [p for p in parts if p.flags & CARRIED and p not in notes]
         if not notes:
             return found
         flags = frozenset().union(*(p.flags for p in notes))
@@ -161,7 +177,10 @@ class ScriptReader:
             parts += self._script_text(shell_text, view, depth + 1, budget)
         parts.append(self.shell(shell_text))
         best = _best(parts)
-        if best is None or best.kind in (Kind.SHELL_EXEC, Kind.FILE_READ, Kind.TOOL_CALL):
+        if best is None or (
+            best.kind in (Kind.SHELL_EXEC, Kind.FILE_READ, Kind.TOOL_CALL)
+            and not best.flags & CARRIED
+        ):
             return []
         return [_about(best, label, file.path)]
 
@@ -177,7 +196,7 @@ class ScriptReader:
         result: Classification | None = None
         if found is not None and not outranks(general.kind, found.kind):
             result = Classification(found.kind, found.what, found.flags)
-        elif outranks(general.kind, Kind.EXPERIMENT_RUN):
+        elif outranks(general.kind, Kind.EXPERIMENT_RUN) or general.flags & CARRIED:
             result = general.with_reason(general.reason.removeprefix("python: "))
         self._cache[key] = result
         while len(self._cache) > MAX_CACHED:
@@ -206,6 +225,8 @@ def runs(command: SimpleCommand) -> Script | None:
         return _python_file(argv[1:])
     if program in _SHELLS:
         rest = [a for a in argv[1:] if not a.startswith("-")]
+        if any(a.startswith("-") and not a.startswith("--") and "n" in a[1:] for a in argv[1:]):
+            return None  # `bash -n` only parses the script
         if rest and "-c" not in argv[1:]:
             return Script(rest[0], "shell")
         return None
@@ -213,6 +234,12 @@ def runs(command: SimpleCommand) -> Script | None:
         targets = [a for a in argv[1:] if not a.startswith("-") and "=" not in a]
         if "-f" in argv or "-C" in argv:
             return None
+        if any(
+            a in ("--dry-run", "--just-print", "--recon")
+            or (a.startswith("-") and not a.startswith("--") and "n" in a[1:])
+            for a in argv[1:]
+        ):
+            return None  # `make -n` prints the recipe, runs nothing
         return Script("Makefile", "make", targets[0] if targets else "")
     if program in ("npm", "pnpm", "yarn") and len(argv) >= 3 and argv[1] == "run":
         return Script("package.json", "npm", argv[2])
@@ -286,7 +313,7 @@ def _shell_text(script: Script, text: str) -> str | None:
     if script.language == "shell":
         return text
     if script.language == "make":
-        return make_recipe(text, script.target)
+        return make_runs(text, script.target)
     if script.language == "npm":
         try:
             scripts = json.loads(text).get("scripts", {})
@@ -319,6 +346,47 @@ def make_recipe(text: str, target: str) -> str | None:
             current = recipe
             if target:
                 continue
+    return "\n".join(recipe) if recipe else None
+
+
+def make_runs(text: str, target: str) -> str | None:
+    """The recipe lines `make target` runs (the first rule when no target is given): its
+    prerequisites' recipes first, as make runs them, then its own, with `@`/`-` prefixes
+    removed; None when the Makefile has no such rule."""
+    rules: dict[str, tuple[list[str], list[str]]] = {}
+    first = ""
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("\t"):
+            if current is not None:
+                current.append(line[1:].lstrip("@-+ "))
+            continue
+        current = None
+        match = _RULE.match(line)
+        if match is None or line.startswith((".", "#")) and not line.startswith("./"):
+            continue
+        names = match.group(1).split()
+        prerequisites = match.group(2).split(";", 1)[0].split()
+        current = []
+        for name in names:
+            known = rules.setdefault(name, ([], []))
+            known[0].extend(prerequisites)
+            if not known[1]:
+                rules[name] = (known[0], current)
+        first = first or names[0]
+    recipe: list[str] = []
+    seen: set[str] = set()
+
+    def add(name: str, depth: int) -> None:
+        if name in seen or name not in rules or depth > 16:
+            return
+        seen.add(name)
+        prerequisites, lines = rules[name]
+        for prerequisite in prerequisites:
+            add(prerequisite, depth + 1)
+        recipe.extend(lines)
+
+    add(target or first, 0)
     return "\n".join(recipe) if recipe else None
 
 

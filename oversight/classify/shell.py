@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import functools
 import re
+import shlex
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import tree_sitter
 import tree_sitter_bash
 
-from oversight.classify.argv import word_set
+from oversight.classify.argv import Argv, word_set
 
 _LANGUAGE = tree_sitter.Language(tree_sitter_bash.language())
 _local = threading.local()
@@ -36,6 +37,10 @@ SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
 WRITE_OPERATORS = frozenset({">", ">>", ">|", "&>", "&>>", ">&", "<>"})
 _BACKSLASH = re.compile(r"\\(.)", re.DOTALL)
 _DQ_ESCAPE = re.compile(r"\\([$`\"\\\n])")
+_BRACE = re.compile(r"\{([^{}\s$]*,[^{}\s$]*)\}")
+_ARRAY_ALL = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\[[@*]\]\}$")
+_ARRAY_ONE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\[([0-9]+)\]\}$")
+_INDIRECT = re.compile(r"^\$\{!([A-Za-z_][A-Za-z0-9_]*)\}$")
 _HEX_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]|[0-7]{1,3}|u[0-9a-fA-F]|U[0-9a-fA-F])")
 
 
@@ -140,6 +145,63 @@ def parse_script(text: str) -> ParsedScript:
     return ParsedScript(tuple(walker.out), error)
 
 
+_FORMAT = re.compile(r"%[-+ #0]*[0-9]*(?:\.[0-9]+)?([sdbq%])")
+
+
+def printed(argv: Argv) -> str:
+    """What `echo ...` or `printf FORMAT ARGS...` prints (printf's format is reused while
+    arguments remain, as bash does), for text piped into a shell or xargs."""
+    if argv[0].rsplit("/", 1)[-1] != "printf" or len(argv) < 2:
+        return " ".join(a for a in argv[1:] if not (a.startswith("-") and len(a) == 2))
+    fmt, args = argv[1], list(argv[2:])
+    if not _FORMAT.search(fmt.replace("%%", "")):
+        return fmt.replace("%%", "%").replace("\\n", "\n")
+    out: list[str] = []
+    while True:
+        used = 0
+
+        def fill(match: re.Match[str]) -> str:
+            nonlocal used
+            if match.group(1) == "%":
+                return "%"
+            used += 1
+            return args.pop(0) if args else ""
+
+        out.append(_FORMAT.sub(fill, fmt))
+        if not args or not used:
+            break
+    return "".join(out).replace("\\n", "\n")
+
+
+def _echoed(commands: list[SimpleCommand]) -> str | None:
+    """`$(echo push)` is the literal `push`; any other substitution stays as written (None)."""
+    if len(commands) != 1 or not commands[0].argv:
+        return None
+    argv = commands[0].argv
+    words = argv[1:]
+    if not words or any("$" in w or "`" in w or "\\" in w for w in words):
+        return None  # expansions, or escapes printf decodes: not literal
+    if argv[0] in ("echo", "printf") and not words[0].startswith("-"):
+        return printed(argv).strip()
+    if argv[0] == "ls" and len(words) == 1 and not words[0].startswith("-"):
+        return words[0]  # `$(ls eval*.py)` names the files the glob matches
+    return None
+
+
+def _brace(text: str, limit: int = 64) -> list[str]:
+    """Bash brace expansion of one word (`{git,push}` → git push; `a{1,2}b` → a1b a2b)."""
+    match = _BRACE.search(text)
+    if match is None:
+        return [text]
+    head, tail = text[: match.start()], text[match.end() :]
+    out: list[str] = []
+    for choice in match.group(1).split(","):
+        out.extend(_brace(head + choice + tail, limit))
+        if len(out) >= limit:
+            return out[:limit]
+    return out
+
+
 def _first_error(node: tree_sitter.Node) -> str:
     stack = [node]
     while stack:
@@ -158,6 +220,11 @@ class _Walker:
         self.pipelines = 0
         self.escaped = False
         self.error: str | None = None
+        self.arrays: dict[str, list[str]] = {}
+        self.aliases: dict[str, str] = {}
+        self.functions: dict[str, tree_sitter.Node] = {}
+        self.calling: set[str] = set()
+        self.positional: list[str] | None = None
 
     def raw(self, node: tree_sitter.Node) -> str:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -188,7 +255,27 @@ class _Walker:
         elif kind == "redirected_statement":
             self.redirected(node, ctx)
         else:
+            if kind == "function_definition":
+                name = node.child_by_field_name("name")
+                body = node.child_by_field_name("body")
+                if name is not None and body is not None:
+                    self.functions[self.raw(name)] = body
+            elif kind == "ERROR":
+                self.broken_command(node, ctx)
             self.sequence(node, ctx)
+
+    def broken_command(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
+        """Text tree-sitter cannot parse but bash runs, such as a bare brace expansion
+        (`{git,push,origin}`): its words still form a command."""
+        children = node.named_children
+        if not children or children[0].type != "command_name":
+            return
+        text = self.raw(node)
+        if any(c in text for c in "'\"$`\\;&|<>()"):
+            return
+        argv = [w for word in text.split() for w in _brace(word)]
+        if argv:
+            self.emit(argv, [], [], ctx.stdin, ctx)
 
     def sequence(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
         """Any container of statements; a statement followed by `&` runs in the background."""
@@ -334,13 +421,32 @@ class _Walker:
             if kind == "variable_assignment":
                 assignments.append(self.assignment(child, ctx))
             elif kind == "command_name":
-                argv.extend(self.word(c, ctx) for c in child.named_children)
+                for c in child.named_children:
+                    argv.extend(self.words(c, ctx))
             elif kind == "file_redirect":
                 redirects.append(self.file_redirect(child, ctx))
             elif kind == "herestring_redirect":
                 stdin = self.herestring(child, ctx)
             elif node.field_name_for_child(i) == "argument" or child.is_named:
-                argv.append(self.word(child, ctx))
+                argv.extend(self.words(child, ctx))
+        self.emit(argv, assignments, redirects, stdin, ctx)
+        self.escaped = outer_escaped
+
+    def emit(
+        self,
+        argv: list[str],
+        assignments: list[tuple[str, str]],
+        redirects: list[Redirect],
+        stdin: str | None,
+        ctx: _Ctx,
+    ) -> None:
+        """Record one command; an alias or a function defined earlier in the text runs its body
+        too (with the command's arguments as `$@`), so what it hides is seen."""
+        if argv and argv[0] == "alias":
+            for definition in argv[1:]:
+                name, eq, body = definition.partition("=")
+                if eq:
+                    self.aliases[name] = body
         self.out.append(
             SimpleCommand(
                 tuple(argv),
@@ -354,7 +460,20 @@ class _Walker:
                 self.escaped,
             )
         )
-        self.escaped = outer_escaped
+        if not argv or ctx.depth > MAX_DEPTH // 2:
+            return
+        alias = self.aliases.get(argv[0])
+        if alias is not None:
+            text = " ".join([alias, *(shlex.quote(a) for a in argv[1:])])
+            for inner in parse_script(text).commands:
+                self.out.append(replace(inner, nested=inner.nested or ctx.nested))
+        function = self.functions.get(argv[0])
+        if function is not None and argv[0] not in self.calling:
+            outer, self.positional = self.positional, list(argv[1:])
+            self.calling.add(argv[0])
+            self.statement(function, ctx._replace(depth=ctx.depth + 1))
+            self.calling.discard(argv[0])
+            self.positional = outer
 
     def declaration(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
         keyword = node.children[0].type if node.children else ""
@@ -404,10 +523,56 @@ class _Walker:
         name_node = node.child_by_field_name("name")
         value_node = node.child_by_field_name("value")
         name = self.raw(name_node) if name_node is not None else ""
+        if value_node is not None and value_node.type == "array":
+            items = [w for c in value_node.named_children for w in self.words(c, ctx)]
+            self.arrays[name] = items
+            return name, items[0] if items else ""
         value = self.word(value_node, ctx) if value_node is not None else ""
+        if name_node is not None and self.source[name_node.end_byte : name_node.end_byte + 2] == (
+            b"+="
+        ):
+            value = self.vars.get(name, "") + value
         return name, value
 
     # words
+
+    def words(self, node: tree_sitter.Node, ctx: _Ctx) -> list[str]:
+        """The words bash makes of one argument: unquoted expansions of known values are split
+        on IFS, `"${a[@]}"` and `"$@"` give one word each, `{a,b}` brace-expands."""
+        kind = node.type
+        if kind in ("simple_expansion", "expansion"):
+            listed = self.listed(node)
+            if listed is not None:
+                return listed
+            text = self.word(node, ctx)
+            if "$" in text:
+                return [text]
+            return self.split(text)
+        if kind == "string" and len(node.named_children) == 1:
+            listed = self.listed(node.named_children[0])
+            if listed is not None:
+                return listed
+        text = self.word(node, ctx)
+        if kind in ("word", "concatenation") and "{" in text and "," in text:
+            return _brace(text)
+        return [text]
+
+    def listed(self, node: tree_sitter.Node) -> list[str] | None:
+        """`$@`, `$*` inside a function called here; `${a[@]}` of an array set here."""
+        raw = self.raw(node)
+        if raw in ("$@", "${@}", "$*", "${*}"):
+            return list(self.positional) if self.positional is not None else None
+        match = _ARRAY_ALL.match(raw)
+        if match and match.group(1) in self.arrays:
+            return list(self.arrays[match.group(1)])
+        return None
+
+    def split(self, text: str) -> list[str]:
+        separators = self.vars.get("IFS", " \t\n")
+        if not separators:
+            return [text]
+        pieces = re.split("[" + re.escape(separators) + "]", text)
+        return [p for p in pieces if p] or [""]
 
     def word(self, node: tree_sitter.Node, ctx: _Ctx) -> str:
         """The text bash would pass, with quotes removed and known variables substituted."""
@@ -424,20 +589,34 @@ class _Walker:
             return self.ansi_c(self.raw(node)[2:-1])
         if kind == "simple_expansion":
             name = self.raw(node)[1:]
+            if name.isdigit() and self.positional is not None:
+                index = int(name) - 1
+                return self.positional[index] if 0 <= index < len(self.positional) else ""
             return self.vars.get(name, "$" + name)
         if kind == "expansion":
             names = node.named_children
             if len(names) == 1 and names[0].type == "variable_name" and node.child_count == 3:
                 name = self.raw(names[0])
                 return self.vars.get(name, "${" + name + "}")
+            raw = self.raw(node)
+            indirect = _INDIRECT.match(raw)
+            if indirect and self.vars.get(indirect.group(1), "") in self.vars:
+                return self.vars[self.vars[indirect.group(1)]]
+            element = _ARRAY_ONE.match(raw)
+            if element and element.group(1) in self.arrays:
+                items = self.arrays[element.group(1)]
+                index = int(element.group(2))
+                return items[index] if index < len(items) else ""
         if kind in SUBSTITUTIONS:
             nested = _Ctx(nested=True, depth=ctx.depth + 1)
+            before = len(self.out)
             for child in node.named_children:
                 if child.type in STATEMENTS:
                     self.statement(child, nested)
                 else:
                     self.substitutions(child, nested)
-            return self.raw(node)
+            echoed = _echoed(self.out[before:]) if kind == "command_substitution" else None
+            return self.raw(node) if echoed is None else echoed
         self.substitutions(node, ctx)
         return self.raw(node)
 

@@ -24,6 +24,7 @@ class Chain:
     branch: str | None = None
     cwd: str | None = None
     generated: set[str] = field(default_factory=set)
+    sockets: dict[str, str] = field(default_factory=dict)  # fd → host, from `exec 3<>/dev/tcp/..`
 
 
 @dataclass(slots=True)

@@ -21,7 +21,7 @@ from oversight.classify.argv import (
 )
 from oversight.classify.destructive import with_data_loss
 from oversight.classify.result import Classification, tamper
-from oversight.classify.shell import SimpleCommand
+from oversight.classify.shell import SimpleCommand, printed
 from oversight.classify.toolkit import Rule, Run, Toolkit
 from oversight.kinds import Kind
 
@@ -132,8 +132,7 @@ def from_stdin(kit: Toolkit, run: Run, name: str, language: str) -> Classificati
             inner = analyse(feeder.stdin)
             return inner.with_reason(f"`{name}` runs a piped here-document: {inner.reason}")
         if prog in ("echo", "printf"):
-            words = [a for a in feeder.argv[1:] if not (a.startswith("-") and len(a) == 2)]
-            inner = analyse(" ".join(words))
+            inner = analyse(printed(feeder.argv))
             return inner.with_reason(f"`{name}` runs piped text: {inner.reason}")
         if prog == "cat" and len(feeder.argv) == 2:
             return run_file(kit, feeder.argv[1], run, name)
@@ -240,6 +239,8 @@ def source(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     if len(argv) < 2:
         return shell_exec(f"`{argv[0]}` with no file")
     path = argv[1]
+    if path in ("/dev/stdin", "/proc/self/fd/0", "-"):
+        return from_stdin(kit, run, argv[0], "shell")
     if is_computed(path) or path in run.chain.generated:
         return run_file(kit, path, run, argv[0])
     base = path.rsplit("/", 1)[-1]
@@ -274,11 +275,17 @@ def xargs(kit: Toolkit, argv: Argv, run: Run) -> Classification:
             """
         ),
     )
+    options, _ = split_options(argv[1:], word_set("-I -i --replace -d -n -L -P -E -a -s"))
+    placeholder = value(options, "-I", "-i", "--replace")
     command = rest or ["echo"]
     if run.upstream:
         feeder = run.upstream[-1]
         if feeder.argv and program_name(feeder.argv[0]) in ("echo", "printf", "ls"):
-            command = command + list(feeder.argv[1:])
+            fed = printed(feeder.argv)
+            if placeholder:
+                command = [a.replace(placeholder, fed.strip()) for a in command]
+            else:
+                command = command + fed.split()
         run.upstream = ()
     return then(kit, command, run, "xargs")
 
@@ -438,7 +445,14 @@ def find(kit: Toolkit, argv: Argv, run: Run) -> Classification:
             end = at
             while end < len(args) and args[end] not in (";", "+", "\\;"):
                 end += 1
-            command = [starts[0] if a == "{}" else a for a in args[at:end]]
+            found_as = starts[0]
+            if "-name" in args[: at - 1] or "-iname" in args[: at - 1]:
+                key = "-name" if "-name" in args[: at - 1] else "-iname"
+                index = args.index(key) + 1
+                if index < len(args):
+                    # the files it finds match the name pattern: `./*luate.py`
+                    found_as = f"{starts[0].rstrip('/')}/{args[index]}"
+            command = [found_as if a == "{}" else a for a in args[at:end]]
             if command:
                 run.via.append("find -exec")
                 return kit.argv(tuple(command), run)
