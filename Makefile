@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench check clean
+.PHONY: install demo test bench check clean system-deps-demo system-deps-test
 
 install: $(STAMP)
 
@@ -14,10 +14,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# Shell steps run in a bubblewrap sandbox (Linux); installed when missing and possible (root
+# with apt-get), else a note says how.
+system-deps-demo:
+	@bash .ci/system-deps.sh demo
+
+system-deps-test:
+	@bash .ci/system-deps.sh test
+
+demo: $(STAMP) system-deps-demo
 	$(BIN)/oversight demo
 
-test: $(STAMP)
+test: $(STAMP) system-deps-test
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -26,7 +26,7 @@ from oversight.importing.formats.inspect_log import FORMAT as INSPECT
 from oversight.importing.model import ImportedSession
 from oversight.importing.run import ImportReport, import_files, recognised_files
 from oversight.importing.to_trace import trace_lines
-from oversight.normalise import normalise_args
+from oversight.normalise import normalise_call
 from oversight.policy import load_policy
 from oversight.replay import TraceLine, read_trace, replay
 from oversight.sharded import default_jobs, import_sharded, replay_sharded
@@ -64,7 +64,7 @@ def _classify_alone(lines: list[TraceLine]) -> float:
     views: dict[str, SessionView] = {}
     t0 = time.perf_counter()
     for line in lines:
-        args, _ = normalise_args(line.args, max_chars=65_536)
+        args = normalise_call(line.args, max_chars=65_536).args
         view = views.setdefault(line.session, SessionView(root=None))
         classifier.classify(line.tool, args, line.kind, view)
         view.observe(line.tool, args)

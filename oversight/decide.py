@@ -25,9 +25,16 @@ class Proposal:
     kind: Kind
     actor: Actor
     args: dict[str, Any]
+    """What runs: decided on whole, never stored (see `shown`)."""
     args_digest: str
     flags: frozenset[str]
     targets: tuple[str, ...]
+    shown_args: dict[str, Any] | None = None
+    """The arguments as stored, logged and shown to reviewers (redacted, long values cut);
+    None when `args` hold nothing that needs hiding (tests, replays of stored records)."""
+
+    def shown(self) -> dict[str, Any]:
+        return self.args if self.shown_args is None else self.shown_args
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,6 +133,8 @@ class Monitor:
             recorder=self._recorder,
             max_arg_chars=self.settings.max_arg_chars,
             result_summary_chars=self.settings.result_summary_chars,
+            max_classified_chars=self.settings.max_classified_chars,
+            digest_key=self.settings.digest_key_bytes(),
             halt_check=self.halt_reason_now,
             approvals=ApprovalDesk(
                 self.store,

@@ -1,18 +1,25 @@
-"""Normalise a call's arguments: bind them to names, make them JSON-safe, redact, bound.
+"""Normalise a call's arguments: bind them to names, make them JSON-safe, then keep two forms.
 
-Normalised arguments are what is stored, logged, matched by policy and digested, so the same
-call made positionally or by keyword gives the same record and the same digest.
+What runs (`NormalisedCall.args`: JSON-safe, keys sorted, nothing redacted or cut) is what is
+classified, decided and digested, so the same call made positionally or by keyword gives the same
+digest, and two calls that differ anywhere (inside a secret too) never share one: an approval for
+`HF_TOKEN=hf_x upload` cannot be claimed by `HF_TOKEN=$(git push) upload`, which redacts to the
+same text. What is shown (`stored`: redacted, long strings cut) is all that reaches the store, the
+logs, the spans and reviewers. The digest is keyed (HMAC-SHA256) so that a reader of the store
+cannot test guesses of a redacted secret against it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from oversight.canonical import MAX_DEPTH, canonical_bytes, canonical_json, sha256_hex, to_jsonable
-from oversight.redact import REDACTED, is_secret_key, redact, redact_text
+from oversight.redact import REDACTED, is_secret_key, redact_text
 
 _SKIP_FIRST = frozenset({"self", "cls"})
 
@@ -82,30 +89,38 @@ class ArgumentBinder:
 
 
 def _clean(value: Any, depth: int = 0) -> Any:
-    """JSON-safe, redacted, keys sorted: one pass over the value, exact types first for speed."""
+    """JSON-safe, keys sorted, nothing redacted: one pass, exact types first for speed."""
     t = type(value)
-    if t is str:
-        return redact_text(value)
-    if t is int or t is bool or value is None:
+    if t is str or t is int or t is bool or value is None:
         return value
     if t is dict:
         if depth >= MAX_DEPTH:
             return f"<truncated at depth {MAX_DEPTH}>"
-        out = {}
-        for key in sorted(value, key=str):
-            name = key if type(key) is str else str(key)
-            item = value[key]
-            if item is not None and item != "" and is_secret_key(name):
-                out[name] = REDACTED
-            else:
-                out[name] = _clean(item, depth + 1)
-        return out
+        return {
+            (key if type(key) is str else str(key)): _clean(value[key], depth + 1)
+            for key in sorted(value, key=str)
+        }
     if t is list or t is tuple:
         if depth >= MAX_DEPTH:
             return f"<truncated at depth {MAX_DEPTH}>"
         return [_clean(v, depth + 1) for v in value]
     # Floats, paths, bytes, models, dataclasses, foreign mappings: the general converter.
-    return redact(to_jsonable(value, depth))
+    return to_jsonable(value, depth)
+
+
+def _shown(value: Any) -> Any:
+    """A clean value as it may be shown: secrets by key name and by shape replaced."""
+    t = type(value)
+    if t is str:
+        return redact_text(value)
+    if t is dict:
+        return {
+            k: (REDACTED if v is not None and v != "" and is_secret_key(k) else _shown(v))
+            for k, v in value.items()
+        }
+    if t is list:
+        return [_shown(v) for v in value]
+    return value
 
 
 def _truncate(value: Any, limit: int) -> Any:
@@ -120,23 +135,55 @@ def _truncate(value: Any, limit: int) -> Any:
     return value
 
 
-def normalise_args(raw: Mapping[str, Any], *, max_chars: int) -> tuple[dict[str, Any], str]:
-    """Return (stored arguments, SHA-256 digest of the full redacted arguments).
+UNKEYED = b"agent-oversight/args-digest/v1"
+"""The digest key when a deployment sets none (`OVERSIGHT_DIGEST_KEY`): digests still bind an
+approval to exactly one call, but anyone can recompute them."""
 
-    The digest covers the arguments before long strings are cut for storage, so an approval is
-    bound to exactly what runs, not to the shortened copy a reviewer reads.
-    """
+
+@dataclass(frozen=True, slots=True)
+class NormalisedCall:
+    args: dict[str, Any]
+    """What runs: JSON-safe, keys sorted, nothing redacted or cut. Classified and decided on;
+    never stored."""
+    stored: dict[str, Any]
+    """What is stored, logged and shown: redacted, strings longer than the limit cut."""
+    digest: str
+    """Keyed digest (HMAC-SHA256, hex) of `args`: what approvals and records bind to."""
+    size: int
+    """Bytes of `args` as canonical JSON."""
+
+
+def normalise_call(
+    raw: Mapping[str, Any], *, max_chars: int, key: bytes = UNKEYED
+) -> NormalisedCall:
+    """The call as it runs, as it may be shown, and its keyed digest (see the module doc)."""
     full = _clean(raw if type(raw) is dict else dict(raw))
     data = canonical_bytes(full, presorted=True)
-    args_digest = hashlib.sha256(data).hexdigest()
+    digest = hmac.new(key, data, hashlib.sha256).hexdigest()
+    stored = _shown(full)
     if len(data) > max_chars:
-        return _truncate(full, max_chars), args_digest
-    return full, args_digest
+        stored = _truncate(stored, max_chars)
+    return NormalisedCall(full, stored, digest, len(data))
+
+
+MAX_SHOWN_TARGET_CHARS = 1_000
+
+
+def shown_targets(targets: Iterable[str]) -> list[str]:
+    """A step's targets as stored and shown: redacted, each bounded (classification saw them
+    whole: a protected path's tail past any cut still counts)."""
+    out: list[str] = []
+    for target in targets:
+        shown = redact_text(target)
+        if len(shown) > MAX_SHOWN_TARGET_CHARS:
+            shown = f"{shown[:MAX_SHOWN_TARGET_CHARS]}…[{len(shown) - MAX_SHOWN_TARGET_CHARS} more]"
+        out.append(shown)
+    return out
 
 
 def summarise_result(result: Any, *, max_chars: int) -> tuple[str, str]:
     """Return (SHA-256 digest, bounded redacted summary) of a step's result."""
-    value = _clean(result)
+    value = _shown(_clean(result))
     text = value if isinstance(value, str) else canonical_json(value, presorted=True)
     result_digest = sha256_hex(text)
     if len(text) > max_chars:

@@ -44,9 +44,17 @@ from oversight.errors import (
     StoreUnavailableError,
 )
 from oversight.kinds import CONSEQUENTIAL, Kind
-from oversight.normalise import normalise_args, summarise_result
+from oversight.normalise import (
+    UNKEYED,
+    NormalisedCall,
+    normalise_call,
+    shown_targets,
+    summarise_result,
+)
 from oversight.recorder import Recorder
 from oversight.records import DECISIONS, Actor, Alert, StepFinished, StepProposed, StepStatus
+from oversight.redact import redact_text
+from oversight.whole_call import gate_oversized, oversized
 
 if TYPE_CHECKING:
     from oversight.session import Session
@@ -68,6 +76,8 @@ class Pipeline:
         recorder: Recorder,
         max_arg_chars: int,
         result_summary_chars: int,
+        max_classified_chars: int = 1_048_576,
+        digest_key: bytes = UNKEYED,
         halt_check: Callable[[str], str | None] | None = None,
         halt_after_denials: int = 3,
         approvals: ApprovalDesk | None = None,
@@ -81,19 +91,25 @@ class Pipeline:
         self.recorder = recorder
         self.max_arg_chars = max_arg_chars
         self.result_summary_chars = result_summary_chars
+        self.max_classified_chars = max_classified_chars
+        self.digest_key = digest_key
 
     # -- stages -------------------------------------------------------------------------------
-    def normalise(self, raw_args: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
-        return normalise_args(raw_args, max_chars=self.max_arg_chars)
+    def normalise(self, raw_args: Mapping[str, Any]) -> NormalisedCall:
+        return normalise_call(raw_args, max_chars=self.max_arg_chars, key=self.digest_key)
 
     def classify(
         self,
         name: str,
-        args: dict[str, Any],
+        call: NormalisedCall,
         declared: Kind | None,
         view: SessionView | None = None,
     ) -> Classification:
-        return self.classifier.classify(name, args, declared, view)
+        """The whole call, or, past the size limit, nothing of it: a prefix would be judged
+        on what it shows and run with what it hides (a long here-doc, then `git push`)."""
+        if call.size > self.max_classified_chars:
+            return oversized(call.size, self.max_classified_chars, declared)
+        return self.classifier.classify(name, call.args, declared, view)
 
     def decide(self, proposal: Proposal, facts: SessionFacts = NO_FACTS) -> Verdict:
         verdict = self.decider.decide(proposal, facts)
@@ -192,11 +208,11 @@ class Pipeline:
     ) -> StepHandle:
         """normalise → classify → decide."""
         proposed_at = utc_now()
-        args, args_digest = self.normalise(raw_args)
-        classification = self.classify(name, args, declared, session.view)
+        call = self.normalise(raw_args)
+        classification = self.classify(name, call, declared, session.view)
         # Folded in before the decision: a write the policy then refuses is still remembered,
         # which can only make a later run of that file look more consequential (fail closed).
-        session.view.observe(name, args)
+        session.view.observe(name, call.args)
         proposal = Proposal(
             session_id=session.id,
             step_id=new_id(),
@@ -204,12 +220,16 @@ class Pipeline:
             name=name,
             kind=classification.kind,
             actor=actor,
-            args=args,
-            args_digest=args_digest,
+            args=call.args,
+            args_digest=call.digest,
             flags=classification.flags,
             targets=classification.targets,
+            shown_args=call.stored,
         )
-        verdict = self.decide(proposal, session.facts.facts() if self.wants_facts else NO_FACTS)
+        verdict = gate_oversized(
+            self.decide(proposal, session.facts.facts() if self.wants_facts else NO_FACTS),
+            classification,
+        )
         handle = StepHandle(
             self,
             session,
@@ -531,7 +551,7 @@ class StepHandle:
     @property
     def args(self) -> dict[str, Any]:
         """The call as recorded: normalised and redacted."""
-        return self.proposal.args
+        return self.proposal.shown()
 
     @property
     def call_args(self) -> dict[str, Any]:
@@ -554,11 +574,12 @@ class StepHandle:
             kind=p.kind.value,
             name=p.name,
             actor=p.actor,
-            args=p.args,
+            args=p.shown(),
             args_digest=p.args_digest,
-            reason=c.reason,
+            # classified from the whole call: what it quotes of the call is redacted too
+            reason=redact_text(c.reason),
             flags=sorted(c.flags),
-            targets=list(c.targets),
+            targets=shown_targets(c.targets),
             write_ahead=self.write_ahead,
             decision=v.decision,
             rule=v.rule,

@@ -26,8 +26,10 @@ from oversight.decide import Decider, Proposal
 from oversight.errors import TraceFormatError
 from oversight.facts import FactsTracker
 from oversight.kinds import CONSEQUENTIAL, Kind, parse_kind
-from oversight.normalise import normalise_args
+from oversight.normalise import normalise_call, shown_targets
 from oversight.records import Decision, StepFinished, StepProposed, StepStatus
+from oversight.redact import redact_text
+from oversight.whole_call import MAX_CLASSIFIED_CHARS, gate_oversized, oversized
 
 TraceStatus = Literal[StepStatus, "interrupted"]
 """A recorded step status, or `interrupted`: it started and no outcome was ever recorded."""
@@ -317,10 +319,15 @@ def _replay_lines(
             trace_time.now = line.ts.timestamp()
         session = sessions.setdefault(line.session, ReplayedSession(line.session))
         seq = session.steps + 1
-        args, args_digest = normalise_args(line.args, max_chars=max_arg_chars)
+        call = normalise_call(line.args, max_chars=max_arg_chars)
+        args = call.args
         # The session's own writes give `python X.py` its meaning; replay never reads the disk.
         view = views.setdefault(line.session, SessionView(root=None))
-        result = classifier.classify(line.tool, args, line.kind, view)
+        if call.size > MAX_CLASSIFIED_CHARS:
+            declared = parse_kind(line.kind) if line.kind is not None else None
+            result = oversized(call.size, MAX_CLASSIFIED_CHARS, declared)
+        else:
+            result = classifier.classify(line.tool, args, line.kind, view)
         view.observe(line.tool, args)
         decided = traced_decision(line)
         verdict = None
@@ -334,11 +341,12 @@ def _replay_lines(
                 kind=result.kind,
                 actor=line.actor,
                 args=args,
-                args_digest=args_digest,
+                args_digest=call.digest,
                 flags=result.flags,
                 targets=result.targets,
+                shown_args=call.stored,
             )
-            verdict = decider.decide(proposal, session_facts.facts())
+            verdict = gate_oversized(decider.decide(proposal, session_facts.facts()), result)
             if people_review_gates and verdict.decision in ("require_approval", "halt"):
                 decided = WHAT_IF_REVIEW  # a person approved it, or resumed the halted session
             elif people_review_gates and verdict.decision == "deny":
@@ -349,11 +357,11 @@ def _replay_lines(
             line=number,
             trace=line,
             kind=result.kind.value,
-            reason=result.reason,
+            reason=redact_text(result.reason),
             flags=sorted(result.flags),
-            targets=list(result.targets),
-            args_digest=args_digest,
-            args=args,
+            targets=shown_targets(result.targets),
+            args_digest=call.digest,
+            args=call.stored,
             decision=verdict.decision if verdict else None,
             rule=verdict.rule if verdict else None,
             decision_reason=verdict.reason if verdict else None,

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from oversight.errors import ConfigError
+from oversight.normalise import UNKEYED
 
 DEFAULT_DIR = ".oversight"
 DEFAULT_DB_FILE = "oversight.db"
@@ -57,6 +58,19 @@ class Settings(BaseModel):
     )
     max_arg_chars: int = Field(
         65_536, ge=64, description="Longest string argument stored in full; longer ones are cut."
+    )
+    max_classified_chars: int = Field(
+        1_048_576,
+        ge=65_536,
+        description="Largest call (characters of its JSON) classified as a whole; a larger one "
+        "needs a person's approval, never judged on a prefix.",
+    )
+    digest_key: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="Key of the argument digests (HMAC-SHA256) approvals bind to. Set it (the "
+        "same in every process on one store) so that readers of the store cannot test guesses "
+        "of a redacted secret against a digest. Unset: digests still bind, unkeyed.",
     )
     result_summary_chars: int = Field(
         500, ge=16, le=100_000, description="Length of the stored summary of a step's result."
@@ -115,10 +129,17 @@ class Settings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             problems = "; ".join(
-                f"OVERSIGHT_{str(e['loc'][0]).upper()}={e.get('input')!r}: {e['msg']}"
+                f"OVERSIGHT_{str(e['loc'][0]).upper()}="
+                f"{'***' if e['loc'][0] in SECRET_FIELDS else repr(e.get('input'))}: {e['msg']}"
                 for e in exc.errors()
             )
             raise ConfigError(f"invalid oversight settings: {problems}") from None
+
+    def digest_key_bytes(self) -> bytes:
+        """The key argument digests are made with (see `normalise_call`)."""
+        if self.digest_key is None:
+            return UNKEYED
+        return self.digest_key.get_secret_value().encode("utf-8")
 
     def store_url(self) -> str:
         """The SQLAlchemy URL of the store; a bare path means a SQLite file."""
@@ -127,6 +148,10 @@ class Settings(BaseModel):
     def event_log(self) -> str:
         """Where events go: `log`, else the events file beside the store."""
         return self.log or str(store_dir(self.store_url()) / EVENTS_FILE)
+
+
+SECRET_FIELDS = frozenset({"digest_key"})
+"""Settings whose values an error message must not repeat."""
 
 
 def resolve_db_url(db: str | None) -> str:

@@ -6,7 +6,7 @@ import dataclasses
 import math
 from pathlib import Path
 
-from oversight.normalise import ArgumentBinder, normalise_args, summarise_result
+from oversight.normalise import ArgumentBinder, normalise_call, summarise_result
 from oversight.redact import REDACTED
 
 
@@ -19,7 +19,7 @@ def test_positional_and_keyword_calls_bind_to_the_same_arguments() -> None:
     b = binder.bind(("c.yaml",), {"gpus": 64})
     c = binder.bind((), {"gpus": 64, "config": "c.yaml", "priority": "normal"})
     assert a == b == c == {"config": "c.yaml", "gpus": 64, "priority": "normal"}
-    assert normalise_args(a, max_chars=1000) == normalise_args(c, max_chars=1000)
+    assert normalise_call(a, max_chars=1000) == normalise_call(c, max_chars=1000)
 
 
 def test_defaults_are_recorded_so_policies_see_the_effective_call() -> None:
@@ -50,7 +50,7 @@ def test_unjsonable_values_get_faithful_deterministic_renderings() -> None:
         lr: float
         tags: frozenset[str]
 
-    args, _ = normalise_args(
+    args = normalise_call(
         {
             "path": Path("/data/x.bin"),
             "blob": b"\x00\x01",
@@ -58,7 +58,7 @@ def test_unjsonable_values_get_faithful_deterministic_renderings() -> None:
             "nan": math.nan,
         },
         max_chars=1000,
-    )
+    ).stored
     assert args["path"] == "/data/x.bin"
     assert args["blob"]["$bytes"] == 2
     assert args["cfg"] == {"lr": 0.1, "tags": ["a", "b"]}
@@ -66,31 +66,53 @@ def test_unjsonable_values_get_faithful_deterministic_renderings() -> None:
 
 
 def test_digest_ignores_key_order_and_changes_with_any_value() -> None:
-    _, d1 = normalise_args({"a": 1, "b": {"x": [1, 2]}}, max_chars=100)
-    _, d2 = normalise_args({"b": {"x": [1, 2]}, "a": 1}, max_chars=100)
-    _, d3 = normalise_args({"a": 1, "b": {"x": [1, 3]}}, max_chars=100)
+    d1 = normalise_call({"a": 1, "b": {"x": [1, 2]}}, max_chars=100).digest
+    d2 = normalise_call({"b": {"x": [1, 2]}, "a": 1}, max_chars=100).digest
+    d3 = normalise_call({"a": 1, "b": {"x": [1, 3]}}, max_chars=100).digest
     assert d1 == d2 != d3
     assert len(d1) == 64
 
 
-def test_secrets_are_redacted_before_the_digest_and_storage() -> None:
-    args, _ = normalise_args(
-        {"command": "OPENAI_API_KEY=sk-abcdefghijklmnopqrstuvwxyz python x.py", "token": "t0k"},
-        max_chars=1000,
+def test_secrets_are_redacted_in_what_is_stored_but_not_in_what_runs() -> None:
+    secret = "sk-abcdefghijklmnopqrstuvwxyz"
+    call = normalise_call(
+        {"command": f"OPENAI_API_KEY={secret} python x.py", "token": "t0k"}, max_chars=1000
     )
-    assert "sk-abcdefghijklmnopqrstuvwxyz" not in str(args)
-    assert args["token"] == REDACTED
+    assert secret not in str(call.stored) and call.stored["token"] == REDACTED
+    assert secret in call.args["command"] and call.args["token"] == "t0k"
+
+
+def test_calls_that_redact_alike_have_different_digests() -> None:
+    """The approval-collision attack: both redact to `HF_TOKEN=[REDACTED] huggingface-cli
+    upload ...`; an approval of the first must not be claimable by the second."""
+    upload = "huggingface-cli upload org/model ./ckpt"
+    honest = normalise_call({"command": f"HF_TOKEN=hf_{'a' * 30} {upload}"}, max_chars=1000)
+    pushing = normalise_call(
+        {"command": f"HF_TOKEN=$({{git,push,-f,origin,HEAD:main}}) {upload}"}, max_chars=1000
+    )
+    assert honest.stored == pushing.stored
+    assert honest.digest != pushing.digest
+
+
+def test_the_digest_is_keyed() -> None:
+    args = {"command": "ls"}
+    plain = normalise_call(args, max_chars=100).digest
+    keyed = normalise_call(args, max_chars=100, key=b"k" * 32).digest
+    other = normalise_call(args, max_chars=100, key=b"j" * 32).digest
+    assert len({plain, keyed, other}) == 3
+    assert keyed == normalise_call(args, max_chars=100, key=b"k" * 32).digest
 
 
 def test_long_strings_are_cut_for_storage_but_digest_covers_the_whole_value() -> None:
     long_a = "x" * 5000
     long_b = "x" * 4999 + "y"
-    stored_a, digest_a = normalise_args({"content": long_a}, max_chars=100)
-    stored_b, digest_b = normalise_args({"content": long_b}, max_chars=100)
-    assert len(stored_a["content"]) < 200
-    assert "truncated" in stored_a["content"]
-    assert stored_a == stored_b
-    assert digest_a != digest_b
+    a = normalise_call({"content": long_a}, max_chars=100)
+    b = normalise_call({"content": long_b}, max_chars=100)
+    assert len(a.stored["content"]) < 200
+    assert "truncated" in a.stored["content"]
+    assert a.stored == b.stored
+    assert a.digest != b.digest
+    assert a.args["content"] == long_a and a.size > 5000
 
 
 def test_result_summary_is_bounded_and_redacted() -> None:

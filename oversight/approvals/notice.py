@@ -43,7 +43,7 @@ class TerminalNotice:
 
     def unreviewable(self, proposal: Proposal, reason: str, rule: str | None, why: str) -> None:
         self._say(
-            f"oversight: denied — {_call(proposal.name, proposal.kind.value, proposal.args)}: "
+            f"oversight: denied — {_call(proposal.name, proposal.kind.value, proposal.shown())}: "
             f"{_why(reason, rule)}; it needs a reviewer and none can answer ({why}). "
             f"Register one: oversight reviewer add NAME --role admin --key-out NAME.pem"
             f"{self.db_option}"

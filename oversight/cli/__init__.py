@@ -54,6 +54,7 @@ def _register() -> None:
         replay_cmd,
         report_cmd,
         review_cmd,
+        run_cmd,
         trends_cmd,
         verify_cmd,
     )

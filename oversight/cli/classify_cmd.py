@@ -13,7 +13,8 @@ from oversight.classify import Classifier, load_classifier_config
 from oversight.cli import app
 from oversight.cli.common import JsonOption, console
 from oversight.errors import ConfigError
-from oversight.normalise import normalise_args
+from oversight.normalise import normalise_call, shown_targets
+from oversight.redact import redact_text
 
 
 @app.command()
@@ -39,22 +40,23 @@ def classify(
     if not isinstance(raw, dict):
         raise ConfigError(f"ARGS must be a JSON object, got {type(raw).__name__}")
     classifier = Classifier(load_classifier_config(classify_config) if classify_config else None)
-    normalised, _ = normalise_args(raw, max_chars=65_536)
-    result = classifier.classify(tool, normalised, kind)
+    found = classifier.classify(tool, normalise_call(raw, max_chars=65_536).args, kind)
+    # classified whole; what is printed of the call is redacted like everything shown
+    reason, targets = redact_text(found.reason), shown_targets(found.targets)
     if as_json:
         print(
             json.dumps(
                 {
-                    "kind": result.kind.value,
-                    "reason": result.reason,
-                    "flags": sorted(result.flags),
-                    "targets": list(result.targets),
+                    "kind": found.kind.value,
+                    "reason": reason,
+                    "flags": sorted(found.flags),
+                    "targets": targets,
                 }
             )
         )
         return
-    console.print(Text.assemble((result.kind.value, "bold"), "  ", result.reason))
-    if result.flags:
-        console.print(Text(f"flags: {', '.join(sorted(result.flags))}"))
-    if result.targets:
-        console.print(Text(f"targets: {', '.join(result.targets)}"))
+    console.print(Text.assemble((found.kind.value, "bold"), "  ", reason))
+    if found.flags:
+        console.print(Text(f"flags: {', '.join(sorted(found.flags))}"))
+    if targets:
+        console.print(Text(f"targets: {', '.join(targets)}"))

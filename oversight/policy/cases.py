@@ -18,7 +18,7 @@ from oversight.classify import Classifier
 from oversight.classify.config import with_protected_paths
 from oversight.decide import PastStep, Proposal, SessionFacts, Verdict
 from oversight.kinds import Kind
-from oversight.normalise import normalise_args
+from oversight.normalise import normalise_call
 from oversight.policy.engine import Policy
 from oversight.policy.errors import PolicyError, Problem
 from oversight.policy.loader import read_yaml, validation_problems
@@ -139,8 +139,8 @@ def run_policy_tests(
 
 
 def build_proposal(case: Case, classifier: Classifier, *, seq: int = 1) -> Proposal:
-    args, args_digest = normalise_args(case.args, max_chars=MAX_ARG_CHARS)
-    classification = classifier.classify(case.tool, args, case.kind)
+    call = normalise_call(case.args, max_chars=MAX_ARG_CHARS)
+    classification = classifier.classify(case.tool, call.args, case.kind)
     kind = Kind(case.kind) if case.kind is not None else classification.kind
     flags = frozenset(case.flags) if case.flags is not None else classification.flags
     return Proposal(
@@ -150,10 +150,11 @@ def build_proposal(case: Case, classifier: Classifier, *, seq: int = 1) -> Propo
         name=case.tool,
         kind=kind,
         actor="agent",
-        args=args,
-        args_digest=args_digest,
+        args=call.args,
+        args_digest=call.digest,
         flags=flags,
         targets=classification.targets,
+        shown_args=call.stored,
     )
 
 

@@ -29,7 +29,7 @@ from typing import Any
 from oversight.classify import Classifier
 from oversight.decide import Proposal
 from oversight.facts import FactsTracker
-from oversight.normalise import normalise_args
+from oversight.normalise import normalise_call
 from oversight.policy import load_policy
 from oversight.replay import TraceLine, replay, replay_lines
 
@@ -135,12 +135,12 @@ def measure(corpus: Path, labels: dict[str, Label], policy: str = "research-defa
         if label is None or label.context or meta["key"] in seen:
             continue
         seen.add(meta["key"])
-        args, digest = normalise_args(line.args, max_chars=65_536)
-        result = classifier.classify(line.tool, args)
+        call = normalise_call(line.args, max_chars=65_536)
+        result = classifier.classify(line.tool, call.args)
         proposal = Proposal(
             session_id="alone", step_id="alone", seq=1, name=line.tool, kind=result.kind,
-            actor=line.actor, args=args, args_digest=digest, flags=result.flags,
-            targets=result.targets,
+            actor=line.actor, args=call.args, args_digest=call.digest, flags=result.flags,
+            targets=result.targets, shown_args=call.stored,
         )  # fmt: skip
         verdict = decider.decide(proposal, FactsTracker().facts())
         what = (
