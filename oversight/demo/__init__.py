@@ -25,6 +25,7 @@ from oversight.demo.explain import checkpoint_lines, print_autonomy
 from oversight.demo.keys import DEMO_DB, REVIEWER, demo_reviewer_key, reset_demo_store
 from oversight.demo.workspace import create_workspace
 from oversight.monitor import Monitor
+from oversight.sandbox import available
 from oversight.settings import Settings
 from oversight.timeline import SessionView
 
@@ -173,8 +174,16 @@ def run_demo(
     )
     try:
         repo = create_workspace(root)
+        sandbox = available()
         console.print(
             f"workspace: {repo}\nstore:     {url}\nevents:    {events} (structlog JSON)\n"
+            + (
+                f"sandbox:   {sandbox.version or 'bubblewrap'}: each shell step runs with only "
+                "what its decision grants\n"
+                if sandbox.available
+                else f"sandbox:   NOT AVAILABLE ({sandbox.reason}): shell steps that act will be "
+                f"refused; {sandbox.hint}\n"
+            )
         )
         session_id = f"session-{new_id()}"
         reviewer = subprocess.Popen(

@@ -3,13 +3,15 @@
 The model is scripted (offline, deterministic), but everything it asks for really happens:
 files are read and edited, experiments and the evaluation run as subprocesses, commits are
 made and pushed to a local `origin`. Each tool is an ordinary function under `@monitor.step`,
-exactly as a team would instrument its own agent.
+exactly as a team would instrument its own agent, except the shell: it goes through the
+sandboxed executor (`oversight.executor.run_command`), so a shell step runs with only what its
+decision grants (no network, no GPU, evaluation code and hooks read-only, the remote writable
+only for a push a person approved).
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,8 +21,10 @@ from typing import Any
 from rich.text import Text
 
 from oversight.errors import CheckpointDenied, CheckpointTimeout
+from oversight.executor import run_command
 from oversight.kinds import CONSEQUENTIAL
 from oversight.monitor import Monitor
+from oversight.sandbox import SandboxError
 
 GIT = "git -c user.name=research-bot -c user.email=bot@example.invalid"
 
@@ -101,7 +105,7 @@ class ResearchAgent:
         self.tools: dict[str, Callable[..., Any]] = {
             "Read": step(name="Read")(self._read),
             "Edit": step(name="Edit")(self._edit),
-            "Bash": step(name="Bash")(self._bash),
+            "Bash": self._bash,
             "launch_training": step(kind="train.launch", name="launch_training")(self._launch),
         }
 
@@ -126,18 +130,12 @@ class ResearchAgent:
         return f"edited {file_path}"
 
     def _bash(self, command: str) -> str:
-        out = subprocess.run(
-            command,
-            shell=True,
-            cwd=self.repo,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if out.returncode != 0:
-            raise RuntimeError(f"exit {out.returncode}: {out.stderr.strip()[-300:]}")
-        return out.stdout.strip()[-300:] or "(no output)"
+        done = run_command(self.monitor, command, cwd=self.repo, timeout=120)
+        where = "sandboxed" if done.sandboxed else "not sandboxed"
+        self.narrate(Text(f"      [{where}: {done.capabilities.describe()}]", style="dim"))
+        if done.exit_code != 0:
+            raise RuntimeError(f"exit {done.exit_code}: {done.stderr.strip()[-300:]}")
+        return done.stdout.strip()[-300:] or "(no output)"
 
     def _launch(self, config: str, gpus: int, hours: float) -> str:
         # The demo's "cluster" is a queue folder: the job spec is what a scheduler would get.
@@ -187,6 +185,11 @@ class ResearchAgent:
                     result = f"error: denied by oversight: {exc.reason}"
                     self.experienced.append((call["name"], "denied", exc.reason))
                     self.narrate(Text(f"      ✗ denied: {exc.reason}", style="bold red"))
+                except SandboxError as exc:
+                    # no sandbox here: a step that acts is refused, never run unconfined
+                    result = f"error: not run: {exc}"
+                    self.experienced.append((call["name"], "not run", str(exc)))
+                    self.narrate(Text(f"      ✗ not run: {exc}", style="bold red"))
                 else:
                     shown = str(result).strip().splitlines()[-1:] or [""]
                     self.narrate(Text(f"      → {shown[0][:100]}", style="dim"))

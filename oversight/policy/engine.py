@@ -78,6 +78,8 @@ class Policy:
         )
         self.max_scenario = model.max_scenario
         self.protected_paths: tuple[str, ...] = tuple(model.protect)
+        self.capabilities = dict(model.capabilities)
+        """What each kind of step may use in the sandbox (`policy/capabilities.py`)."""
         """Globs the pack declares protected; whoever classifies steps for it adds them."""
         self.uses_facts = self.max_scenario is not None or any(
             r.match.session or r.match.after or r.match.autonomy for r in model.rules

@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from oversight.policy.capabilities import CapabilitySection
 from oversight.classify.paths import glob_to_regex
 from oversight.classify.result import FLAGS
 from oversight.kinds import ALL_KINDS
@@ -282,4 +283,8 @@ class PolicyFile(_Strict):
     """Path globs this pack declares protected, added to the built-in ones (docs/classification.md
     syntax: any depth unless they start with `/`, `**`, `{a,b}`, case-insensitive): a write to one
     carries the `protected_target` flag, whichever tool makes it. Reads are not affected."""
+    capabilities: CapabilitySection = Field(default_factory=dict)
+    """What each kind of step may use when it runs in the sandbox (`oversight run`); see
+    `policy/capabilities.py`. Unset: `DEFAULT_SECTION` there (GPUs only for a training launch,
+    the network only for a push to its own remote and for a deploy)."""
     rules: list[Rule] = Field(default_factory=list)
