@@ -114,9 +114,9 @@ def test_a_configured_digest_key_keys_every_digest_and_is_never_echoed(
         env = {} if key is None else {"OVERSIGHT_DIGEST_KEY": key}
         settings = Settings.from_env(env)
         db = tmp_path / f"{key is None}.db"
-        with Monitor(db=str(db), log="none", policy="observe-only", settings=settings) as mon:
-            with mon.session("s"):
-                mon.check("bash", {"command": "ls"}).succeed()
+        mon = Monitor(db=str(db), log="none", policy="observe-only", settings=settings)
+        with mon, mon.session("s"):
+            mon.check("bash", {"command": "ls"}).succeed()
         with open_store(f"sqlite:///{db}") as store:
             (proposed,) = [s.record for s in store.iter_records("s", types={"step.proposed"})]
         digests.append(proposed.args_digest)

@@ -60,6 +60,7 @@ def _oversight_run(ws: Path, db: Path, *args: str, env: dict[str, str] | None = 
     return subprocess.run(
         [sys.executable, "-m", "oversight", "run", "--db", str(db), *args],
         cwd=ws, capture_output=True, text=True, timeout=120, env=env or dict(os.environ),
+        check=False,
     )  # fmt: skip
 
 
@@ -124,7 +125,9 @@ def test_without_bubblewrap_a_consequential_step_fails_closed_with_the_hint(
     bare = tmp_path / "bin"
     bare.mkdir()
     for tool in ("git", "sh", "bash", "ls"):
-        found = subprocess.run(["which", tool], capture_output=True, text=True).stdout.strip()
+        found = subprocess.run(
+            ["which", tool], capture_output=True, text=True, check=True
+        ).stdout.strip()
         (bare / tool).symlink_to(found)
     env = {**os.environ, "PATH": str(bare)}
     done = _oversight_run(ws, tmp_path / "o.db", "--", "touch made-it", env=env)

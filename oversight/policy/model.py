@@ -22,10 +22,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from oversight.policy.capabilities import CapabilitySection
 from oversight.classify.paths import glob_to_regex
 from oversight.classify.result import FLAGS
 from oversight.kinds import ALL_KINDS
+from oversight.policy.capabilities import CapabilitySection
 
 Effect = Literal["allow", "require_approval", "deny", "halt"]
 EFFECTS: tuple[str, ...] = ("allow", "require_approval", "deny", "halt")

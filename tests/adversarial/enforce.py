@@ -34,7 +34,7 @@ from oversight.classify import Classification, Classifier
 from oversight.executor import step_capabilities
 from oversight.kinds import parse_kind
 from oversight.policy import load_policy
-from oversight.policy.capabilities import DEFAULT_SECTION, CONFINING_FLAGS
+from oversight.policy.capabilities import CONFINING_FLAGS, DEFAULT_SECTION
 from oversight.replay import TraceLine, replay_lines
 from oversight.sandbox import Capabilities, SandboxError, run_sandboxed
 
