@@ -47,6 +47,7 @@ def _register() -> None:
         approvals_cmd,
         classify_cmd,
         demo_cmd,
+        doctor_cmd,
         export_cmd,
         halt_cmd,
         import_cmd,
