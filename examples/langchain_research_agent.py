@@ -6,7 +6,8 @@ repository); only its model is scripted. One line adds oversight:
     middleware=[OversightMiddleware(monitor, mode="interrupt")]
 
 Under the `research-default` pack the agent reads, edits, runs its experiment and commits on its
-own; editing evaluation code, pushing and launching training wait for a person. In interrupt
+own; editing evaluation code, pushing and launching training wait for a person. Its shell tool
+runs each command in the sandbox with only what the decision grants (`run_in_step`). In interrupt
 mode each of those pauses the run (a LangGraph interrupt naming the approval). Here a stand-in
 reviewer answers from another process with `oversight approve|deny` and a signing key, exactly
 as a person would, and the run is resumed; the decision is read from the audit store.
@@ -28,6 +29,7 @@ from langchain_core.tools import BaseTool, tool
 from langgraph.checkpoint.memory import InMemorySaver
 
 from oversight import Monitor
+from oversight.executor import run_in_step
 from oversight_langchain import OversightMiddleware, approval_requests, resume_command
 from oversight_langchain.testing import ScriptedChatModel, Turn, tool_call
 
@@ -85,7 +87,7 @@ def sh(command: str, cwd: Path) -> str:
     return done.stdout.strip() or "(no output)"
 
 
-def research_tools(repo: Path, queue: Path) -> list[BaseTool]:
+def research_tools(repo: Path, queue: Path, monitor: Monitor) -> list[BaseTool]:
     @tool
     def read_file(path: str) -> str:
         """Read a file of the repository."""
@@ -103,7 +105,13 @@ def research_tools(repo: Path, queue: Path) -> list[BaseTool]:
     @tool
     def run_command(command: str) -> str:
         """Run a shell command in the repository."""
-        return sh(command, repo)
+        # The middleware has decided this call; it runs in the sandbox with that decision's
+        # grant (no network, no GPU, evaluation code read-only; a push a person approved
+        # reaches its own remote).
+        done = run_in_step(monitor, command, cwd=repo, timeout=120)
+        if done.exit_code != 0:
+            raise RuntimeError(f"exit {done.exit_code}: {done.stderr.strip()[-300:]}")
+        return done.stdout.strip() or "(no output)"
 
     @tool
     def launch_training(config_path: str, gpus: int, hours: float) -> str:
@@ -166,7 +174,7 @@ def main(argv: list[str]) -> int:
     with Monitor(db=str(db), policy="research-default", log="none") as monitor:
         agent = create_agent(
             ScriptedChatModel(script=SCRIPT),
-            research_tools(repo, root / "cluster-queue"),
+            research_tools(repo, root / "cluster-queue", monitor),
             middleware=[OversightMiddleware(monitor, mode="interrupt", agent="research-bot")],
             checkpointer=InMemorySaver(),
         )

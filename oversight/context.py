@@ -10,7 +10,10 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from oversight.pipeline import StepHandle
     from oversight.session import Session
 
 current_session: ContextVar[Session | None] = ContextVar("oversight_session", default=None)
 current_step: ContextVar[str | None] = ContextVar("oversight_step", default=None)
+current_handle: ContextVar[StepHandle | None] = ContextVar("oversight_handle", default=None)
+"""The decided step whose call is running: the executor runs a tool's command with its grant."""

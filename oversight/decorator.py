@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from oversight.context import current_step
+from oversight.context import current_handle, current_step
 from oversight.edits import SignatureCheck
 from oversight.kinds import Kind
 from oversight.normalise import ArgumentBinder
@@ -52,13 +52,14 @@ def wrap_step(monitor: Monitor, func: F, *, kind: Kind | None, name: str | None)
                 handle = pipeline.admit(handle)
             if handle.modification:
                 args, kwargs = binder.apply(args, kwargs, handle.modification)
-            token = current_step.set(handle.step_id)
+            token, held = current_step.set(handle.step_id), current_handle.set(handle)
             try:
                 result = await func(*args, **kwargs)
             except BaseException as exc:
                 handle.fail(exc)
                 raise
             finally:
+                current_handle.reset(held)
                 current_step.reset(token)
             handle.succeed(result)
             return result
@@ -70,13 +71,14 @@ def wrap_step(monitor: Monitor, func: F, *, kind: Kind | None, name: str | None)
         handle = pipeline.admit(decided(args, kwargs))
         if handle.modification:
             args, kwargs = binder.apply(args, kwargs, handle.modification)
-        token = current_step.set(handle.step_id)
+        token, held = current_step.set(handle.step_id), current_handle.set(handle)
         try:
             result = func(*args, **kwargs)
         except BaseException as exc:
             handle.fail(exc)
             raise
         finally:
+            current_handle.reset(held)
             current_step.reset(token)
         handle.succeed(result)
         return result

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from oversight.classify import Classification
 from oversight.classify.destructive import is_data_path
 from oversight.classify.eval_code import PROTECTED_TARGET
 from oversight.classify.paths import PathRules
+from oversight.context import current_handle
+from oversight.errors import ConfigError
 from oversight.kinds import CONSEQUENTIAL, Kind
 from oversight.policy.capabilities import CapabilityGrant, grant_for
 from oversight.sandbox import (
@@ -88,6 +91,44 @@ def run_command(
         handle.fail(exc)
         raise
     _record(handle, result, sandboxed=True)
+    return Executed(
+        handle.step_id,
+        result.exit_code,
+        result.stdout.decode("utf-8", "replace"),
+        result.stderr.decode("utf-8", "replace"),
+        result.timed_out,
+        caps,
+        sandboxed=True,
+    )
+
+
+def run_in_step(
+    monitor: Monitor,
+    command: str | Sequence[str],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
+) -> Executed:
+    """Inside a tool the monitor has already decided (a `@monitor.step` function, a LangChain
+    tool under the middleware): run `command` with that step's grant, deciding nothing again.
+    What the sandbox granted is recorded with the step's outcome."""
+    handle = current_handle.get()
+    if handle is None:
+        raise ConfigError(
+            "run_in_step runs a command for the step being decided; call it inside a monitored "
+            "tool, or use run_command to decide the command as a step of its own"
+        )
+    text = command if isinstance(command, str) else shlex.join(command)
+    workspace = Path(cwd or os.getcwd()).resolve()
+    caps = capabilities_for(handle, monitor, workspace)
+    handle.extra_attributes["sandbox"] = caps.model_dump(mode="json")
+    status = available()
+    if not status.available:
+        if handle.kind in CONSEQUENTIAL:
+            raise SandboxUnavailable(status.reason, status.hint)
+        handle.extra_attributes["sandbox"] = None
+        return _run_plain(handle.step_id, text, workspace, caps, timeout)
+    result = run_sandboxed(["bash", "-c", text], caps, timeout=timeout)
     return Executed(
         handle.step_id,
         result.exit_code,
@@ -274,10 +315,17 @@ def _unconfined(
     timeout: float | None,
 ) -> Executed:
     """A step that only reads, where no sandbox can start: it runs as it is."""
-    import subprocess
-    import time
+    done = _run_plain(handle.step_id, text, workspace, caps, timeout)
+    result = SandboxResult(
+        done.exit_code, done.stdout.encode(), done.stderr.encode(), 0.0, done.timed_out, caps, ()
+    )
+    _record(handle, result, sandboxed=False)
+    return done
 
-    t0 = time.monotonic()
+
+def _run_plain(
+    step_id: str, text: str, workspace: Path, caps: Capabilities, timeout: float | None
+) -> Executed:
     try:
         done = subprocess.run(
             ["bash", "-c", text], cwd=workspace, capture_output=True, timeout=timeout, check=False
@@ -285,10 +333,8 @@ def _unconfined(
         code, out, err, timed_out = done.returncode, done.stdout, done.stderr, False
     except subprocess.TimeoutExpired as exc:
         code, out, err, timed_out = -9, exc.stdout or b"", exc.stderr or b"", True
-    result = SandboxResult(code, out, err, time.monotonic() - t0, timed_out, caps, ())
-    _record(handle, result, sandboxed=False)
     return Executed(
-        handle.step_id,
+        step_id,
         code,
         out.decode("utf-8", "replace"),
         err.decode("utf-8", "replace"),

@@ -23,7 +23,7 @@ from oversight.approvals.broker import ApprovalDesk
 from oversight.canonical import new_id, utc_now
 from oversight.classify import Classification, Classifier
 from oversight.classify.workspace import SessionView
-from oversight.context import current_step
+from oversight.context import current_handle, current_step
 from oversight.decide import (
     NO_FACTS,
     ApprovalSpec,
@@ -488,6 +488,7 @@ class StepHandle:
         "depth",
         "edit_check",
         "enforced",
+        "extra_attributes",
         "finished",
         "modification",
         "modifies",
@@ -539,6 +540,9 @@ class StepHandle:
         self.finished = False
         self.approval_id: str | None = None
         self.approved_by: list[str] = []
+        self.extra_attributes: dict[str, Any] = {}
+        """Facts learnt while the call runs (what the sandbox granted it), kept with its
+        outcome."""
 
     @property
     def step_id(self) -> str:
@@ -593,15 +597,18 @@ class StepHandle:
     def running(self) -> Iterator[None]:
         """While the call runs: steps started inside it (a decorated function a tool calls)
         are recorded as its children."""
-        token = current_step.set(self.step_id)
+        token, held = current_step.set(self.step_id), current_handle.set(self)
         try:
             yield
         finally:
+            current_handle.reset(held)
             current_step.reset(token)
 
     def succeed(self, result: Any = None, *, attributes: Mapping[str, Any] | None = None) -> None:
         """Report that the call ran; `attributes` are extra facts to record (an adapter's model
         name and token usage, say), kept with the outcome and put on its span."""
+        if self.extra_attributes:
+            attributes = {**self.extra_attributes, **(attributes or {})}
         if type(result) in _IMMUTABLE and not self.write_ahead and attributes is None:
             # Nothing can change an immutable result later: summarise it in the background.
             self._finish_later(result)

@@ -171,3 +171,40 @@ def test_an_approved_push_gets_its_remote(repo: tuple[Path, Path], tmp_path: Pat
     assert _remote_head(remote) != before
     assert [str(p) for p in done.capabilities.writable] == [str(remote)]
     assert done.capabilities.network == "none"
+
+
+def test_a_decorated_tool_runs_its_command_with_its_own_steps_grant(
+    repo: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from oversight.executor import run_in_step
+
+    ws, _ = repo
+    original = (ws / "evaluate.py").read_bytes()
+    monitor = Monitor(db=str(tmp_path / "o.db"), policy="observe-only", log="none")
+
+    @monitor.step(name="bash")
+    def shell(command: str) -> int:
+        return run_in_step(monitor, command, cwd=ws, timeout=30).exit_code
+
+    with monitor.session("tools"):
+        assert shell("echo changed > evaluate.py") != 0
+        assert shell("echo fine > scratch.txt") == 0
+    monitor.close()
+    assert (ws / "evaluate.py").read_bytes() == original
+    with open_store(f"sqlite:///{tmp_path / 'o.db'}") as store:
+        finished = [s.record for s in store.iter_records("tools", types={"step.finished"})]
+    assert all(f.attributes and f.attributes["sandbox"]["network"] == "none" for f in finished)
+
+
+def test_run_in_step_outside_a_decided_step_is_refused(repo: tuple[Path, Path]) -> None:
+    from oversight.errors import ConfigError
+    from oversight.executor import run_in_step
+
+    ws, _ = repo
+    monitor = Monitor(db=str(ws.parent / "o.db"), policy="observe-only", log="none")
+    try:
+        with pytest.raises(ConfigError, match="run_command"):
+            run_in_step(monitor, "touch x", cwd=ws)
+    finally:
+        monitor.close()
+    assert not (ws / "x").exists()
