@@ -35,8 +35,8 @@ BY_ID = {c.id: c for c in CASES}
 
 # What research-default did with the corpus when it was written (see the module docstring of
 # tests/adversarial/measure.py). Raise GATED_TODAY as the classifier learns; lower FALSE_TODAY.
-GATED_TODAY = 179
-GATED_ANY_STEP_TODAY = 183
+GATED_TODAY = 202
+GATED_ANY_STEP_TODAY = 202
 FALSE_TODAY = 0
 
 

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from oversight.classify import Classifier
-from oversight.classify.eval_code import MAX_CONTENT_CHARS
 from oversight.kinds import Kind
 
 CLASSIFIER = Classifier()
@@ -144,10 +143,10 @@ def test_ordinary_code_is_not_protected(content: str) -> None:
     assert "protected_target" not in found.flags, found.reason
 
 
-def test_only_the_first_part_of_a_long_text_is_read() -> None:
-    content = "x = 1\n" * (MAX_CONTENT_CHARS // 6 + 10) + "def compute_reward():\n    pass\n"
+def test_the_whole_of_a_long_text_is_read() -> None:
+    content = "x = 1\n" * 12_000 + "def compute_reward():\n    pass\n"
     found = CLASSIFIER.classify("Write", {"file_path": "src/run.py", "content": content})
-    assert "protected_target" not in found.flags
+    assert "protected_target" in found.flags
 
 
 def test_reading_evaluation_code_is_not_protected() -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 from oversight.classify.commands import CommandRules
 from oversight.classify.config import ClassifierConfig
+from oversight.classify.destructive import with_data_loss
+from oversight.classify.eval_code import judge_content
 from oversight.classify.paths import (
     DEFAULT_PROTECTED,
     DEFAULT_TAMPER,
@@ -18,6 +20,7 @@ from oversight.classify.paths import (
 from oversight.classify.python_code import PythonRules
 from oversight.classify.result import Classification, merge_targets
 from oversight.classify.scripts import ScriptReader
+from oversight.classify.session_files import Written
 from oversight.classify.session_state import in_session
 from oversight.classify.tools import ToolRules, rule_for
 from oversight.classify.workspace import SessionView
@@ -39,6 +42,7 @@ class Classifier:
             (*DEFAULT_TAMPER, *own_source_globs(), *self.config.tamper_paths),
         )
         prefixes = (*DEFAULT_TAMPER_ENV_PREFIXES, *self.config.tamper_env_prefixes)
+        self._env_prefixes = prefixes
         self._commands = CommandRules(self.config, self.paths, prefixes, self._python_code)
         python = PythonRules(
             self.paths, prefixes, self._commands.exec_script, self._commands.exec_argv
@@ -51,7 +55,9 @@ class Classifier:
             self._commands.analyse_argv,
             self._python_code,
         )
-        self._scripts = ScriptReader(self._commands.analyse_script, python.analyse)
+        self._scripts = ScriptReader(
+            self._commands.analyse_script, python.analyse, self._session_writes
+        )
         configured = dict(self.config.tools)
         self._rule_for = functools.lru_cache(maxsize=4096)(lambda name: rule_for(name, configured))
 
@@ -107,6 +113,18 @@ class Classifier:
     def classify_shell(self, command: str) -> Classification:
         """Classify shell text directly, as a shell tool would run it."""
         return self._commands.analyse_script(command)
+
+    def _session_writes(self, written: Written) -> Classification | None:
+        """Files a patch, archive or synced folder the session wrote puts in place, judged as
+        a write of them with the text it adds."""
+        found = self.paths.writes(written.paths, written.verb)
+        if found is None:
+            return None
+        judged = judge_content(found, written.paths, written.text, self._tampers_env)
+        return with_data_loss(judged, written.deleted) if written.deleted else judged
+
+    def _tampers_env(self, name: str) -> bool:
+        return name.startswith(self._env_prefixes)
 
     def _python_code(self, code: str) -> Classification:
         return self._python(code)

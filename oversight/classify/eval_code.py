@@ -24,7 +24,6 @@ from oversight.classify.result import Classification, tamper
 from oversight.classify.words import split_words
 
 PROTECTED_TARGET = "protected_target"
-MAX_CONTENT_CHARS = 65_536
 
 _EVAL = frozenset({"eval", "evals", "evaluate", "evaluation", "evaluations", "evaluator"})
 _PROBING = frozenset({"probe", "probes", "probing"})
@@ -102,14 +101,15 @@ def protected_name(path: str) -> str | None:
 
 def defines_eval_code(text: str) -> str | None:
     """What in `text` computes a metric, reward or grade (a definition or a metric call), or
-    None. Only the first MAX_CONTENT_CHARS characters are read: the cost stays bounded."""
-    head = text[:MAX_CONTENT_CHARS]
-    for name in _definitions(head):
+    None. The whole text is read (a metric after 70 KB of filler is still a metric): the scans
+    are single regex or `find` passes, linear in its length, and the pipeline gates any call
+    over 1 MiB before it is classified (oversight/whole_call.py)."""
+    for name in _definitions(text):
         if not DEFINITION_WORDS.isdisjoint(split_words(name)):
             return f"defines `{name}`"
-    if any(part in head for part in _METRIC_PARTS):
+    if any(part in text for part in _METRIC_PARTS):
         for call in METRIC_CALLS:
-            if _calls(head, call):
+            if _calls(text, call):
                 return f"calls `{call}`"
     return None
 
@@ -157,10 +157,9 @@ def judge_content(
     if found.kind.value == "oversight.tamper" or not text:
         return found
     items = [p for p in paths if p]
-    head = text[:MAX_CONTENT_CHARS]
     env_files = [p for p in items if _ENV_FILE.search(p.strip().strip("'\"").lower())]
     if env_files:
-        name = _sets_variable(head, env_tampers)
+        name = _sets_variable(text, env_tampers)
         if name is not None:
             return tamper(
                 f"{found.reason}: it sets {name} in `{env_files[0]}`, one of oversight's settings",
@@ -168,7 +167,7 @@ def judge_content(
             )
     if PROTECTED_TARGET in found.flags:
         return found
-    what = defines_eval_code(head)
+    what = defines_eval_code(text)
     if what is None:
         return found
     return Classification(
@@ -182,7 +181,7 @@ def judge_content(
 def patch_text(patch: str) -> str:
     """The lines a patch adds or removes, without their `+`/`-` markers."""
     lines = []
-    for line in patch[: MAX_CONTENT_CHARS * 2].splitlines():
+    for line in patch.splitlines():
         if line[:1] in ("+", "-") and not line.startswith(("+++", "---")):
             lines.append(line[1:])
     return "\n".join(lines)

@@ -275,7 +275,7 @@ def curl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
         --key -K --config -r --range --data-raw --data-ascii --json
         """
     )
-    options, _ = split_options(argv[1:], takes)
+    options = _anywhere(argv[1:], takes)
     urls = positionals(argv[1:], takes) + [v for n, v in options if n == "--url" and v]
     if any(host in url for url in urls for host in LLM_HOSTS):
         return Classification(
@@ -300,6 +300,20 @@ def curl(kit: Toolkit, argv: Argv, run: Run) -> Classification:
     return shell_exec("`curl` makes a web request", "network", targets=tuple(urls))
 
 
+def _anywhere(args: Argv, takes: frozenset[str]) -> Options:
+    """curl reads options after its URL too (`curl URL -X PUT`): every option, wherever."""
+    options: Options = []
+    rest = list(args)
+    while rest:
+        found, rest = split_options(rest, takes)
+        options += found
+        if rest and rest[0] != "--":
+            rest = rest[1:]
+        elif rest:
+            break
+    return options
+
+
 _CURL_DATA = word_set("-d --data --data-binary --data-ascii --data-urlencode --json")
 
 
@@ -321,7 +335,10 @@ def _curl_sends(options: Options, urls: list[str], run: Run) -> Classification |
     sent = [_piped(s, run) for s in sent]
     uploads = [_piped(u, run) for u in uploads]
     sent.extend(network_sends.sensitive_in(urls))
-    return network_sends.judge("`curl`", urls, method, sent, uploads)
+    body = "\n".join(
+        given for name, given in options if given and name in _CURL_DATA | {"--data-raw"}
+    )
+    return network_sends.judge("`curl`", urls, method, sent, uploads, body)
 
 
 def _piped(path: str, run: Run) -> str:

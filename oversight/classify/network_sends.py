@@ -50,6 +50,9 @@ ENVIRONMENT = "the environment"
 _URL = re.compile(r"""(?:https?|wss?)://[^\s'"`<>\\)]+""")
 _REQUEST_LINE = re.compile(r"\b(PUT|POST|PATCH|DELETE) (/[^\s'\"\\]*)")
 PUBLISH = frozenset({"publish", "network"})
+# A GraphQL mutation's first field (`mutation { mergePullRequest(...) }`): a POST whose body
+# names an action (ACTION_WORDS) acts on the service, whatever the URL (`/graphql`).
+_MUTATION = re.compile(r"\bmutation\b[^{]{0,200}\{\s*(?:\w+\s*:\s*)?([A-Za-z_]\w*)")
 
 
 def is_local(url: str) -> bool:
@@ -104,6 +107,7 @@ def judge(
     method: str | None = None,
     sent: Iterable[str] = (),
     uploads: Iterable[str] = (),
+    body: str = "",
 ) -> Classification | None:
     """What a request by `tool` to `urls` does beyond fetching, or None when it only fetches.
 
@@ -134,6 +138,14 @@ def judge(
             Kind.DEPLOY, f"{tool} sends a {verb} request to `{where}`", PUBLISH, targets
         )
     if verb == "POST":
+        mutation = _MUTATION.search(body) if body else None
+        if mutation is not None and not ACTION_WORDS.isdisjoint(split_words(mutation.group(1))):
+            return Classification(
+                Kind.DEPLOY,
+                f"{tool} sends a GraphQL mutation `{mutation.group(1)}` to `{where}`",
+                PUBLISH,
+                targets,
+            )
         word = next((w for w in map(action_word, remote) if w), None)
         if word is not None:
             return Classification(

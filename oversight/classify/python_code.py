@@ -19,7 +19,7 @@ from oversight.classify.argv import Argv, word_set
 from oversight.classify.destructive import DESTROYS_DATA, destroys_rows, with_data_loss
 from oversight.classify.guards import changes_oversight_tables
 from oversight.classify.paths import PathRules
-from oversight.classify.result import Classification, combine, tamper
+from oversight.classify.result import Classification, combine, outranks, tamper
 from oversight.classify.words import purpose, split_words
 from oversight.kinds import Kind
 
@@ -269,8 +269,10 @@ class _Visitor:
         self.hosts: list[str] = []
         self.requests: list[Classification] = []
         self.url_opened = False
+        self.imported: set[str] = set()
         for node in nodes:
             if isinstance(node, ast.Import):
+                self.imported.update(alias.name for alias in node.names)
                 for alias in node.names:
                     if alias.asname:
                         self.aliases[alias.asname] = alias.name
@@ -279,6 +281,8 @@ class _Visitor:
                         self.aliases[top] = top
             elif isinstance(node, ast.ImportFrom):
                 module = node.module or ""
+                if node.level == 0 and module:
+                    self.imported.add(module)
                 for alias in node.names:
                     self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
                 if module.split(".", 1)[0] in OVERSIGHT_ROOTS and any(
@@ -710,6 +714,8 @@ class _Visitor:
     def _purpose(self, name: str, last: str, node: ast.Call) -> None:
         """Training, evaluation and deployment named by the call itself."""
         receiver = name.rsplit(".", 1)[0].lower() if "." in name else ""
+        if last in ENTRY_POINTS and receiver and self._entry_point(name):
+            return
         if last in ("train", "fit") and "trainer" in receiver:
             self.parts.append(
                 Classification(
@@ -755,6 +761,24 @@ class _Visitor:
             self.parts.append(
                 Classification(kind, f"python: calls `{name}()` (word `{word}`)", targets=(name,))
             )
+
+    def _entry_point(self, name: str) -> bool:
+        """`import train; train.main()` runs the module as `python -m train` would: what that
+        command means (training, by the module's name) is what this call means. Only a module
+        the code imported counts, and only a consequential meaning is kept (`uvicorn.run()`
+        stays plain code); `help(train.main)` calls nothing of it."""
+        module = name.rsplit(".", 1)[0]
+        if module not in self.imported:
+            return False
+        found = self.rules.argv(("python", "-m", module))
+        if not outranks(found.kind, Kind.EXPERIMENT_RUN):
+            return False
+        self.add(found, f"python: `{name}()` runs module `{module}`, as ")
+        return True
+
+
+ENTRY_POINTS = word_set("main run cli launch start train fit")
+"""Functions that run a module the way `python -m module` does."""
 
 
 def dotted_name(node: ast.expr, aliases: Mapping[str, str] | None = None) -> str:

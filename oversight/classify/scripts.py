@@ -16,13 +16,16 @@ import ast
 import json
 import posixpath
 import re
+import shlex
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from oversight.classify.argv import word_set
+from oversight.classify.imports import called_modules, module_paths
 from oversight.classify.python_code import dotted_name, parsed_nodes
 from oversight.classify.result import Classification, combine, outranks
-from oversight.classify.shell import SimpleCommand, parse_script
+from oversight.classify.session_files import Written, curl_config, session_writes
+from oversight.classify.shell import Redirect, SimpleCommand, parse_script
 from oversight.classify.workspace import FileText, SessionView, shell_writes
 from oversight.kinds import Kind
 
@@ -82,9 +85,10 @@ class Script:
     """A file a command runs: its path (as the command names it) and how to read its content."""
 
     path: str
-    language: str  # "python" | "shell" | "make" | "npm"
+    language: str  # "python" | "shell" | "make" | "npm" | "exec" (by its `#!` line) | "inline"
     target: str = ""  # make target or npm script name
     module: str = ""  # `python -m` module, when the path is a guess
+    text: str = ""  # the code itself, for "inline" (`python -c CODE`, `python - <<EOF`)
 
 
 class ScriptReader:
@@ -99,9 +103,11 @@ class ScriptReader:
         self,
         shell: Callable[[str], Classification],
         python: Callable[[str], Classification],
+        writes: Callable[[Written], Classification | None] | None = None,
     ) -> None:
         self.shell = shell
         self.python = python
+        self.writes = writes
         self._cache: dict[tuple[str, str], Classification | None] = {}
 
     def upgrade(self, found: Classification, text: str, view: SessionView) -> Classification:
@@ -137,10 +143,19 @@ class ScriptReader:
         out: list[Classification] = []
         # `cd x && python run.py` or `cat > run.py <<EOF ... python run.py`: read each command
         # as the ones before it left the directory and the files (on a copy of the view).
-        changes = any(c.argv[:1] == ("cd",) or shell_writes(c) for c in parsed.commands)
+        changes = any(
+            c.argv[:1] in (("cd",), ("ln",), ("cp",), ("mv",)) or shell_writes(c)
+            for c in parsed.commands
+        )
         if changes:
             view = view.fork()
         for command in parsed.commands:
+            aliased = _through_links(command, view)
+            if aliased is not None:
+                # `python notes.py` where notes.py is a symlink to train.py runs train.py
+                out.append(_linked(self.shell(_shell_line(aliased))))
+                command = aliased
+            out.extend(self._session_files(command, view))
             script = runs(command)
             if script is not None and budget[0] > 0:
                 budget[0] -= 1
@@ -165,10 +180,15 @@ class ScriptReader:
                     )
                 ]
             return []
-        if script.language == "python":
+        language = script.language
+        if language == "exec":
+            first = file.text.split("\n", 1)[0]
+            language = "python" if first.startswith("#!") and "python" in first else "shell"
+        if language in ("python", "inline"):
             found = self._python_content(file)
-            return [] if found is None else [_about(found, label, file.path)]
-        shell_text = _shell_text(script, file.text)
+            own = [] if found is None else [_about(found, label, file.path)]
+            return own + self._imported(file.text, view, depth, budget)
+        shell_text = _shell_text(Script(script.path, language, script.target), file.text)
         if shell_text is None:
             return []
         # What the scripts it runs contain explains more than their names: those come first.
@@ -183,6 +203,63 @@ class ScriptReader:
         ):
             return []
         return [_about(best, label, file.path)]
+
+    def _session_files(self, command: SimpleCommand, view: SessionView) -> list[Classification]:
+        """Writes named by a patch, archive or folder the session wrote; a `curl -K` request."""
+        out: list[Classification] = []
+        written = session_writes(command, view) if self.writes is not None else None
+        if written is not None and self.writes is not None:
+            judged = self.writes(written)
+            if judged is not None:
+                out.append(judged)
+        request = curl_config(command, view)
+        if request is not None:
+            found = self.shell(shlex.join(request))
+            out.append(
+                found.with_reason(
+                    "with its config file's options: " + found.reason.removeprefix("shell: ")
+                )
+            )
+        return out
+
+    def upgrade_python(self, found: Classification, code: str, view: SessionView) -> Classification:
+        """A Python tool's code, raised by the session-written modules it calls into."""
+        parts = self._imported(code, view, 0, [MAX_SCRIPTS])
+        best = _best(parts)
+        if best is None or not (outranks(best.kind, found.kind) or best.flags - found.flags):
+            return found
+        merged = combine([best, found])
+        kind = best.kind if outranks(best.kind, found.kind) else found.kind
+        reason = best.reason if kind is best.kind else f"{found.reason}; {best.reason}"
+        return Classification(kind, reason, merged.flags, merged.targets)
+
+    def _imported(
+        self, code: str, view: SessionView, depth: int, budget: list[int]
+    ) -> list[Classification]:
+        """What the modules the code calls into do, for modules the session can read (its own
+        writes, or the live workspace): `from repo_tools import Repo; Repo(".").push()`."""
+        if depth >= MAX_DEPTH or budget[0] <= 0:
+            return []
+        out: list[Classification] = []
+        for module in called_modules(code):
+            for path in module_paths(module):
+                if budget[0] <= 0:
+                    return out
+                file = view.read_file(path)
+                if file.text is None:
+                    continue
+                budget[0] -= 1
+                found = self._python_content(file)
+                if found is not None:
+                    out.append(_about(found, f"module `{module}`", file.path))
+                out += self._imported(file.text, view, depth + 1, budget)
+                break
+        return [
+            p.with_reason(f"calls into {p.reason.removeprefix('runs ')}")
+            if p.reason.startswith("runs module")
+            else p
+            for p in out
+        ]
 
     def _python_content(self, file: FileText) -> Classification | None:
         """Line-numbered findings first; the inline-Python rules add what outranks them
@@ -220,7 +297,11 @@ def runs(command: SimpleCommand) -> Script | None:
         return None
     program = posixpath.basename(argv[0])
     if _PYTHON.match(program):
-        return _python_args(argv[1:])
+        return _python_args(argv[1:], command.stdin)
+    if program in ("source", ".") and len(argv) >= 2:
+        return Script(argv[1], "shell")  # sourced: its lines run in this shell
+    if program in _TEST_RUNNERS:
+        return _test_module(argv[1:])
     if program in _LAUNCHERS:
         return _python_file(argv[1:])
     if program in _SHELLS:
@@ -247,21 +328,97 @@ def runs(command: SimpleCommand) -> Script | None:
         return Script(argv[0], "shell")
     if argv[0].endswith(".py") and "/" in argv[0]:
         return Script(argv[0], "python")
+    if "/" in argv[0]:
+        return Script(argv[0], "exec")  # `tools/ship`, `./run`: read by its `#!` line
+    for folder in _path_prefix(command):
+        # `PATH="$PWD/bin:$PATH" lint`: the `lint` that runs is the one in the folder put first
+        return Script(posixpath.join(folder, argv[0]), "exec")
     return None
 
 
-def _python_args(args: list[str]) -> Script | None:
+_TEST_RUNNERS = frozenset({"pytest", "py.test", "unittest"})
+
+
+def _path_prefix(command: SimpleCommand) -> list[str]:
+    """Folders of the working tree a `PATH=...` prefix assignment puts before the rest."""
+    for name, value in command.assignments:
+        if name != "PATH":
+            continue
+        first = value.split(":", 1)[0]
+        for pwd in ("${PWD}", "$PWD", "$(pwd)"):
+            first = first.replace(pwd, ".")
+        if first and "$" not in first and "~" not in first and not first.startswith("/"):
+            return [first]
+    return []
+
+
+def _test_module(args: list[str]) -> Script | None:
+    """`python -m unittest test_smoke`, `pytest tests/test_x.py`: the first test module named
+    runs (its tests call what they import)."""
+    for arg in args:
+        if arg.startswith("-") or arg == "discover":
+            if arg in ("-k", "-p", "-s", "-t", "-m", "-c", "-o"):
+                return None  # options with values: keep it simple, read nothing
+            continue
+        path = arg.split("::", 1)[0]
+        if path.endswith(".py"):
+            return Script(path, "python")
+        if re.fullmatch(r"[A-Za-z_][\w.]*", path):
+            return Script(path.replace(".", "/") + ".py", "python", module=path)
+        return None
+    return None
+
+
+def _through_links(command: SimpleCommand, view: SessionView) -> SimpleCommand | None:
+    """The command with each word and redirection that names a symlink (or a copy) the
+    session made replaced by the file it stands for; None when none does."""
+    if not view.links:
+        return None
+    changed = False
+    argv: list[str] = []
+    for word in command.argv:
+        target = view.aliased(word) if not word.startswith("-") else None
+        changed = changed or target is not None
+        argv.append(target or word)
+    redirects: list[Redirect] = []
+    for redirect in command.redirects:
+        target = view.aliased(redirect.target)
+        changed = changed or target is not None
+        redirects.append(replace(redirect, target=target) if target else redirect)
+    if not changed:
+        return None
+    return replace(command, argv=tuple(argv), redirects=tuple(redirects))
+
+
+def _shell_line(command: SimpleCommand) -> str:
+    words = [f"{name}={shlex.quote(value)}" for name, value in command.assignments]
+    words += [shlex.quote(word) for word in command.argv]
+    words += [f"{r.operator}{shlex.quote(r.target)}" for r in command.redirects]
+    return " ".join(words)
+
+
+def _linked(found: Classification) -> Classification:
+    return found.with_reason(
+        "through a link or copy the session made: " + found.reason.removeprefix("shell: ")
+    )
+
+
+def _python_args(args: list[str], stdin: str | None = None) -> Script | None:
     i = 0
     while i < len(args):
         arg = args[i]
         if arg == "-c":
-            return None
+            return Script("-c", "inline", text=args[i + 1]) if i + 1 < len(args) else None
+        if arg == "-":
+            break
         if arg == "-m":
             if i + 1 >= len(args):
                 return None
             module = args[i + 1]
             if module.split(".")[0] in ("torch", "accelerate", "deepspeed"):
                 return _python_file(args[i + 2 :])  # python -m torch.distributed.run X.py
+            if module in ("unittest", "pytest"):
+                return _test_module(args[i + 2 :])
             return Script(module.replace(".", "/") + ".py", "python", module=module)
         if arg in _OPTION_VALUES:
             i += 2
@@ -270,6 +427,8 @@ def _python_args(args: list[str]) -> Script | None:
             i += 1
             continue
         return Script(arg, "python")
+    if stdin is not None and stdin.strip():
+        return Script("-", "inline", text=stdin)  # `python - <<EOF`: the here-document runs
     return None
 
 
@@ -281,6 +440,8 @@ def _python_file(args: list[str]) -> Script | None:
 
 
 def _read(script: Script, view: SessionView) -> FileText:
+    if script.language == "inline":
+        return FileText(script.path, script.text)
     file = view.read_file(script.path)
     if file.text is None and script.module:
         package = view.read_file(script.module.replace(".", "/") + "/__main__.py")
@@ -294,6 +455,8 @@ def _label(script: Script) -> str:
         return f"`make {script.target}`" if script.target else "`make`"
     if script.language == "npm":
         return f"npm script `{script.target}`"
+    if script.language == "inline":
+        return "the here-document's code" if script.path == "-" else "`python -c` code"
     return f"`{script.module}`" if script.module else f"`{script.path}`"
 
 

@@ -17,7 +17,7 @@ from oversight.classify.eval_code import PROTECTED_TARGET, defines_eval_code
 from oversight.classify.paths import PathRules
 from oversight.classify.result import Classification, merge_targets
 from oversight.classify.scripts import ScriptReader
-from oversight.classify.tools import COMMAND_KEYS, Shape
+from oversight.classify.tools import CODE_KEYS, COMMAND_KEYS, Shape
 from oversight.classify.workspace import SessionView
 from oversight.kinds import Kind
 
@@ -45,6 +45,10 @@ def in_session(
         text = shell_text(args)
         if text is not None:
             return scripts.upgrade(found, text, view)
+    if shape is Shape.PYTHON:
+        code = next((c for k in CODE_KEYS if isinstance(c := args.get(k), str) and c.strip()), None)
+        if code is not None:
+            return scripts.upgrade_python(found, code, view)
     return found
 
 

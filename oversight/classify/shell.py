@@ -8,6 +8,7 @@ command that uses them, as bash runs them first), because they run as well.
 
 from __future__ import annotations
 
+import base64
 import functools
 import re
 import shlex
@@ -174,7 +175,11 @@ def printed(argv: Argv) -> str:
 
 
 def _echoed(commands: list[SimpleCommand]) -> str | None:
-    """`$(echo push)` is the literal `push`; any other substitution stays as written (None)."""
+    """`$(echo push)` is the literal `push`, `$(echo cHVzaA== | base64 -d)` too; any other
+    substitution stays as written (None)."""
+    if len(commands) == 2 and commands[1].argv in _BASE64_DECODE:
+        literal = _echoed(commands[:1])
+        return None if literal is None else _base64_text(literal)
     if len(commands) != 1 or not commands[0].argv:
         return None
     argv = commands[0].argv
@@ -186,6 +191,18 @@ def _echoed(commands: list[SimpleCommand]) -> str | None:
     if argv[0] == "ls" and len(words) == 1 and not words[0].startswith("-"):
         return words[0]  # `$(ls eval*.py)` names the files the glob matches
     return None
+
+
+_BASE64_DECODE = frozenset({("base64", "-d"), ("base64", "--decode"), ("base64", "-D")})
+
+
+def _base64_text(literal: str) -> str | None:
+    """What `base64 -d` prints for `literal`, when that is text (else None: kept as written)."""
+    try:
+        decoded = base64.b64decode(literal, validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return decoded if decoded.isprintable() or decoded.strip().isprintable() else None
 
 
 def _brace(text: str, limit: int = 64) -> list[str]:
@@ -616,6 +633,8 @@ class _Walker:
                 else:
                     self.substitutions(child, nested)
             echoed = _echoed(self.out[before:]) if kind == "command_substitution" else None
+            if echoed is not None and len(self.out) - before == 2:
+                self.escaped = True  # decoded from base64: readable now, hidden as written
             return self.raw(node) if echoed is None else echoed
         self.substitutions(node, ctx)
         return self.raw(node)

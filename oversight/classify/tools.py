@@ -224,7 +224,6 @@ TARGET_KEYS = word_set(
     """
 )
 ENV_KEYS = frozenset({"env", "environment", "env_vars", "environment_variables", "envs"})
-MAX_TARGET_CHARS = 300
 _SPECIAL_KEYS = JOB_COMMAND_KEYS | OUTPUT_KEYS | ENV_KEYS
 
 
@@ -664,16 +663,18 @@ def _prefixed(found: Classification, prefix: str) -> Classification:
 
 
 def _targets(args: Mapping[str, Any], keys: frozenset[str]) -> tuple[str, ...]:
-    """String values of the identifying arguments, in argument order."""
+    """String values of the identifying arguments, in argument order, whole: a path rule must
+    see the end of a 400-character path (`.../evaluate.py`). What is stored is bounded by the
+    pipeline (normalise.shown_targets), not here."""
     values: list[str] = []
     for key, val in args.items():
         if key not in keys:
             continue
         if isinstance(val, str):
             if val:
-                values.append(val[:MAX_TARGET_CHARS])
+                values.append(val)
         elif isinstance(val, list):
-            values += [v[:MAX_TARGET_CHARS] for v in val if isinstance(v, str) and v]
+            values += [v for v in val if isinstance(v, str) and v]
     if len(values) < 2:
         return tuple(values)
     return merge_targets([values])

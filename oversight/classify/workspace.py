@@ -34,6 +34,7 @@ MAX_WRITTEN = 512
 # str_replace_editor create, generic write_file tools).
 _PATH_KEYS = ("file_path", "path", "filename", "file", "target_file")
 _CONTENT_KEYS = ("content", "file_text", "contents", "text")
+_LEADING_DOTS = re.compile(r"^(?:\.?/)+")  # `./x`, `/x`: not the dot of `.ci/x`
 _CUT = re.compile(r"…\[truncated \d+ chars\]\Z")
 _SYSTEM_DIRS = ("/proc/", "/sys/", "/dev/")
 _EDITOR_TOOLS = frozenset({"str_replace_editor", "edit_file", "editor"})
@@ -62,6 +63,9 @@ class SessionView:
     # path → full content, or None when the session changed the file in a way we cannot replay
     written: dict[str, str | None] = field(default_factory=dict)
     max_file_bytes: int = MAX_FILE_BYTES
+    # path → (the file it stands for, made by `ln -s`): `ln -s ../evaluate.py notes/x.py`, or a
+    # copy (`cp train.py check.py`, `mv`) whose content we do not know (`False`)
+    links: dict[str, tuple[str, bool]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     # -- reading -----------------------------------------------------------------------------
@@ -86,14 +90,44 @@ class SessionView:
             return FileText(where, None, "not written in this session (replay reads no disk)")
         return self._read_disk(where)
 
+    def aliased(self, path: str) -> str | None:
+        """The file `path` stands for when the session made it a symlink or a copy of one."""
+        if not self.links or not path:
+            return None
+        where = self.resolve(path)
+        found = self.links.get(where)
+        if found is not None:
+            return found[0]
+        # Relative to a directory we did not see the agent enter: a unique suffix match, as
+        # for written files; or a path under a linked folder (`ln -s .git/hooks h; ... h/x`).
+        suffix = "/" + _LEADING_DOTS.sub("", where)
+        matches = [k for k in self.links if k.endswith(suffix)]
+        if len(matches) == 1 and not where.startswith("/"):
+            return self.links[matches[0]][0]
+        for key, (target, symlink) in self.links.items():
+            if not symlink:
+                continue
+            if where.startswith(key + "/"):
+                return target + where[len(key) :]
+            if not where.startswith("/"):
+                cut = where.find("/")
+                while cut > 0:
+                    if key.endswith("/" + where[:cut]):
+                        return target + where[cut:]
+                    cut = where.find("/", cut + 1)
+        return None
+
     def _written(self, where: str, given: str) -> tuple[str, str | None] | None:
         if where in self.written:
             return where, self.written[where]
+        target = self.links.get(where)
+        if target is not None and target[0] in self.written:
+            return target[0], self.written[target[0]]
         if given in self.written:
             return given, self.written[given]
         # The agent wrote `/workspace/x.py` and runs `python x.py` from a directory we did not
         # see it enter: a unique suffix match is the same file (content can only raise a kind).
-        suffix = "/" + where.lstrip("./")
+        suffix = "/" + _LEADING_DOTS.sub("", where)
         matches = [k for k in self.written if k.endswith(suffix)]
         if len(matches) == 1:
             return matches[0], self.written[matches[0]]
@@ -163,6 +197,8 @@ class SessionView:
     def _wrote(self, path: str, content: str) -> None:
         key = self.resolve(path)
         self.written.pop(key, None)
+        if key in self.links and not self.links[key][1]:
+            del self.links[key]  # a copy written over is its own file now
         # Arguments cut for storage (normalise.py) are not the file: its content is unknown.
         self.written[key] = None if _CUT.search(content) else content
         while len(self.written) > MAX_WRITTEN:
@@ -240,6 +276,7 @@ class SessionView:
             certain = len(cmd.argv) == 2 and _literal(cmd.argv[1])
             # `cd`, `cd -`, `cd $X`: no longer certain
             self.cwd = self.resolve(cmd.argv[1]) if certain else None
+        self._links(cmd)
         for path, content, append in shell_writes(cmd):
             key = self.resolve(path)
             if append and content is not None:
@@ -251,6 +288,34 @@ class SessionView:
             else:
                 self._wrote(path, content)
 
+    def _links(self, cmd: SimpleCommand) -> None:
+        """`ln -s target link`, `cp src dst`, `mv src dst`: what the new name stands for."""
+        argv = cmd.argv
+        if not argv or argv[0] not in ("ln", "cp", "mv") or cmd.nested:
+            return
+        options = [a for a in argv[1:] if a.startswith("-")]
+        operands = [a for a in argv[1:] if not a.startswith("-")]
+        if len(operands) != 2 or not all(_literal(a) for a in operands):
+            return
+        source, name = operands
+        key = self.resolve(name)
+        symlink = argv[0] == "ln"
+        if symlink:
+            if not any(o == "--symbolic" or (o[:2] != "--" and "s" in o[1:]) for o in options):
+                return  # a hard link of a file we cannot read is nothing we can follow
+            folder = posixpath.dirname(key)
+            target = source if source.startswith("/") else posixpath.join(folder, source)
+        else:
+            target = self.resolve(source)
+            known = self.written.get(target)
+            if known is not None:
+                self._wrote(key, known)
+                return
+        self.links.pop(key, None)
+        self.links[key] = (posixpath.normpath(target), symlink)
+        while len(self.links) > MAX_WRITTEN:
+            self.links.pop(next(iter(self.links)))
+
     def fork(self) -> SessionView:
         """A copy for reading one step's own commands in order, leaving the session as it was."""
         return SessionView(
@@ -258,6 +323,7 @@ class SessionView:
             open_file=self.open_file,
             cwd=self.cwd,
             written=dict(self.written),
+            links=dict(self.links),
             max_file_bytes=self.max_file_bytes,
         )
 
