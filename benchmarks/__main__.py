@@ -11,6 +11,7 @@ from benchmarks import (
     bench_langchain,
     bench_overhead,
     bench_policy,
+    bench_sandbox,
     bench_store,
     bench_verify,
 )
@@ -24,6 +25,7 @@ SUITES = {
     "autonomy": bench_autonomy.main,
     "import": bench_import.main,
     "langchain": bench_langchain.main,
+    "sandbox": bench_sandbox.main,
 }
 
 
