@@ -138,6 +138,7 @@ class _ImportJob:
     store_url: str
     classifier: Classifier
     max_arg_chars: int
+    write_lock: Any = None  # one lock for the workers' appends (see `import_files`)
 
 
 _IMPORT: _ImportJob | None = None
@@ -161,6 +162,7 @@ def _import_folder(index: int) -> ImportReport:
         report,
         classifier=job.classifier,
         max_arg_chars=job.max_arg_chars,
+        write_lock=job.write_lock,
     )
     return report
 
@@ -191,7 +193,7 @@ def import_sharded(
     global _IMPORT
     folders = import_folders(files)
     context = multiprocessing.get_context("fork")
-    _IMPORT = _ImportJob(folders, store_url, classifier, max_arg_chars)
+    _IMPORT = _ImportJob(folders, store_url, classifier, max_arg_chars, context.Lock())
     try:
         with frozen_for_fork(), context.Pool(jobs, initializer=_open_worker_store) as pool:
             for share in pool.imap_unordered(_import_folder, range(len(folders))):

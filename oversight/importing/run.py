@@ -8,8 +8,10 @@ recognises, and every record a reader could not use, is reported and skipped; th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from oversight.batch_gc import collect_rarely
 from oversight.classify import Classifier
@@ -114,12 +116,17 @@ def import_files(
     classifier: Classifier | None = None,
     max_arg_chars: int = 65_536,
     on_file: Callable[[Path], None] | None = None,
+    write_lock: AbstractContextManager[Any] | None = None,
 ) -> None:
     """Read, classify and (with a store) append every session; `store=None` is a dry run that
-    counts what would be added."""
+    counts what would be added. `write_lock` is held around each append: importers in several
+    processes take turns on it (woken at once) rather than polling SQLite's busy lock, which
+    sleeps up to 100 ms between tries."""
     classifier = classifier or Classifier()
     with collect_rarely():
-        _import_each(files, store, report, classifier, max_arg_chars, on_file)
+        _import_each(
+            files, store, report, classifier, max_arg_chars, on_file, write_lock or nullcontext()
+        )
 
 
 def _import_each(
@@ -129,6 +136,7 @@ def _import_each(
     classifier: Classifier,
     max_arg_chars: int,
     on_file: Callable[[Path], None] | None,
+    write_lock: AbstractContextManager[Any],
 ) -> None:
     for item in files:
         sessions = read_sessions([item], report)
@@ -145,11 +153,14 @@ def _import_each(
             # process cannot); the transcripts are still there and importing again adds them.
             if store is not None and not known:
                 # another importer may have stored it since we looked: then it is not new
-                if not store.append(records, durable=False, new_session=session.session_id):
+                with write_lock:
+                    added = store.append(records, durable=False, new_session=session.session_id)
+                if not added:
                     report.sessions_unchanged += 1
                     continue
             elif store is not None:
-                store.append(records, durable=False)
+                with write_lock:
+                    store.append(records, durable=False)
             if known:
                 report.sessions_grown += 1
             else:
