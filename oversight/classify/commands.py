@@ -22,6 +22,7 @@ from oversight.classify import (
     network_sends,
     publishing,
     readers,
+    schedulers,
     wrappers,
 )
 from oversight.classify.argv import Argv, is_computed, is_dynamic, program_name, word_set
@@ -79,6 +80,7 @@ class CommandRules:
             **publishing.RULES,
             **launchers.RULES,
             **wrappers.WRAPPERS,
+            **schedulers.SCHEDULERS,
             "echo": aci.harness_echo,
         }
         for name in config.wrappers:
