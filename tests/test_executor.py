@@ -208,3 +208,33 @@ def test_run_in_step_outside_a_decided_step_is_refused(repo: tuple[Path, Path]) 
     finally:
         monitor.close()
     assert not (ws / "x").exists()
+
+
+@pytest.mark.parametrize(
+    ("pack", "kind", "approved", "gpu"),
+    [
+        ("research-default", "experiment.run", False, False),
+        ("lab-compute", "experiment.run", False, True),
+        ("research-default", "train.launch", False, False),
+        ("research-default", "train.launch", True, True),
+    ],
+)
+def test_a_pack_says_which_steps_may_use_the_gpus(
+    repo: tuple[Path, Path], pack: str, kind: str, approved: bool, gpu: bool
+) -> None:
+    from oversight.classify import Classification, Classifier
+    from oversight.executor import step_capabilities
+    from oversight.kinds import parse_kind
+    from oversight.policy import load_policy
+
+    ws, _ = repo
+    caps = step_capabilities(
+        section=load_policy(pack).capabilities,
+        paths=Classifier().paths,
+        store_url="sqlite:////nonexistent/o.db",
+        workspace=ws,
+        classification=Classification(parse_kind(kind), "r"),
+        approved_by_person=approved,
+    )
+    assert caps.gpu is gpu
+    assert caps.network == "none"
