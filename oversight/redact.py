@@ -108,15 +108,24 @@ def is_secret_key(key: str) -> bool:
     return known
 
 
+_HINTS: tuple[tuple[str, int], ...] = tuple(
+    (hint, index) for index, (_, hints) in enumerate(_ALTERNATIVES) for hint in hints
+)
+
+
 def redact_text(text: str) -> str:
     """Replace secret-looking substrings of free text (commands, code, URLs)."""
     if len(text) < 8:
         return text
     lowered = text.lower()
-    present = tuple(any(hint in lowered for hint in hints) for _, hints in _ALTERNATIVES)
-    if not any(present):
+    present = [False] * len(_ALTERNATIVES)
+    found = False
+    for hint, index in _HINTS:  # one flat loop: a generator per alternative cost a fifth more
+        if hint in lowered:
+            present[index] = found = True
+    if not found:
         return text
-    return _scanner(present).sub(_replace, text)
+    return _scanner(tuple(present)).sub(_replace, text)
 
 
 def redact(value: Any) -> Any:

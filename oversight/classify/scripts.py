@@ -31,7 +31,7 @@ from oversight.kinds import Kind
 
 MAX_DEPTH = 2  # a shell script that runs a python script
 MAX_SCRIPTS = 8  # files read for one step, whatever the depth
-MAX_CACHED = 512  # script findings kept, by (path, content hash)
+MAX_CACHED = 4096  # script findings kept, by (path, content hash)
 
 _PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)*)?$")
 _SHELLS = frozenset({"bash", "sh", "zsh", "dash"})
