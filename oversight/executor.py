@@ -71,12 +71,14 @@ def run_command(
     cwd: str | os.PathLike[str] | None = None,
     timeout: float | None = None,
     kind: str | Kind | None = None,
+    tool: str = SHELL_TOOL,
 ) -> Executed:
     """Decide `command` (waiting for approval when its policy says so; raising
-    `CheckpointDenied`, `SessionHalted` ... as `check` does), then run it in the sandbox."""
+    `CheckpointDenied`, `SessionHalted` ... as `check` does), then run it in the sandbox.
+    `tool` is the name the step is recorded under (the agent's own name for its shell tool)."""
     text = command if isinstance(command, str) else shlex.join(command)
     workspace = Path(cwd or os.getcwd()).resolve()
-    handle = monitor.check(SHELL_TOOL, {"command": text}, kind=kind)
+    handle = monitor.check(tool, {"command": text}, kind=kind)
     caps = capabilities_for(handle, monitor, workspace)
     status = available()
     if not status.available:

@@ -68,6 +68,7 @@ def command_reads_only(command: SimpleCommand) -> bool:
         or command.assignments
         or command.background
         or command.escaped
+        or command.computed_name
         or not command.argv
     ):
         return False

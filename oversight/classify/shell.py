@@ -107,6 +107,9 @@ class SimpleCommand:
     nested: bool = False
     escaped: bool = False
     builtin: str = ""
+    computed_name: bool = False
+    """The program's name came from an expansion (`$CMD`, `$(echo ls)`), even one the
+    classifier could resolve: such a command is never taken as only reading."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,6 +432,7 @@ class _Walker:
 
     def command(self, node: tree_sitter.Node, ctx: _Ctx) -> None:
         outer_escaped, self.escaped = self.escaped, False
+        computed = False
         assignments: list[tuple[str, str]] = []
         argv: list[str] = []
         redirects: list[Redirect] = []
@@ -438,6 +442,7 @@ class _Walker:
             if kind == "variable_assignment":
                 assignments.append(self.assignment(child, ctx))
             elif kind == "command_name":
+                computed = computed or _has_expansion(child)
                 for c in child.named_children:
                     argv.extend(self.words(c, ctx))
             elif kind == "file_redirect":
@@ -446,7 +451,7 @@ class _Walker:
                 stdin = self.herestring(child, ctx)
             elif node.field_name_for_child(i) == "argument" or child.is_named:
                 argv.extend(self.words(child, ctx))
-        self.emit(argv, assignments, redirects, stdin, ctx)
+        self.emit(argv, assignments, redirects, stdin, ctx, computed=computed)
         self.escaped = outer_escaped
 
     def emit(
@@ -456,6 +461,8 @@ class _Walker:
         redirects: list[Redirect],
         stdin: str | None,
         ctx: _Ctx,
+        *,
+        computed: bool = False,
     ) -> None:
         """Record one command; an alias or a function defined earlier in the text runs its body
         too (with the command's arguments as `$@`), so what it hides is seen."""
@@ -475,6 +482,7 @@ class _Walker:
                 ctx.stage,
                 ctx.nested,
                 self.escaped,
+                computed_name=computed,
             )
         )
         if not argv or ctx.depth > MAX_DEPTH // 2:
@@ -680,3 +688,19 @@ class _Walker:
                 self.statement(child, ctx._replace(depth=ctx.depth + 1))
             elif child.named_child_count:
                 self.substitutions(child, ctx._replace(depth=ctx.depth + 1))
+
+
+_EXPANSIONS = frozenset(
+    {"command_substitution", "simple_expansion", "expansion", "process_substitution"}
+)
+
+
+def _has_expansion(node: tree_sitter.Node) -> bool:
+    """Whether a word's text is computed by the shell (a variable or a substitution in it)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in _EXPANSIONS:
+            return True
+        stack.extend(current.children)
+    return False

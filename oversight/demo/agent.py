@@ -130,7 +130,7 @@ class ResearchAgent:
         return f"edited {file_path}"
 
     def _bash(self, command: str) -> str:
-        done = run_command(self.monitor, command, cwd=self.repo, timeout=120)
+        done = run_command(self.monitor, command, cwd=self.repo, timeout=120, tool="Bash")
         where = "sandboxed" if done.sandboxed else "not sandboxed"
         self.narrate(Text(f"      [{where}: {done.capabilities.describe()}]", style="dim"))
         if done.exit_code != 0:
@@ -190,6 +190,10 @@ class ResearchAgent:
                     result = f"error: not run: {exc}"
                     self.experienced.append((call["name"], "not run", str(exc)))
                     self.narrate(Text(f"      ✗ not run: {exc}", style="bold red"))
+                except (OSError, RuntimeError, ValueError) as exc:
+                    # the tool itself failed (a command's non-zero exit): the model reads it
+                    result = f"error: {exc}"
+                    self.narrate(Text(f"      ✗ failed: {str(exc)[:200]}", style="red"))
                 else:
                     shown = str(result).strip().splitlines()[-1:] or [""]
                     self.narrate(Text(f"      → {shown[0][:100]}", style="dim"))

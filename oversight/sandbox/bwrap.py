@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import glob
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -96,6 +97,8 @@ def build_plan(
     argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     if not _under_any(SANDBOX_TMP, m.writable):
         argv += ["--tmpfs", SANDBOX_TMP]
+        for keep in _runtime_under_tmp():  # a venv or checkout in /tmp must still run
+            argv += ["--ro-bind", keep, keep]
     for root in m.writable:
         argv += ["--bind", root, root]
     argv += _gpu_args(caps)
@@ -239,3 +242,18 @@ def _depth(path: str) -> tuple[int, str]:
 def _require_dir(path: str, what: str) -> None:
     if not os.path.isdir(path):
         raise SandboxRefused(f"{what} {path} is not an existing directory")
+
+
+def _runtime_under_tmp() -> list[str]:
+    """This Python and this package, where they live under /tmp: the private /tmp would hide
+    them, and the network relay (and any Python the step runs from this environment) needs
+    them. Read-only, like the rest of the machine."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    candidates = {sys.prefix, sys.exec_prefix, sys.base_prefix, package}
+    candidates.add(os.path.dirname(os.path.realpath(sys.executable)))
+    keep = set()
+    for path in candidates:
+        real = os.path.realpath(path)
+        if real == SANDBOX_TMP or real.startswith(SANDBOX_TMP + "/"):
+            keep.add(real)
+    return sorted(keep)
