@@ -4,6 +4,8 @@ absent, processes contained, and nothing runs when bwrap is missing."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -300,3 +302,39 @@ def test_missing_bwrap_fails_closed(
     with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
         run_sandboxed(["/bin/sh", "-c", f"echo ran > {ws}/marker"], protect(ws))
     assert not (ws / "marker").exists()
+
+
+@needs_bwrap
+def test_a_step_cannot_reach_a_unix_socket_it_can_see(tmp_path: Path) -> None:
+    """A read-only mount does not stop connect(): the seccomp filter refuses AF_UNIX sockets,
+    so a visible daemon socket (docker, D-Bus, an SSH agent) cannot be driven from inside."""
+    import socket
+    import tempfile
+
+    from oversight.sandbox.seccomp import deny_unix_sockets
+
+    if deny_unix_sockets() is None:
+        pytest.skip("SECCOMP TEST SKIPPED: no filter for this architecture")
+    outside = Path(tempfile.mkdtemp(prefix="oversight-sock-", dir="/var/tmp"))
+    path = outside / "daemon.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.listen(1)
+    server.settimeout(0.5)
+    probe = (
+        "import socket; s = socket.socket(socket.AF_UNIX); "
+        f"s.connect({str(path)!r}); s.sendall(b'POST /containers/create')"
+    )
+    try:
+        caps = Capabilities.confined(tmp_path)
+        done = run_sandboxed([sys.executable, "-c", probe], caps)
+        assert done.exit_code != 0 and b"Operation not permitted" in done.stderr
+        with pytest.raises(TimeoutError):
+            server.accept()
+        # the same probe unconfined does connect: the test can fail
+        subprocess.run([sys.executable, "-c", probe], check=True, timeout=10)
+        conn, _ = server.accept()
+        conn.close()
+    finally:
+        server.close()
+        shutil.rmtree(outside, ignore_errors=True)

@@ -22,6 +22,7 @@ from oversight.sandbox.bwrap import build_plan
 from oversight.sandbox.capabilities import Capabilities
 from oversight.sandbox.errors import SandboxUnavailable
 from oversight.sandbox.network import AllowlistProxy, bridge_command
+from oversight.sandbox.seccomp import deny_unix_sockets
 
 _PROBE_TIMEOUT = 10.0
 
@@ -124,12 +125,33 @@ def run_sandboxed(
             proxy_dir=proxy_dir,
         )
         stack.callback(_remove_placeholders, _make_placeholders(plan.placeholders))
-        return _execute(plan.argv, caps, input, timeout)
+        final: tuple[str, ...] = plan.argv
+        fds: tuple[int, ...] = ()
+        program = deny_unix_sockets() if caps.network != "hosts" else None
+        if program is not None:
+            fd = _program_fd(program)
+            stack.callback(os.close, fd)
+            final, fds = (final[0], "--seccomp", str(fd), *final[1:]), (fd,)
+        return _execute(final, caps, input, timeout, fds)
     raise AssertionError("unreachable")  # pragma: no cover  (ExitStack never swallows here)
 
 
+def _program_fd(program: bytes) -> int:
+    """A descriptor bwrap reads the seccomp program from (`--seccomp FD`)."""
+    read, write = os.pipe()
+    try:
+        os.write(write, program)  # a few dozen bytes: far below a pipe's buffer
+    finally:
+        os.close(write)
+    return read
+
+
 def _execute(
-    argv: tuple[str, ...], caps: Capabilities, input: bytes | None, timeout: float | None
+    argv: tuple[str, ...],
+    caps: Capabilities,
+    input: bytes | None,
+    timeout: float | None,
+    fds: tuple[int, ...] = (),
 ) -> SandboxResult:
     start = time.monotonic()
     # An empty environment for bwrap itself: --clearenv sets the step's, this guards bwrap's.
@@ -140,6 +162,7 @@ def _execute(
         stderr=subprocess.PIPE,
         env={},
         start_new_session=True,
+        pass_fds=fds,
     )
     timed_out = False
     try:
