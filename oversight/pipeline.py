@@ -356,6 +356,9 @@ class Pipeline:
             handle.finish("timed_out", error=outcome.reason, durable=True)
             raise CheckpointTimeout(outcome.reason, step_id=proposal.step_id, rule=verdict.rule)
         reason = outcome.reason
+        if status == "denied":
+            # A person's denial counts toward the repeated-denial halt like the policy's.
+            self._halt_if_repeated(handle, reason)
         if status == "unavailable":
             reason = f"approval required ({verdict.reason}) but {outcome.reason}"
         handle.finish("denied", error=reason, durable=True)
@@ -447,6 +450,15 @@ class Pipeline:
             handle.finish("halted", error=verdict.reason, durable=True)
             raise SessionHalted(handle.session.id, verdict.reason)
         reason = verdict.reason
+        self._halt_if_repeated(handle, reason)
+        if verdict.decision == "require_approval":
+            # Fail closed: with no approval channel there is nobody who could say yes.
+            reason = f"approval required and no approval channel is configured ({verdict.reason})"
+        handle.finish("denied", error=reason, durable=True)
+        raise CheckpointDenied(reason, step_id=handle.step_id, rule=verdict.rule)
+
+    def _halt_if_repeated(self, handle: StepHandle, reason: str) -> None:
+        """Count a denial (the policy's or a reviewer's); halt the session once it repeats."""
         if self._repeated_denial(handle):
             reason = (
                 f"the same denied action was proposed {self.halt_after_denials} times "
@@ -455,11 +467,6 @@ class Pipeline:
             handle.session.halt(reason)
             handle.finish("halted", error=reason, durable=True)
             raise SessionHalted(handle.session.id, reason)
-        if verdict.decision == "require_approval":
-            # Fail closed: with no approval channel there is nobody who could say yes.
-            reason = f"approval required and no approval channel is configured ({verdict.reason})"
-        handle.finish("denied", error=reason, durable=True)
-        raise CheckpointDenied(reason, step_id=handle.step_id, rule=verdict.rule)
 
     def _repeated_denial(self, handle: StepHandle) -> bool:
         """Count this denial by exact call and by kind + target; true once either repeats

@@ -7,6 +7,7 @@ import itertools
 import os
 import socket
 import threading
+import time
 from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -53,6 +54,7 @@ class Session:
         # The open file, working directory and files written so far, read by the classifier.
         self.view = SessionView(root=monitor.workspace_root)
         self.denials: collections.Counter[tuple[str, ...]] = collections.Counter()
+        self._stale_after_s = 2 * monitor.settings.halt_poll_ms / 1000.0
         self._tokens: list[Token[Session | None]] = []
 
     def next_seq(self) -> int:
@@ -61,9 +63,16 @@ class Session:
             return next(self._seq)
 
     def check_running(self) -> None:
-        """Raise if no further step may run in this session (halts seen at the last poll)."""
+        """Raise if no further step may run in this session (halts seen at the last poll).
+
+        The recorder's thread polls halts; if it has stopped (died, or was stopped by the agent
+        itself), the step reads the store itself once the last poll is two intervals old, so a
+        halt never waits on that thread."""
         if self.halted_reason is None:
-            reason = self.monitor.halt_reason(self.id)
+            monitor = self.monitor
+            if time.monotonic() - monitor._halts_polled > self._stale_after_s:
+                monitor._poll_halts(force=True)
+            reason = monitor.halt_reason(self.id)
             if reason is not None:
                 self.halt(reason)
         if self.halted_reason is not None:

@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from oversight.approvals.grants import covering_grant
 from oversight.approvals.registry import Reviewer, trusted_reviewers
@@ -206,10 +206,12 @@ class ApprovalDesk:
             # quorum by themselves; otherwise the caller comes back for the decision.
             decided = self._poll_once(tally)
             if decided is None:
-                return Outcome(
-                    "pending", f"waiting for approval {approval_id}", approval_id, request=request
-                )
-            return self._settle(decided, approval_id, proposal.step_id)
+                pending = tally.finish("pending", f"waiting for approval {approval_id}")
+                pending.request = request
+                return pending
+            return self._settle(
+                _unless_halted(decided, tally, halted), approval_id, proposal.step_id
+            )
         if self.notice is not None and len(approvers) < spec.quorum:
             self.notice.waiting(request, timeout)
         outcome = self._watch(tally, started + timeout, halted, cancelled)
@@ -249,17 +251,21 @@ class ApprovalDesk:
                 approval_id,
             )
         # Votes cast after the deadline do not count: an expired approval runs nothing later.
+        # A deadline that does not read as one has passed (fail closed).
         tally = _Tally(
             approval_id, proposal.args_digest, spec, preapproved, until=str(row["deadline"])
         )
-        deadline_wall = deadline_seconds(str(row["deadline"]))
-        remaining = deadline_wall - time.time()
+        try:
+            remaining = deadline_seconds(str(row["deadline"])) - time.time()
+        except ValueError:
+            remaining = 0.0
         if not wait:
             outcome = self._poll_once(tally)
             if outcome is None:
                 if remaining > 0:
-                    return Outcome("pending", f"waiting for approval {approval_id}", approval_id)
+                    return tally.finish("pending", f"waiting for approval {approval_id}")
                 outcome = tally.timed_out()
+            outcome = _unless_halted(outcome, tally, halted)
         else:
             outcome = self._watch(tally, self.clock() + max(remaining, 0.0), halted, cancelled)
         if outcome.status in ("approved", "denied", "modified"):
@@ -305,7 +311,7 @@ class ApprovalDesk:
                     return tally.finish("withdrawn", "withdrawn: the waiting caller was cancelled")
                 outcome = self._poll_once(tally)
                 if outcome is not None:
-                    return outcome
+                    return _unless_halted(outcome, tally, halted)
                 stop = halted()
                 if stop is not None:
                     return tally.finish("halted", stop)
@@ -315,7 +321,12 @@ class ApprovalDesk:
 
 
 class _Tally:
-    """Votes on one approval, folded in as they arrive; each is verified exactly once."""
+    """Votes on one approval, folded in as they arrive; each is verified exactly once.
+
+    Vote rows are plain rows the agent can write, so each is read defensively: a row that is not
+    well formed (a missing or mistyped field, a time that is unreadable or has no time zone) is
+    not counted, and the reason is kept in `rejected`, as for a forged signature. Every outcome,
+    "pending" too, carries `rejected`, so each forged or broken vote a monitor sees is alerted."""
 
     def __init__(
         self,
@@ -327,25 +338,29 @@ class _Tally:
         until: str | None = None,
     ) -> None:
         self.approval_id = approval_id
+        self.bounded = until is not None
         self.until = _parse_time(until) if until is not None else None
         self.digest = digest
         self.spec = spec
         self.approvers = approvers
         self.rejected: list[str] = []
-        self.seen = 0
         self.decided_at: str | None = None
+        self._seen: set[object] = set()
         self._trusted: dict[str, Reviewer] | None = None
 
     def fold(
         self, votes: list[dict[str, Any]], load_trusted: Callable[[], dict[str, Reviewer]]
     ) -> Outcome | None:
-        new = votes[self.seen :]
-        self.seen = len(votes)
-        if self.until is not None:
-            new = [v for v in new if _cast_by(v, self.until)]
+        # By row id, not by position: a row slipped in under an earlier id is still read.
+        new = []
+        for vote in votes:
+            key = _row_key(vote)
+            if key not in self._seen:
+                self._seen.add(key)
+                new.append(vote)
         # Endorsements are verified once, and again only when a vote names someone unknown
         # (a reviewer registered while we wait), not on every poll.
-        if self._trusted is None or any(str(v["reviewer"]) not in self._trusted for v in new):
+        if self._trusted is None or any(str(v.get("reviewer")) not in self._trusted for v in new):
             self._trusted = load_trusted()
         for vote in new:
             outcome = self._count(vote, self._trusted)
@@ -355,17 +370,15 @@ class _Tally:
             return self.finish("approved", f"approved by {', '.join(self.approvers)}")
         return None
 
-    def _count(self, vote: dict[str, Any], trusted: dict[str, Reviewer]) -> Outcome | None:
-        name, decision = str(vote["reviewer"]), str(vote["decision"])
-        patch_text = vote.get("args_patch")
+    def _count(self, row: dict[str, Any], trusted: dict[str, Reviewer]) -> Outcome | None:
+        vote = _read_vote(row)
+        if isinstance(vote, str):
+            self.rejected.append(f"vote {_row_label(row)}: {vote}; it does not count")
+            return None
+        name, decision = vote.reviewer, vote.decision
         reviewer = trusted.get(name)
         payload = vote_payload(
-            self.approval_id,
-            self.digest,
-            decision,
-            name,
-            str(vote["reason"]),
-            str(patch_text) if patch_text is not None else None,
+            self.approval_id, self.digest, decision, name, vote.reason, vote.args_patch
         )
         if reviewer is None or not reviewer.may_act_as(self.spec.role):
             self.rejected.append(
@@ -373,27 +386,37 @@ class _Tally:
             )
         elif decision not in ("approve", "deny", "modify"):
             self.rejected.append(f"vote by {name!r}: unknown decision {decision!r}")
-        elif not verify(reviewer.public_key, payload, str(vote["signature"])):
+        elif not verify(reviewer.public_key, payload, vote.signature):
             self.rejected.append(f"vote by {name!r}: signature does not verify for this call")
+        else:
+            return self._count_verified(vote, _cast_time(row.get("created_at")))
+        return None
+
+    def _count_verified(self, vote: _Vote, cast: dt.datetime | str) -> Outcome | None:
+        """A vote a trusted reviewer signed; it counts if it was cast, readably, in time."""
+        name, decision = vote.reviewer, vote.decision
+        if isinstance(cast, str):
+            self.rejected.append(f"vote by {name!r}: {cast}; it does not count")
+        elif self.bounded and (self.until is None or cast > self.until):
+            return None  # a reviewer's own vote, cast after the deadline: it never counts
         elif decision == "deny":
-            self.decided_at = str(vote["created_at"])
-            reason = str(vote["reason"]) or "denied by a reviewer"
+            self.decided_at = vote.created_at
+            reason = vote.reason or "denied by a reviewer"
             return self.finish("denied", f"{reason} ({name})", approvers=[name])
         elif decision == "modify":
-            patch = _parse_patch(patch_text)
+            patch = _parse_patch(vote.args_patch)
             if patch is None:
                 self.rejected.append(f"vote by {name!r}: the edit is not a JSON object")
                 return None
-            self.decided_at = str(vote["created_at"])
-            note = str(vote["reason"])
+            self.decided_at = vote.created_at
             return self.finish(
                 "modified",
-                f"modified by {name}" + (f": {note}" if note else ""),
+                f"modified by {name}" + (f": {vote.reason}" if vote.reason else ""),
                 approvers=[name],
                 patch=patch,
             )
         elif name not in self.approvers:
-            self.decided_at = str(vote["created_at"])
+            self.decided_at = vote.created_at
             self.approvers.append(name)
         return None
 
@@ -427,7 +450,11 @@ def tally_votes(
     """What the verified votes cast on an approval before its deadline decide: approved,
     denied or modified, else "pending" with the approvers so far. For people looking at
     approvals (`oversight approvals`); a monitor claiming one counts the same votes the same way."""
-    spec = ApprovalSpec(role=str(row["role"]), quorum=int(row["quorum"]))
+    quorum = row.get("quorum")
+    if not isinstance(quorum, int) or isinstance(quorum, bool) or quorum < 1:
+        # An approval row the agent rewrote: nobody's votes can be counted against it.
+        return Outcome("pending", f"unreadable quorum {quorum!r}", str(row.get("id")))
+    spec = ApprovalSpec(role=str(row["role"]), quorum=quorum)
     tally = _Tally(str(row["id"]), str(row["args_digest"]), spec, [], until=str(row["deadline"]))
     decided = tally.fold(votes, lambda: trusted)
     if decided is not None:
@@ -435,18 +462,85 @@ def tally_votes(
     return tally.finish("pending", f"{len(tally.approvers)}/{spec.quorum} approvals")
 
 
+def _unless_halted(outcome: Outcome, tally: _Tally, halted: Callable[[], str | None]) -> Outcome:
+    """A decision that would let a call run is checked against the halt switch first (read from
+    the store, not from any background poll): a halt that came with the approval wins."""
+    if outcome.status not in ("approved", "modified"):
+        return outcome
+    stop = halted()
+    return outcome if stop is None else tally.finish("halted", stop)
+
+
+class _Vote(NamedTuple):
+    reviewer: str
+    decision: str
+    reason: str
+    signature: str
+    args_patch: str | None
+    created_at: str
+
+
+def _read_vote(row: dict[str, Any]) -> _Vote | str:
+    """The vote in a stored row, or why the row is not a well-formed vote (its time is read
+    once its signature verifies, so a forged vote is reported as forged)."""
+    texts = {}
+    for name in ("reviewer", "decision", "reason", "signature"):
+        value = row.get(name)
+        if not isinstance(value, str):
+            return f"{name} is {_shown(value)}, not text"
+        texts[name] = value
+    if not texts["reviewer"]:
+        return "reviewer is empty"
+    patch = row.get("args_patch")
+    if patch is not None and not isinstance(patch, str):
+        return f"args_patch is {_shown(patch)}, not text"
+    return _Vote(
+        texts["reviewer"],
+        texts["decision"],
+        texts["reason"],
+        texts["signature"],
+        patch,
+        str(row.get("created_at")),
+    )
+
+
+def _cast_time(value: object) -> dt.datetime | str:
+    """When a vote was cast, or why its stored time does not say (no zone, not a time)."""
+    try:
+        cast = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return f"created_at {_shown(value)} is not a time"
+    if cast.tzinfo is None or cast.utcoffset() is None:
+        return f"created_at {_shown(value)} has no time zone"
+    return cast
+
+
+def _row_key(row: dict[str, Any]) -> object:
+    """What a vote row is remembered by: its id, or (no usable id) everything in it."""
+    key = row.get("id")
+    if isinstance(key, int) and not isinstance(key, bool):
+        return key
+    return ("row", tuple(sorted((k, repr(v)) for k, v in row.items())))
+
+
+def _row_label(row: dict[str, Any]) -> str:
+    return f"{_shown(row.get('id'))} by {_shown(row.get('reviewer'))}"
+
+
+def _shown(value: object) -> str:
+    """A stored value as it appears in an alert: its repr, cut short (the agent wrote it)."""
+    text = "NULL" if value is None else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _parse_time(text: str) -> dt.datetime | None:
+    """An aware time from stored text (an approval's deadline is stored as ...Z); None when
+    it does not read as one or names no time zone."""
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
-
-
-def _cast_by(vote: dict[str, Any], deadline: dt.datetime | None) -> bool:
-    """Whether a vote was cast by the deadline (an unreadable time counts as late)."""
-    cast = _parse_time(str(vote["created_at"]))
-    return cast is not None and deadline is not None and cast <= deadline
+    return parsed if parsed.tzinfo is not None and parsed.utcoffset() is not None else None
 
 
 def _parse_patch(text: object) -> dict[str, Any] | None:
@@ -459,10 +553,7 @@ def _parse_patch(text: object) -> dict[str, Any] | None:
 
 def _ms_between(start: str, end: str | None) -> float | None:
     """Milliseconds between two stored timestamps (ISO text), when both parse."""
-    if end is None:
-        return None
-    try:
-        a, b = dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)
-    except ValueError:
+    a, b = _parse_time(start), _parse_time(end) if end is not None else None
+    if a is None or b is None:
         return None
     return max((b - a).total_seconds() * 1000.0, 0.0)

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from oversight.errors import SchemaVersionError, StoreCorruptError
 from oversight.store.chain import GENESIS_HASH
 from oversight.store.engine import READ_ONLY
-from oversight.store.schema import PREFIX, schema_version
+from oversight.store.schema import PREFIX, new_halt_id, schema_version
 
 
 @dataclass(frozen=True)
@@ -194,12 +194,31 @@ def _v5_modify_and_consume(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE oversight_votes ADD COLUMN args_patch TEXT"))
 
 
+def _v6_random_halt_ids(conn: Connection) -> None:
+    """Halt ids become random (`new_halt_id`): a resume signs the id, and a counter's ids come
+    back. Halts still in force get a random id now, so no resume signed before the upgrade
+    fits them; resumed halts keep theirs, and so their admins' signatures. New ids are at least
+    2**32, above every id the counter gave, so no later halt can take an old one."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE oversight_halts ALTER COLUMN id TYPE BIGINT"))
+        conn.execute(text("ALTER TABLE oversight_halts ALTER COLUMN id DROP DEFAULT"))
+    active = conn.execute(
+        text("SELECT id FROM oversight_halts WHERE resumed_at IS NULL ORDER BY id")
+    ).all()
+    for (old_id,) in active:
+        conn.execute(
+            text("UPDATE oversight_halts SET id = :new WHERE id = :old"),
+            {"new": new_halt_id(), "old": old_id},
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "records, chain head and review indexes", _v1_records_and_chain),
     Migration(2, "halt switch", _v2_halts),
     Migration(3, "reviewers, approvals and signed votes", _v3_approvals),
     Migration(4, "scoped grants", _v4_grants),
     Migration(5, "modified calls and approvals used at most once", _v5_modify_and_consume),
+    Migration(6, "random halt ids, so a resume never fits another halt", _v6_random_halt_ids),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -6,6 +6,8 @@ migrated database matches what is declared here.
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -84,11 +86,14 @@ chain_head = Table(
 )
 
 # The halt switch: a row per halt; `scope` is a session id or "*" for every session. A halt
-# stays active until resumed (resumed_at set); monitors poll the active ones.
+# stays active until resumed (resumed_at set); monitors poll the active ones. Its id is random
+# (`new_halt_id`, v6), never a counter: an admin's resume signs the id, and a counter's ids come
+# back (SQLite reuses the largest rowid once it is deleted), so a saved resume of an old halt
+# would lift a new one.
 halts = Table(
     "oversight_halts",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", SeqType, primary_key=True, autoincrement=False),
     Column("scope", String, nullable=False),
     Column("reason", Text, nullable=False),
     Column("requested_by", String, nullable=False),
@@ -104,6 +109,15 @@ Index(
     sqlite_where=_halt_active,
     postgresql_where=_halt_active,
 )
+
+HALT_ID_MIN = 2**32
+"""Halt ids from v6 on are at least this: above every counter id an older store handed out."""
+
+
+def new_halt_id() -> int:
+    """A fresh halt id: random in [2**32, 2**63), so no halt ever gets another's id."""
+    return HALT_ID_MIN + secrets.randbelow(2**63 - HALT_ID_MIN)
+
 
 # Approvals: reviewers (public keys, each endorsed by an admin's signature), pending and decided
 # approvals, and the signed votes reviewers cast from their own processes.

@@ -52,6 +52,7 @@ from oversight.store.schema import (
     chain_head,
     grants,
     halts,
+    new_halt_id,
     records,
     reviewers,
     votes,
@@ -406,12 +407,15 @@ class SQLStore:
     # -- the halt switch --------------------------------------------------------------------
 
     def halt(self, scope: str, reason: str, requested_by: str) -> None:
-        """Halt one session (`scope` = its id) or every session (`scope` = "*")."""
+        """Halt one session (`scope` = its id) or every session (`scope` = "*"). The halt's id
+        is random and never reused: an admin's resume is signed over it."""
         self._check_open()
+        halt_id = new_halt_id()
         try:
             with self._write_lock, self._engine.begin() as conn:
                 conn.execute(
                     halts.insert().values(
+                        id=halt_id,
                         scope=scope,
                         reason=reason,
                         requested_by=requested_by,
@@ -424,8 +428,9 @@ class SQLStore:
     def halts(self) -> list[dict[str, Any]]:
         """Every halt row, oldest first; which are still in force is decided by the caller,
         which checks each resume's admin signature."""
+        query = select(halts).order_by(halts.c.created_at, halts.c.id)
         with self._reading("read halts from") as conn:
-            return [dict(r._mapping) for r in conn.execute(select(halts).order_by(halts.c.id))]
+            return [dict(r._mapping) for r in conn.execute(query)]
 
     def resume(self, halt_id: int, resumed_by: str, signature: str) -> None:
         """Record an admin's signed resume of one halt."""
