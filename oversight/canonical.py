@@ -7,6 +7,7 @@ import datetime as _dt
 import enum
 import hashlib
 import itertools
+import json
 import math
 import os
 import time
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
+from pydantic_core import PydanticSerializationError
 from pydantic_core import to_json as _to_json
 
 JSONValue = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
@@ -35,7 +37,25 @@ def canonical_bytes(value: Any, *, presorted: bool = False) -> bytes:
     `presorted=True` skips the key sort for values built with sorted keys (the normaliser's
     output), which is the hot path.
     """
-    return _to_json(value if presorted else _sorted(value))
+    ordered = value if presorted else _sorted(value)
+    try:
+        return _to_json(ordered)
+    except PydanticSerializationError as exc:
+        if "surrogates not allowed" not in str(exc):
+            raise
+        return _with_surrogates(ordered)
+
+
+def _with_surrogates(value: Any) -> bytes:
+    """JSON of a value holding lone surrogates (`"\\ud800"` in a trace, a broken decode in an
+    agent's argument), which UTF-8 cannot carry: each is written as its JSON escape `\\udXXX`.
+
+    Still one rendering per value and distinct from every other value's: it is valid JSON that
+    reads back to exactly this value (a backslash of the text itself is always escaped), so a
+    digest over it binds one call and no other.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "backslashreplace")
 
 
 def canonical_json(value: Any, *, presorted: bool = False) -> str:
@@ -55,7 +75,19 @@ def digest(value: Any, *, presorted: bool = False) -> str:
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def to_jsonable(value: Any, _depth: int = 0) -> JSONValue:
+MAX_CONTAINERS = 100_000
+"""Most lists and mappings one value is rendered with: a list holding itself twice, or a
+structure that shares its parts, is a tree of 2**depth parts when walked (a "billion laughs")."""
+TRUNCATED_SIZE = f"<truncated: more than {MAX_CONTAINERS:,} nested values>"
+
+
+def new_budget() -> list[int]:
+    """How many more containers one rendering may walk (shared by `to_jsonable` and the
+    normaliser, one per value rendered)."""
+    return [MAX_CONTAINERS]
+
+
+def to_jsonable(value: Any, _depth: int = 0, budget: list[int] | None = None) -> JSONValue:
     """Convert an arbitrary Python value into JSON-safe data with sorted dict keys.
 
     Agent functions receive paths, bytes, dataclasses, pydantic models and numpy-ish objects; we
@@ -68,15 +100,21 @@ def to_jsonable(value: Any, _depth: int = 0) -> JSONValue:
     if _depth >= MAX_DEPTH:
         return f"<truncated at depth {MAX_DEPTH}>"
     d = _depth + 1
+    if budget is None:
+        budget = new_budget()
+    if isinstance(value, (Mapping, list, tuple, set, frozenset)):
+        budget[0] -= 1
+        if budget[0] < 0:
+            return TRUNCATED_SIZE
     if isinstance(value, Mapping):
-        return {str(k): to_jsonable(value[k], d) for k in sorted(value, key=str)}
+        return {str(k): to_jsonable(value[k], d, budget) for k in sorted(value, key=str)}
     if isinstance(value, (list, tuple)):
-        return [to_jsonable(v, d) for v in value]
+        return [to_jsonable(v, d, budget) for v in value]
     if isinstance(value, (set, frozenset)):
-        items = [to_jsonable(v, d) for v in value]
+        items = [to_jsonable(v, d, budget) for v in value]
         return sorted(items, key=canonical_bytes)
     if isinstance(value, enum.Enum):
-        return to_jsonable(value.value, d)
+        return to_jsonable(value.value, d, budget)
     if isinstance(value, PurePath):
         return str(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -85,10 +123,10 @@ def to_jsonable(value: Any, _depth: int = 0) -> JSONValue:
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_jsonable(dataclasses.asdict(value), d)
+        return to_jsonable(dataclasses.asdict(value), d, budget)
     converted = _converted(value)
     if converted is not _UNCONVERTIBLE:
-        return to_jsonable(converted, d)
+        return to_jsonable(converted, d, budget)
     try:
         text = repr(value)
     except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not fail the agent's step

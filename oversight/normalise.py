@@ -18,8 +18,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from oversight.canonical import MAX_DEPTH, canonical_bytes, canonical_json, sha256_hex, to_jsonable
-from oversight.redact import REDACTED, is_secret_key, redact_text
+from oversight.canonical import (
+    MAX_DEPTH,
+    TRUNCATED_SIZE,
+    canonical_bytes,
+    canonical_json,
+    new_budget,
+    sha256_hex,
+    to_jsonable,
+)
+from oversight.redact import REDACTED, is_secret_key, printable, redact_text
 
 _SKIP_FIRST = frozenset({"self", "cls"})
 
@@ -88,24 +96,35 @@ class ArgumentBinder:
         return tuple(ba.args), dict(ba.kwargs)
 
 
-def _clean(value: Any, depth: int = 0) -> Any:
-    """JSON-safe, keys sorted, nothing redacted: one pass, exact types first for speed."""
+def _clean(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
+    """JSON-safe, keys sorted, nothing redacted: one pass, exact types first for speed.
+
+    Bounded in depth (MAX_DEPTH) and in containers walked (MAX_CONTAINERS), so a list that holds
+    itself, or parts shared 2**n times over, renders in bounded time."""
     t = type(value)
     if t is str or t is int or t is bool or value is None:
         return value
+    if budget is None:
+        budget = new_budget()
     if t is dict:
         if depth >= MAX_DEPTH:
             return f"<truncated at depth {MAX_DEPTH}>"
+        budget[0] -= 1
+        if budget[0] < 0:
+            return TRUNCATED_SIZE
         return {
-            (key if type(key) is str else str(key)): _clean(value[key], depth + 1)
+            (key if type(key) is str else str(key)): _clean(value[key], depth + 1, budget)
             for key in sorted(value, key=str)
         }
     if t is list or t is tuple:
         if depth >= MAX_DEPTH:
             return f"<truncated at depth {MAX_DEPTH}>"
-        return [_clean(v, depth + 1) for v in value]
+        budget[0] -= 1
+        if budget[0] < 0:
+            return TRUNCATED_SIZE
+        return [_clean(v, depth + 1, budget) for v in value]
     # Floats, paths, bytes, models, dataclasses, foreign mappings: the general converter.
-    return to_jsonable(value, depth)
+    return to_jsonable(value, depth, budget)
 
 
 def _shown(value: Any) -> Any:
@@ -115,7 +134,9 @@ def _shown(value: Any) -> Any:
         return redact_text(value)
     if t is dict:
         return {
-            k: (REDACTED if v is not None and v != "" and is_secret_key(k) else _shown(v))
+            printable(k): (
+                REDACTED if v is not None and v != "" and is_secret_key(k) else _shown(v)
+            )
             for k, v in value.items()
         }
     if t is list:

@@ -113,8 +113,22 @@ _HINTS: tuple[tuple[str, int], ...] = tuple(
 )
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """Text with each lone surrogate (a `"\\ud800"` in a trace, a broken decode in an agent's
+    argument) written as its escape `\\ud800`: UTF-8, and so the store, logs and terminals,
+    cannot carry one, and what is shown must never fail to be written."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def redact_text(text: str) -> str:
-    """Replace secret-looking substrings of free text (commands, code, URLs)."""
+    """Replace secret-looking substrings of free text (commands, code, URLs); lone surrogates
+    are escaped (see `printable`), since everything redacted is then shown."""
+    text = printable(text)
     if len(text) < 8:
         return text
     lowered = text.lower()
@@ -134,7 +148,9 @@ def redact(value: Any) -> Any:
         return redact_text(value)
     if isinstance(value, dict):
         return {
-            k: (REDACTED if v is not None and v != "" and is_secret_key(k) else redact(v))
+            printable(k): (
+                REDACTED if v is not None and v != "" and is_secret_key(k) else redact(v)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,21 +208,21 @@ class ReplayedSession:
 def read_trace(path: Path) -> Iterator[tuple[int, TraceLine]]:
     """Yield (line number, parsed line); raise TraceFormatError naming the first bad line."""
     try:
-        fh = path.open("r", encoding="utf-8")
+        fh = path.open("rb")
     except OSError as exc:
         raise TraceFormatError(0, f"cannot open trace {str(path)!r}: {exc.strerror}") from None
     with fh:
-        for number, text in enumerate(fh, start=1):
-            if not text.strip():
+        for number, data in enumerate(fh, start=1):
+            if not data.strip():
                 continue
-            try:
-                raw = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise TraceFormatError(
-                    number, f"not valid JSON: {exc.msg} (column {exc.colno})"
-                ) from None
+            raw = _json_line(number, data)
             if not isinstance(raw, dict):
                 raise TraceFormatError(number, f"expected a JSON object, got {type(raw).__name__}")
+            surrogate = _surrogate_field(raw)
+            if surrogate is not None:
+                raise TraceFormatError(
+                    number, f"{surrogate}: a lone surrogate (\\ud800-\\udfff) is not text"
+                )
             try:
                 line = TraceLine.model_validate(raw)
             except ValidationError as exc:
@@ -240,6 +241,42 @@ def read_trace(path: Path) -> Iterator[tuple[int, TraceLine]]:
                 except ValueError as exc:
                     raise TraceFormatError(number, f"kind: {exc}") from None
             yield number, line
+
+
+def _surrogate_field(raw: dict[str, Any]) -> str | None:
+    """The first field outside `args` holding a lone surrogate, which no store, log or terminal
+    can write; `args` may hold them (they are what ran, and are digested and shown escaped)."""
+    for key, value in raw.items():
+        if _SURROGATE.search(key):
+            return "line"
+        if key == "args":
+            continue
+        items = value.items() if isinstance(value, dict) else [("", value)]
+        for sub, item in items:
+            if any(isinstance(t, str) and _SURROGATE.search(t) for t in (sub, item)):
+                return f"{key}.{sub}" if sub and not _SURROGATE.search(sub) else key
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_line(number: int, data: bytes) -> Any:
+    """One trace line's JSON value, or a TraceFormatError saying why the line has none."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TraceFormatError(
+            number, f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {exc.start + 1}"
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TraceFormatError(number, f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise TraceFormatError(number, "not readable: JSON nested too deeply") from None
+    except ValueError as exc:  # an integer too long to convert (Python's digit limit)
+        raise TraceFormatError(number, f"not readable: {exc}") from None
 
 
 def replay(

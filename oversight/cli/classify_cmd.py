@@ -37,6 +37,10 @@ def classify(
         raw = json.loads(args)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"ARGS is not valid JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise ConfigError("ARGS is not readable: JSON nested too deeply") from None
+    except ValueError as exc:  # an integer past Python's digit limit
+        raise ConfigError(f"ARGS is not readable: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"ARGS must be a JSON object, got {type(raw).__name__}")
     classifier = Classifier(load_classifier_config(classify_config) if classify_config else None)

@@ -12,6 +12,7 @@ from rich.text import Text
 from oversight.cli import app
 from oversight.cli.common import JsonOption, console
 from oversight.cli.group import OversightGroup
+from oversight.errors import ConfigError
 from oversight.policy import (
     Policy,
     PolicyError,
@@ -121,6 +122,8 @@ def test(
     except PolicyError as exc:
         _print_problems(exc, as_json)
         raise typer.Exit(1) from None
+    except UnicodeDecodeError as exc:  # the cases file is read as UTF-8
+        raise ConfigError(f"{cases}: not UTF-8 text: byte 0x{exc.object[exc.start]:02x}") from None
     if as_json:
         results = [
             {

@@ -18,6 +18,7 @@ from oversight.cli import app
 from oversight.cli.common import JsonOption, console, err_console
 from oversight.cli.report_cmd import SCENARIO_STYLE
 from oversight.cli.review_cmd import KIND_STYLE
+from oversight.errors import ConfigError, TraceFormatError
 from oversight.policy import load_policy
 from oversight.replay import (
     ReplayedSession,
@@ -82,24 +83,27 @@ def replay_command(
         disable=as_json or not err_console.is_terminal,
     ) as progress:
         task = progress.add_task("replay", total=total)
-        workers = jobs if jobs is not None else default_jobs(total or 0)
-        if workers > 1:
-            steps, sessions = replay_sharded(
-                trace,
-                classifier,
-                decider=decider,
-                max_arg_chars=settings.max_arg_chars,
-                jobs=workers,
-                progress=lambda done: progress.update(task, completed=done),
-            )
-        else:
-            steps, sessions = replay(
-                trace,
-                classifier,
-                decider=decider,
-                max_arg_chars=settings.max_arg_chars,
-                progress=lambda line: progress.update(task, completed=line),
-            )
+        try:
+            workers = jobs if jobs is not None else default_jobs(total or 0)
+            if workers > 1:
+                steps, sessions = replay_sharded(
+                    trace,
+                    classifier,
+                    decider=decider,
+                    max_arg_chars=settings.max_arg_chars,
+                    jobs=workers,
+                    progress=lambda done: progress.update(task, completed=done),
+                )
+            else:
+                steps, sessions = replay(
+                    trace,
+                    classifier,
+                    decider=decider,
+                    max_arg_chars=settings.max_arg_chars,
+                    progress=lambda line: progress.update(task, completed=line),
+                )
+        except TraceFormatError as exc:
+            raise ConfigError(f"{trace}: {exc}") from None  # the file, then the line
     if as_json:
         document = replay_document(steps, sessions, what_if_policy=policy)
         print(json.dumps(document, indent=None, ensure_ascii=False))

@@ -129,9 +129,20 @@ def json_object(text: str) -> tuple[dict[str, Any] | None, str]:
         value = json.loads(text)
     except ValueError as exc:
         return None, f"not JSON: {exc}"
+    except RecursionError:
+        return None, "not readable: JSON nested too deeply"
     if not isinstance(value, dict):
         return None, f"a record must be a JSON object, not {type(value).__name__}"
     return value, ""
+
+
+def parse_json(text: str | bytes) -> Any:
+    """`json.loads`, with JSON nested too deep to parse reported as the ValueError every
+    reader already turns into a problem (a `RecursionError` would escape as a traceback)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply to read") from None
 
 
 def content_text(content: Any) -> str:
@@ -153,7 +164,7 @@ def first_record(text: str) -> Any:
             continue
         try:
             return json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
     return None
 
@@ -164,3 +175,5 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8", errors="replace"))
     except (OSError, ValueError) as exc:
         return ImportProblem(path, 0, "", f"not readable as JSON: {exc}")
+    except RecursionError:
+        return ImportProblem(path, 0, "", "not readable as JSON: nested too deeply")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from oversight.errors import ConfigError
+from oversight.redact import printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,14 @@ class Problem:
     """Dotted field path, e.g. `rules.2.match.args.gpus`; empty for the whole file."""
     message: str
     accepted: str | None = None
+
+    def __post_init__(self) -> None:
+        # A key or value quoted from the file may hold a lone surrogate (`"\\ud800"`), which
+        # no terminal can print: it is shown escaped.
+        for name in ("field", "message", "accepted"):
+            text = getattr(self, name)
+            if text is not None:
+                object.__setattr__(self, name, printable(text))
 
     def __str__(self) -> str:
         where = self.file or "<policy>"

@@ -100,24 +100,89 @@ def _unknown_pack(name: str) -> Problem:
 
 def load_policy(name_or_path: str | Path) -> Policy:
     path = resolve(name_or_path)
+    return parse_policy(read_text(path, "policy file"), source=str(path))
+
+
+def read_text(path: Path, what: str) -> str:
+    """A YAML file's text, or a PolicyError naming the file (and the line of a non-UTF-8 byte)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise PolicyError(
-            [Problem(str(path), None, "", f"cannot read policy file: {exc.strerror or exc}")]
+            [Problem(str(path), None, "", f"cannot read {what}: {exc.strerror or exc}")]
         ) from None
-    return parse_policy(text, source=str(path))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        message = f"not UTF-8 text: byte 0x{data[exc.start]:02x} (save the {what} as UTF-8)"
+        raise PolicyError([Problem(str(path), line, "", message)]) from None
+
+
+MAX_YAML_DEPTH = 64
+"""Deepest nesting read: policies nest a few levels; deeper is a mistake or an attack."""
+MAX_YAML_NODES = 200_000
+"""Most values a YAML file may expand to, aliases counted each time they are used: a
+"billion laughs" file of nested aliases would otherwise take minutes and gigabytes."""
 
 
 def read_yaml(text: str, source: str | None) -> tuple[Any, Any]:
     """(node tree with line marks, plain data) of YAML text, or a PolicyError naming the line."""
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _check_size(node, source)
+        return node, yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise PolicyError([Problem(source, line, "", f"not valid YAML: {problem}")]) from None
+    except RecursionError:
+        message = f"not readable: YAML nested too deeply (at most {MAX_YAML_DEPTH} levels)"
+        raise PolicyError([Problem(source, None, "", message)]) from None
+    except ValueError as exc:  # a value YAML parses and Python cannot hold: a 5,000-digit int
+        raise PolicyError([Problem(source, None, "", f"not readable: {exc}")]) from None
+
+
+def _check_size(root: yaml.Node | None, source: str | None) -> None:
+    """Raise a PolicyError for YAML nested deeper than MAX_YAML_DEPTH, expanding to more than
+    MAX_YAML_NODES values, or holding an alias to itself; cheap, as each node is sized once."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def fail(node: yaml.Node, message: str) -> PolicyError:
+        return PolicyError([Problem(source, node.start_mark.line + 1, "", message)])
+
+    def size(node: yaml.Node, depth: int) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if depth > MAX_YAML_DEPTH:
+            raise fail(node, f"YAML nested too deeply (at most {MAX_YAML_DEPTH} levels)")
+        if id(node) in open_nodes:
+            raise fail(node, "an alias refers to the value that holds it (a recursive alias)")
+        total = 1
+        if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
+            open_nodes.add(id(node))
+            children = (
+                [c for pair in node.value for c in pair]
+                if isinstance(node, yaml.MappingNode)
+                else node.value
+            )
+            for child in children:
+                total += size(child, depth + 1)
+                if total > MAX_YAML_NODES:
+                    raise fail(
+                        node,
+                        f"YAML expands to more than {MAX_YAML_NODES:,} values "
+                        "(aliases are counted each time they are used)",
+                    )
+            open_nodes.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    if root is not None:
+        size(root, 0)
 
 
 def parse_policy(text: str, *, source: str | None = None) -> Policy:

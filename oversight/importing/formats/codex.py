@@ -29,6 +29,7 @@ from oversight.importing.model import (
     bounded,
     first_record,
     json_object,
+    parse_json,
     parse_ts,
 )
 
@@ -150,7 +151,7 @@ def read(path: Path) -> Iterator[ImportedSession | ImportProblem]:
 def _read_document(state: _State) -> None:
     """The TypeScript CLI's `rollout-*.json`: `{"session": {...}, "items": [...]}`."""
     try:
-        document = json.loads(state.path.read_text(encoding="utf-8", errors="replace"))
+        document = parse_json(state.path.read_text(encoding="utf-8", errors="replace"))
     except ValueError as exc:
         state.problem(0, "", f"not JSON: {exc}")
         return
@@ -314,7 +315,7 @@ def _arguments(state: _State, raw: Any, number: int, field: str) -> dict[str, An
         state.problem(number, field, "not JSON text")
         return {}
     try:
-        parsed = json.loads(raw) if raw.strip() else {}
+        parsed = parse_json(raw) if raw.strip() else {}
     except ValueError as exc:
         state.problem(number, field, f"not JSON: {exc}")
         return {"arguments": raw}
@@ -358,7 +359,7 @@ def _output_text(raw: Any) -> tuple[str, bool]:
     text = raw
     if text.startswith("{"):
         try:
-            decoded = json.loads(text)
+            decoded = parse_json(text)
         except ValueError:
             decoded = None
         if isinstance(decoded, dict) and "output" in decoded:

@@ -27,6 +27,7 @@ from oversight.importing.model import (
     PersonAnswer,
     bounded,
     content_text,
+    parse_json,
     parse_ts,
     read_json,
 )
@@ -86,7 +87,7 @@ def _read_zip(path: Path) -> Iterator[ImportedSession | ImportProblem]:
 def _member(archive: zipfile.ZipFile, member: str) -> Any:
     """A member's JSON, or the text of why it could not be read."""
     try:
-        return json.loads(archive.read(member))
+        return parse_json(archive.read(member))
     except (OSError, ValueError, zipfile.BadZipFile, RuntimeError) as exc:
         return f"not readable as JSON: {exc}"
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -31,6 +30,7 @@ from oversight.importing.model import (
     ImportProblem,
     bounded,
     content_text,
+    parse_json,
     parse_ts,
     read_json,
 )
@@ -216,7 +216,7 @@ def _tool_calls(
         function = call.get("function") if isinstance(call, dict) else None
         arguments = function.get("arguments") if isinstance(function, dict) else None
         try:
-            args = json.loads(arguments) if isinstance(arguments, str) else arguments
+            args = parse_json(arguments) if isinstance(arguments, str) else arguments
         except ValueError as exc:
             problems.append(
                 ImportProblem(path, 0, f"{where}[{number}].function.arguments", f"not JSON: {exc}")

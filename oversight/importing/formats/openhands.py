@@ -33,6 +33,7 @@ from oversight.importing.model import (
     ImportProblem,
     PersonAnswer,
     bounded,
+    parse_json,
     parse_ts,
     read_json,
 )
@@ -153,7 +154,7 @@ def _read_folder(path: Path) -> Iterator[ImportedSession | ImportProblem]:
 def _folder_metadata(session_dir: Path) -> dict[str, Any]:
     """What the session's `metadata.json` says (title, model, agent), where there is one."""
     try:
-        data = json.loads((session_dir / "metadata.json").read_text(encoding="utf-8"))
+        data = parse_json((session_dir / "metadata.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict):
@@ -173,7 +174,7 @@ def _read_output(path: Path) -> Iterator[ImportedSession | ImportProblem]:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = parse_json(line)
             except ValueError as exc:
                 yield ImportProblem(path, number, "", f"not JSON: {exc}")
                 continue
@@ -321,7 +322,7 @@ def _sent_arguments(meta: dict[str, Any], call_id: str | None) -> dict[str, Any]
             function = call.get("function")
             raw = function.get("arguments") if isinstance(function, dict) else None
             try:
-                parsed = json.loads(raw) if isinstance(raw, str) else raw
+                parsed = parse_json(raw) if isinstance(raw, str) else raw
             except ValueError:
                 return None
             return parsed if isinstance(parsed, dict) else None

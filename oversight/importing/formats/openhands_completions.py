@@ -14,7 +14,6 @@ timestamp of the completion that made it. A single file is the session up to tha
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -27,6 +26,7 @@ from oversight.importing.model import (
     ImportProblem,
     bounded,
     content_text,
+    parse_json,
     parse_ts,
     read_json,
 )
@@ -210,7 +210,7 @@ def _function(function: Any) -> tuple[str, dict[str, Any], tuple[str, str] | Non
     if not isinstance(raw, str):
         return "", {}, (".arguments", "no arguments")
     try:
-        args = json.loads(raw) if raw.strip() else {}
+        args = parse_json(raw) if raw.strip() else {}
     except ValueError as exc:
         return "", {}, (".arguments", f"not JSON: {exc}")
     if not isinstance(args, dict):

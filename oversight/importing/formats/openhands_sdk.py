@@ -12,7 +12,6 @@ arguments the model sent (`terminal`, `file_editor`, `think`, `finish`, ...).
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -25,6 +24,7 @@ from oversight.importing.model import (
     ImportProblem,
     bounded,
     content_text,
+    parse_json,
     parse_ts,
     read_json,
 )
@@ -112,7 +112,7 @@ def read_folder(folder: Path) -> Iterator[ImportedSession | ImportProblem]:
 def _base_state(conversation: Path) -> tuple[str | None, str | None]:
     """The agent kind and model `base_state.json` names, where it is there and readable."""
     try:
-        state = json.loads((conversation / "base_state.json").read_text(encoding="utf-8"))
+        state = parse_json((conversation / "base_state.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None, None
     agent = state.get("agent") if isinstance(state, dict) else None
@@ -187,7 +187,7 @@ def _sent_arguments(tool_call: Any) -> tuple[dict[str, Any] | None, str]:
     if not isinstance(raw, str):
         return None, ""
     try:
-        parsed = json.loads(raw) if raw.strip() else {}
+        parsed = parse_json(raw) if raw.strip() else {}
     except ValueError as exc:
         return None, f"not JSON: {exc}"
     if not isinstance(parsed, dict):

@@ -11,7 +11,6 @@ it. A run whose model is SWE-agent's `human` model was typed by a person, step b
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from oversight.importing.model import (
     ImportedSession,
     ImportProblem,
     bounded,
+    parse_json,
     read_json,
 )
 
@@ -145,7 +145,7 @@ def _model_from_folder(path: Path) -> str | None:
 def _replay_config(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = parse_json(value)
         except ValueError:
             return {}
     return value if isinstance(value, dict) else {}
