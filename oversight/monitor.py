@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 import threading
@@ -25,15 +26,16 @@ from oversight.context import current_session
 from oversight.decide import RECORD_ONLY, Decider, RecordOnly
 from oversight.decorator import wrap_step
 from oversight.edits import ArgsSchema, edit_check_for
-from oversight.errors import ConfigError
+from oversight.errors import ConfigError, StoreError
 from oversight.kinds import Kind, parse_kind
 from oversight.pipeline import Pipeline, StepHandle
 from oversight.policy import load_policy
 from oversight.recorder import Recorder
-from oversight.records import Actor
+from oversight.records import Actor, Alert
 from oversight.session import Session
 from oversight.settings import Settings, store_dir
 from oversight.store import AuditStore, SQLStore, open_store
+from oversight.store_guard import StoreGuard, StoreVanishedError
 from oversight.telemetry import Telemetry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -123,6 +125,7 @@ class Monitor:
             spill_dir=store_dir(self.settings.store_url()),
             on_tick=self._poll_halts,
         )
+        self._store_guard = StoreGuard(self.store, self.settings.store_url())
         self._implicit: Session | None = None
         notify, prompting = self._approval_channels(on_approval_request)
         # The terminal prompt already tells the person at the keyboard, and asks them.
@@ -136,6 +139,7 @@ class Monitor:
             max_classified_chars=self.settings.max_classified_chars,
             digest_key=self.settings.digest_key_bytes(),
             halt_check=self.halt_reason_now,
+            store_check=self._check_store,
             approvals=ApprovalDesk(
                 self.store,
                 timeout_override_s=self.settings.approval_timeout,
@@ -308,6 +312,22 @@ class Monitor:
                 resume_key(row) for row in unchecked if lifted(row, trusted)
             )
         self.halts = halts_in_force(rows, self._verified_resumes)
+
+    def _check_store(self, session_id: str) -> None:
+        """Before a consequential step: the store must be the one this monitor opened. The
+        first time it is not, say so wherever it can still be said (stderr, the event log,
+        and the store now at that path, if any); every step that acts is refused from then."""
+        first = self._store_guard.lost is None
+        try:
+            self._store_guard.check()
+        except StoreVanishedError as exc:
+            if first:
+                _warn(f"{exc}; every step that acts is refused from now on")
+                alert = Alert(session_id=session_id, reason=f"store lost: {exc}")
+                self.telemetry.emit([alert])
+                with contextlib.suppress(StoreError):
+                    self.store.append([alert])
+            raise
 
     def flush(self) -> None:
         """Make every record so far durable now."""

@@ -79,11 +79,15 @@ class Pipeline:
         max_classified_chars: int = 1_048_576,
         digest_key: bytes = UNKEYED,
         halt_check: Callable[[str], str | None] | None = None,
+        store_check: Callable[[str], None] | None = None,
         halt_after_denials: int = 3,
         approvals: ApprovalDesk | None = None,
     ) -> None:
         self.approvals = approvals
         self.halt_check = halt_check
+        self.store_check = store_check
+        """Raises before a consequential step when the store is not the one this monitor
+        opened (deleted, moved, replaced, emptied): see `store_guard.py`."""
         self.halt_after_denials = halt_after_denials
         self.classifier = classifier
         self.decider = decider
@@ -251,6 +255,12 @@ class Pipeline:
 
     def _commit(self, handle: StepHandle) -> None:
         """A halt issued a moment ago applies to a consequential step; then record it."""
+        if handle.write_ahead and self.store_check is not None:
+            try:
+                self.store_check(handle.session.id)
+            except StoreUnavailableError as exc:
+                handle.finish("not_run", error=f"audit store unavailable: {exc}")
+                raise
         if handle.write_ahead and self.halt_check is not None:
             # Consequential steps ask the store itself.
             halted = self.halt_check(handle.session.id)

@@ -1,0 +1,88 @@
+"""The store a monitor started with must still be there before each consequential step.
+
+`rm -rf .oversight` used to be an ordinary write: SQLite kept writing into the deleted file
+through its open descriptor, and every record was lost without a word. Before a consequential
+step runs, the guard checks that the store file is the one it opened (not deleted, moved or
+replaced by another file) and that its chain has not gone backwards (emptied or truncated). If
+not, the step is refused (`StoreVanishedError`, a `StoreUnavailableError`: fail closed), and so
+is every later one from this monitor: a store that existed never silently becomes a new one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from oversight.errors import StoreError, StoreUnavailableError
+from oversight.store import AuditStore
+
+
+class StoreVanishedError(StoreUnavailableError):
+    """The store this monitor started with is gone, replaced or emptied."""
+
+
+@dataclass(frozen=True)
+class _FileIdentity:
+    device: int
+    inode: int
+
+
+class StoreGuard:
+    def __init__(self, store: AuditStore, url: str) -> None:
+        self.store = store
+        self.path = _sqlite_path(url)
+        self.identity = _identity(self.path) if self.path else None
+        self.seq = _head_seq(store)
+        self.lost: str | None = None
+        """Why the store was lost; sticky once set."""
+
+    def check(self) -> None:
+        """Raise StoreVanishedError when the store is not the one this monitor opened."""
+        if self.lost is None:
+            self.lost = self._problem()
+        if self.lost is not None:
+            raise StoreVanishedError(self.lost)
+
+    def _problem(self) -> str | None:
+        if self.path is not None:
+            try:
+                now = _identity(self.path)
+            except FileNotFoundError:
+                return (
+                    f"the oversight store {self.path} was deleted or moved while this monitor "
+                    "ran; no step that acts runs without its record"
+                )
+            if now != self.identity:
+                return (
+                    f"the oversight store {self.path} was replaced by another file while this "
+                    "monitor ran; no step that acts runs without its record"
+                )
+        try:
+            seq = _head_seq(self.store)
+        except StoreError as exc:
+            return f"the oversight store cannot be read as the one this monitor opened: {exc}"
+        if seq < self.seq:
+            return (
+                f"the oversight store's chain went back from record {self.seq} to {seq}: it "
+                "was emptied or truncated while this monitor ran"
+            )
+        self.seq = seq
+        return None
+
+
+def _sqlite_path(url: str) -> str | None:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return None
+    path = url[len(prefix) :].partition("?")[0]
+    return None if path in ("", ":memory:") else os.path.realpath(path)
+
+
+def _identity(path: str) -> _FileIdentity:
+    info = os.stat(path)
+    return _FileIdentity(info.st_dev, info.st_ino)
+
+
+def _head_seq(store: AuditStore) -> int:
+    head = getattr(store, "head", None)
+    return int(head()[0]) if callable(head) else 0

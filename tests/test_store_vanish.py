@@ -1,0 +1,116 @@
+"""The store cannot vanish quietly (issue 12 item 1): deleted, moved, replaced or emptied while
+an agent runs, the next step that acts is refused, the loss is said out loud, and every later
+step that acts is refused too. Each attack is what an agent with the monitor's user can do."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from oversight import Monitor
+from oversight.errors import StoreUnavailableError
+from oversight.store import open_store
+
+
+def _monitor(db: Path | str) -> Monitor:
+    url = db if isinstance(db, str) else str(db)
+    return Monitor(db=url, policy="observe-only", log="none")
+
+
+def _act(mon: Monitor, n: int = 1) -> None:
+    for i in range(n):
+        mon.check("Bash", {"command": f"echo {i} > out.txt"}).succeed("ok")
+
+
+def test_deleting_the_store_folder_stops_every_step_that_acts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / ".oversight"
+    folder.mkdir()
+    mon = _monitor(folder / "o.db")
+    with mon.session("s"):
+        _act(mon, 3)
+        shutil.rmtree(folder)  # `rm -rf .oversight`
+        with pytest.raises(StoreUnavailableError, match="deleted or moved"):
+            _act(mon)
+        with pytest.raises(StoreUnavailableError):
+            _act(mon)  # sticky
+        mon.check("Read", {"file_path": "notes.md"}).succeed("text")  # reading still runs
+    mon.close()
+    assert "every step that acts is refused" in capsys.readouterr().err
+    assert not (folder / "o.db").exists(), "no new empty store appeared in its place"
+
+
+def test_moving_the_store_away_is_noticed(tmp_path: Path) -> None:
+    db = tmp_path / "o.db"
+    mon = _monitor(db)
+    with mon.session("s"):
+        _act(mon)
+        db.rename(tmp_path / "hidden.db")
+        with pytest.raises(StoreUnavailableError, match="deleted or moved"):
+            _act(mon)
+    mon.close()
+
+
+def test_swapping_in_another_store_file_is_noticed(tmp_path: Path) -> None:
+    db, other = tmp_path / "o.db", tmp_path / "other.db"
+    with open_store(f"sqlite:///{other}") as store:
+        store.head()
+    mon = _monitor(db)
+    with mon.session("s"):
+        _act(mon)
+        other.replace(db)  # a clean store of the agent's choosing, same path
+        with pytest.raises(StoreUnavailableError, match="replaced by another file"):
+            _act(mon)
+    mon.close()
+    with open_store(f"sqlite:///{db}") as store:
+        alerts = [r.record for r in store.iter_records() if r.record.type == "alert"]
+    assert alerts and "store lost" in alerts[0].reason, "the alert lands where it still can"
+
+
+def test_emptying_the_tables_is_noticed_on_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "o.db"
+    mon = _monitor(db)
+    with mon.session("s"):
+        _act(mon, 3)
+        mon.flush()
+        raw = sqlite3.connect(db)
+        raw.execute("DELETE FROM oversight_records")
+        raw.execute("UPDATE oversight_chain_head SET seq = 0")
+        raw.commit()
+        raw.close()
+        with pytest.raises(StoreUnavailableError, match="emptied or truncated"):
+            _act(mon)
+    mon.close()
+
+
+def test_emptying_the_tables_is_noticed_on_any_store(store_url: str) -> None:
+    mon = _monitor(store_url)
+    with mon.session("s"):
+        _act(mon, 3)
+        mon.flush()
+        engine = create_engine(store_url)
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM oversight_records"))
+            conn.execute(text("UPDATE oversight_chain_head SET seq = 0"))
+        engine.dispose()
+        with pytest.raises(StoreUnavailableError, match="emptied or truncated"):
+            _act(mon)
+    mon.close()
+
+
+def test_other_writers_on_the_same_store_are_not_mistaken_for_an_attack(tmp_path: Path) -> None:
+    db = tmp_path / "o.db"
+    first, second = _monitor(db), _monitor(db)
+    with first.session("a"), second.session("b"):
+        for _ in range(5):
+            _act(first)
+            _act(second)
+    first.close()
+    second.close()
+    with open_store(f"sqlite:///{db}") as store:
+        assert store.verify().ok
