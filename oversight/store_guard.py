@@ -6,6 +6,8 @@ step runs, the guard checks that the store file is the one it opened (not delete
 replaced by another file) and that its chain has not gone backwards (emptied or truncated). If
 not, the step is refused (`StoreVanishedError`, a `StoreUnavailableError`: fail closed), and so
 is every later one from this monitor: a store that existed never silently becomes a new one.
+A trigger, rule or view added to its tables (one trigger can delete every halt as it is written)
+counts as losing it too.
 """
 
 from __future__ import annotations
@@ -67,6 +69,12 @@ class StoreGuard:
                 "was emptied or truncated while this monitor ran"
             )
         self.seq = seq
+        foreign = _foreign(self.store)
+        if foreign:
+            return (
+                "the oversight store has schema objects oversight did not create, which can "
+                f"delete or rewrite what is written: {', '.join(foreign)}"
+            )
         return None
 
 
@@ -81,6 +89,11 @@ def _sqlite_path(url: str) -> str | None:
 def _identity(path: str) -> _FileIdentity:
     info = os.stat(path)
     return _FileIdentity(info.st_dev, info.st_ino)
+
+
+def _foreign(store: AuditStore) -> list[str]:
+    inspect = getattr(store, "foreign_schema_objects", None)
+    return list(inspect()) if callable(inspect) else []
 
 
 def _head_seq(store: AuditStore) -> int:

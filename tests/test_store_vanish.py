@@ -114,3 +114,55 @@ def test_other_writers_on_the_same_store_are_not_mistaken_for_an_attack(tmp_path
     second.close()
     with open_store(f"sqlite:///{db}") as store:
         assert store.verify().ok
+
+
+def test_a_trigger_that_deletes_halts_is_caught_by_the_monitor_and_by_verify(
+    tmp_path: Path,
+) -> None:
+    """The issue's attack: `sqlite3 o.db < t.sql` with `CREATE TRIGGER ... AFTER INSERT ON
+    oversight_halts ... DELETE`, after which `oversight halt` printed "halted" and the agent
+    kept running."""
+    db = tmp_path / "o.db"
+    mon = _monitor(db)
+    with mon.session("s"):
+        _act(mon)
+        raw = sqlite3.connect(db)
+        raw.execute(
+            "CREATE TRIGGER swallow AFTER INSERT ON oversight_halts "
+            "BEGIN DELETE FROM oversight_halts WHERE id = NEW.id; END"
+        )
+        raw.commit()
+        raw.close()
+        with pytest.raises(StoreUnavailableError, match="trigger swallow on oversight_halts"):
+            _act(mon)
+    mon.close()
+    with open_store(f"sqlite:///{db}") as store:
+        report = store.verify()
+    assert not report.ok and report.first_problem is not None
+    assert "trigger swallow" in report.first_problem.reason
+
+
+def test_a_trigger_on_postgresql_is_caught_too(pg_url: str) -> None:
+    store_url = pg_url
+    mon = _monitor(store_url)
+    with mon.session("s"):
+        _act(mon)
+        engine = create_engine(store_url)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION swallow() RETURNS trigger AS $$ BEGIN "
+                    "DELETE FROM oversight_halts WHERE id = NEW.id; RETURN NULL; END $$ "
+                    "LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER swallow AFTER INSERT ON oversight_halts "
+                    "FOR EACH ROW EXECUTE FUNCTION swallow()"
+                )
+            )
+        engine.dispose()
+        with pytest.raises(StoreUnavailableError, match="trigger swallow"):
+            _act(mon)
+    mon.close()

@@ -572,6 +572,33 @@ class SQLStore:
 
     # -- verifying -------------------------------------------------------------------------
 
+    def foreign_schema_objects(self) -> list[str]:
+        """Triggers, rules and views on oversight's tables that oversight did not create. One
+        trigger is enough to delete every halt as it is written or rewrite records as they
+        arrive, so any is a problem (`verify` fails; a monitor refuses to act on the store)."""
+        with self._reading("inspect the schema of") as conn:
+            return self._foreign_objects(conn)
+
+    def _foreign_objects(self, conn: Connection) -> list[str]:
+        if self._store.dialect == "sqlite":
+            query = (
+                "SELECT type || ' ' || name || ' on ' || tbl_name FROM sqlite_master "
+                "WHERE type IN ('trigger', 'view') ORDER BY name"
+            )
+        else:
+            query = (
+                "SELECT 'trigger ' || t.tgname || ' on ' || c.relname FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal "
+                "AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
+                "AND c.relname LIKE 'oversight%%' "
+                "UNION ALL SELECT 'rule ' || rulename || ' on ' || tablename FROM pg_rules "
+                "WHERE schemaname = current_schema() AND tablename LIKE 'oversight%%' "
+                "UNION ALL SELECT 'view ' || viewname || ' on ' || viewname FROM pg_views "
+                "WHERE schemaname = current_schema() AND viewname LIKE 'oversight%%' "
+                "ORDER BY 1"
+            )
+        return [str(row[0]) for row in conn.exec_driver_sql(query)]
+
     def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
         """Recompute the whole chain in seq order and report the first place it breaks.
 
@@ -594,6 +621,20 @@ class SQLStore:
                         first_problem=VerifyProblem(0, None, "chain head row is missing"),
                     )
                 head_seq, head_hash = int(head_row[0]), str(head_row[1])
+                foreign = self._foreign_objects(conn)
+                if foreign:
+                    return VerifyReport(
+                        ok=False,
+                        checked=0,
+                        head_seq=head_seq,
+                        head_hash=head_hash,
+                        first_problem=VerifyProblem(
+                            0,
+                            None,
+                            "schema objects oversight did not create (they can delete or "
+                            f"rewrite rows as they are written): {', '.join(foreign)}",
+                        ),
+                    )
                 workers = parallel_workers(head_seq, memory=self._store.memory)
                 outcome = None
                 if workers > 1:
