@@ -44,6 +44,7 @@ def _options(
 
 def _register() -> None:
     from oversight.cli import (  # noqa: F401 - each module adds its commands to `app`
+        anchor_cmd,
         approvals_cmd,
         classify_cmd,
         demo_cmd,

@@ -572,6 +572,14 @@ class SQLStore:
 
     # -- verifying -------------------------------------------------------------------------
 
+    def hash_at(self, seq: int) -> str | None:
+        """The chain hash of the record at `seq`, or None when there is none (anchors)."""
+        with self._reading("read") as conn:
+            row = conn.exec_driver_sql(
+                f"SELECT hash FROM {records.name} WHERE seq = {int(seq)}"
+            ).first()
+        return None if row is None else str(row[0])
+
     def foreign_schema_objects(self) -> list[str]:
         """Triggers, rules and views on oversight's tables that oversight did not create. One
         trigger is enough to delete every halt as it is written or rewrite records as they

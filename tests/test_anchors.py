@@ -1,0 +1,127 @@
+"""Anchored chain heads (issue 12 item 2): an admin signs the head and keeps it elsewhere;
+`verify --anchors` then catches what the chain alone cannot: a rewritten chain, a cut tail, an
+emptied store, another file swapped in. Real CLI processes, a real store."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from reviewing import cli, register_reviewers
+
+from oversight import Monitor
+from oversight.store import open_store
+from oversight.store.chain import record_hash
+
+
+@pytest.fixture
+def anchored(tmp_path: Path) -> tuple[Path, Path, Path]:
+    db, keys, anchors = tmp_path / "o.db", tmp_path / "keys", tmp_path / "vault" / "heads.jsonl"
+    register_reviewers(db, keys)
+    with Monitor(db=str(db), policy="observe-only", log="none") as mon, mon.session("s"):
+        for i in range(20):
+            mon.check("Bash", {"command": f"echo {i}"}).succeed("ok")
+    done = cli("anchor", "--as", "root", "--key", str(keys / "root.pem"), "--to", str(anchors),
+               "--db", str(db))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return db, keys, anchors
+
+
+def _verify(db: Path, anchors: Path):  # type: ignore[no-untyped-def]
+    return cli("verify", "--db", str(db), "--anchors", str(anchors), "--json")
+
+
+def test_an_untouched_store_verifies_against_its_anchor(anchored: tuple[Path, Path, Path]) -> None:
+    db, _, anchors = anchored
+    with Monitor(db=str(db), policy="observe-only", log="none") as mon, mon.session("later"):
+        mon.check("Bash", {"command": "ls"}).succeed("ok")  # growing past an anchor is fine
+    done = _verify(db, anchors)
+    assert done.returncode == 0, done.stdout
+    assert json.loads(done.stdout)["ok"] is True
+
+
+def _rewrite_whole_chain(db: Path) -> None:
+    """What the plain chain cannot catch: change a record, recompute every hash and the head
+    with the project's own hash function."""
+    raw = sqlite3.connect(db)
+    rows = raw.execute(
+        "SELECT seq, record_id, type, session_id, step_id, kind, decision, ts, body "
+        "FROM oversight_records ORDER BY seq"
+    ).fetchall()
+    prev = "0" * 64
+    for seq, rid, type_, sid, step, kind, decision, ts, body in rows:
+        if type_ == "step.proposed" and "echo 3" in body:
+            body = body.replace("echo 3", "rm -rf data")  # what the agent wants the log to say
+        h = record_hash(prev, seq, rid, type_, sid, step, kind, decision, ts, body)
+        raw.execute(
+            "UPDATE oversight_records SET body = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+            (body, prev, h, seq),
+        )
+        prev = h
+    raw.execute("UPDATE oversight_chain_head SET hash = ?", (prev,))
+    raw.commit()
+    raw.close()
+
+
+def test_a_recomputed_chain_verifies_alone_but_not_against_the_anchor(
+    anchored: tuple[Path, Path, Path],
+) -> None:
+    db, _, anchors = anchored
+    _rewrite_whole_chain(db)
+    alone = cli("verify", "--db", str(db))
+    assert alone.returncode == 0, "the plain chain cannot see a whole rewrite"
+    done = _verify(db, anchors)
+    assert done.returncode == 1
+    assert "rewritten" in " ".join(json.loads(done.stdout)["anchor_problems"])
+    with open_store(f"sqlite:///{db}") as store:
+        assert any("rm -rf data" in str(r.record.model_dump()) for r in store.iter_records())
+
+
+def test_a_cut_tail_or_an_emptied_store_is_caught(anchored: tuple[Path, Path, Path]) -> None:
+    db, _, anchors = anchored
+    raw = sqlite3.connect(db)
+    seq, prev = raw.execute("SELECT seq, hash FROM oversight_records WHERE seq = 10").fetchone()
+    raw.execute("DELETE FROM oversight_records WHERE seq > 10")
+    raw.execute("UPDATE oversight_chain_head SET seq = ?, hash = ?", (seq, prev))
+    raw.commit()
+    raw.close()
+    assert cli("verify", "--db", str(db)).returncode == 0, "the cut chain is consistent"
+    done = _verify(db, anchors)
+    assert done.returncode == 1 and "tail was cut" in done.stdout
+
+
+def test_another_store_swapped_in_is_caught(anchored: tuple[Path, Path, Path]) -> None:
+    db, _keys, anchors = anchored
+    other = db.parent / "clean.db"
+    register_reviewers(other, db.parent / "other-keys")
+    shutil.copy(other, db)  # a clean store, its own reviewers, its own chain
+    done = _verify(db, anchors)
+    assert done.returncode == 1
+
+
+def test_an_anchor_the_agent_forges_does_not_verify(anchored: tuple[Path, Path, Path]) -> None:
+    db, _, anchors = anchored
+    line = json.loads(anchors.read_text().splitlines()[0])
+    line["seq"] = 3  # point the anchor at an older, "safer" head
+    anchors.write_text(json.dumps(line) + "\n")
+    done = _verify(db, anchors)
+    assert done.returncode == 1 and "does not verify" in done.stdout
+
+
+def test_only_an_admin_can_anchor_and_a_command_can_ship_it(
+    anchored: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    db, keys, _ = anchored
+    refused = cli("anchor", "--as", "alice", "--key", str(keys / "alice.pem"),
+                  "--to", str(tmp_path / "x.jsonl"), "--db", str(db))  # fmt: skip
+    assert refused.returncode == 2 and "admin" in refused.stderr
+    shipped = tmp_path / "shipped.jsonl"
+    done = cli("anchor", "--as", "root", "--key", str(keys / "root.pem"),
+               "--command", f"sh -c 'cat >> {shipped}'", "--db", str(db))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _verify(db, shipped).returncode == 0
+    with open_store(f"sqlite:///{db}") as store:
+        assert store.head()[0] >= 40
