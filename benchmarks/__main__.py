@@ -9,6 +9,7 @@ from benchmarks import (
     bench_autonomy,
     bench_import,
     bench_langchain,
+    bench_memory,
     bench_overhead,
     bench_policy,
     bench_sandbox,
@@ -26,6 +27,7 @@ SUITES = {
     "import": bench_import.main,
     "langchain": bench_langchain.main,
     "sandbox": bench_sandbox.main,
+    "memory": bench_memory.main,
 }
 
 

@@ -5,6 +5,9 @@ session folds each step in as it is decided: consequential (acting) steps since 
 reviewed one, consequential steps in the last hour (a sliding window), and a bounded recent
 history for sequence rules ("a training launch after an unreviewed write to evaluation code").
 Reads never count: a shell command that only reads is classified `file.read`, like a Read tool.
+
+Memory is bounded whatever the session's length or rate: the hourly window counts steps per
+second (at most 3,601 buckets), and the history keeps the last HISTORY_LIMIT steps.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from oversight.kinds import CONSEQUENTIAL
 
 HISTORY_LIMIT = 256
 WINDOW_S = 3600.0
+BUCKET_S = 1.0
+"""The hourly window counts steps per second: a bucket leaves the window only once all of it is
+older than an hour, so the count may include steps up to a second older than that, never miss
+one (a rate limit trips no later than an exact count would)."""
 
 
 class FactsTracker:
@@ -34,7 +41,8 @@ class FactsTracker:
         changes no fact at all, and costs nothing here."""
         self._lock = threading.Lock()
         self._since_review = 0
-        self._window: collections.deque[float] = collections.deque()
+        self._window: collections.deque[list[int]] = collections.deque()  # [second, count]
+        self._in_window = 0
         # Built once per step (O(1)); a snapshot copies at most HISTORY_LIMIT references.
         self._history: collections.deque[PastStep] = collections.deque(maxlen=HISTORY_LIMIT)
         self._snapshot: SessionFacts | None = None
@@ -49,7 +57,7 @@ class FactsTracker:
             if self._snapshot is None:
                 self._snapshot = SessionFacts(
                     consequential_since_review=self._since_review,
-                    consequential_last_hour=len(self._window),
+                    consequential_last_hour=self._in_window,
                     history=tuple(self._history),
                     autonomy_score=self.autonomy_score,
                     scenario=self.scenario,
@@ -68,7 +76,7 @@ class FactsTracker:
             elif consequential:
                 self._since_review += 1
             if consequential:
-                self._window.append(self._clock())
+                self._count_now()
             if self.keep_history:
                 self._history.append(_past(proposal, reviewed))
             self._snapshot = None
@@ -79,12 +87,21 @@ class FactsTracker:
             self.autonomy_score, self.scenario, self.autonomy_signals = score, scenario, signals
             self._snapshot = None
 
+    def _count_now(self) -> None:
+        second = int(self._clock() // BUCKET_S)
+        window = self._window
+        if window and window[-1][0] == second:
+            window[-1][1] += 1
+        else:
+            window.append([second, 1])
+        self._in_window += 1
+
     def _expire(self) -> None:
         horizon = self._clock() - WINDOW_S
         window = self._window
         changed = False
-        while window and window[0] < horizon:
-            window.popleft()
+        while window and (window[0][0] + 1) * BUCKET_S <= horizon:
+            self._in_window -= window.popleft()[1]
             changed = True
         if changed:
             self._snapshot = None

@@ -39,9 +39,15 @@ class RecordConsumer(Protocol):
 # record's fields and the background thread pays for validation and serialisation.
 Pending = Record | Callable[[], Record]
 
-# If the store stays unwritable, the queue could grow without bound; past this many records
-# they are spilled to a local JSONL file instead, so nothing is lost and memory stays bounded.
-MAX_QUEUED = 200_000
+# Records held in memory while the store is slow or down. Past this many, the oldest half is
+# spilled to a local JSONL file beside the store (counted in `spilled_records`, and warned about
+# with the file's path and the command that loads it), so the agent's memory stays bounded and
+# nothing is lost. A record that can be neither held nor spilled is counted in `lost_records`
+# and warned about, never dropped silently. 10,000 queued records are a few tens of MiB at most
+# (a record's strings are cut at `max_arg_chars`); a healthy store keeps the queue near zero.
+MAX_QUEUED = 10_000
+CATCH_UP_S = 2.0
+STUCK_AFTER_S = 1.0
 
 
 class Recorder:
@@ -55,7 +61,10 @@ class Recorder:
         spill_dir: Path | None = None,
         on_error: Callable[[str], None] | None = None,
         on_tick: Callable[[], None] | None = None,
+        max_queued: int = MAX_QUEUED,
     ) -> None:
+        if max_queued < 2:
+            raise ValueError(f"max_queued must be at least 2, got {max_queued!r}")
         self._store = store
         self._consumers = tuple(consumers)
         self._interval = flush_interval_s
@@ -63,7 +72,9 @@ class Recorder:
         self._spill_dir = spill_dir or Path(".oversight")
         self._on_error = on_error or _stderr_warning
         self._on_tick = on_tick
+        self._max_queued = max_queued
         self._queue: collections.deque[Pending] = collections.deque()
+        self._spill_lock = threading.Lock()
         self._committed: collections.deque[Record] = collections.deque()
         self._write_lock = threading.Lock()
         self._deliver_lock = threading.Lock()
@@ -73,9 +84,29 @@ class Recorder:
         self._last_error: str | None = None
         self.written = 0
         self.spilled: list[Path] = []
+        self._spilled_records = 0
+        self._lost_records = 0
+        self._last_progress = time.monotonic()
+        """When the writer last finished a batch (or started): how a stuck store is told from
+        a busy one."""
         self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="oversight-recorder", daemon=True)
         self._thread.start()
+
+    @property
+    def pending(self) -> int:
+        """Records queued and not yet written."""
+        return len(self._queue)
+
+    @property
+    def spilled_records(self) -> int:
+        """Records saved to a spill file instead of the store (see `spilled` for the files)."""
+        return self._spilled_records
+
+    @property
+    def lost_records(self) -> int:
+        """Records neither written nor spilled (each loss was also warned about)."""
+        return self._lost_records
 
     # -- the hot path -----------------------------------------------------------------------
     def submit(self, record: Pending) -> None:
@@ -84,6 +115,39 @@ class Recorder:
         queue.append(record)
         if len(queue) >= self._batch_size and not self._wake.is_set():
             self._wake.set()
+        if len(queue) >= self._max_queued:
+            self._spill_overflow()
+
+    def _spill_overflow(self) -> None:
+        """The store is not keeping up: move the oldest half of the queue to a spill file.
+
+        Runs on the agent's thread without the write lock, which a writer stuck on a locked
+        store may hold for the whole busy timeout: the agent pays one file write per
+        `max_queued / 2` records instead of waiting on the store or growing without bound."""
+        if not self._spill_lock.acquire(blocking=False):
+            return  # another thread is spilling already
+        try:
+            if self._catch_up():
+                return
+            self._spill(self._drain(self._max_queued // 2))
+        finally:
+            self._spill_lock.release()
+
+    def _catch_up(self) -> bool:
+        """A healthy store that is only behind (a burst of cheap steps) gets to catch up: the
+        agent waits for the writer, up to `CATCH_UP_S`, rather than records going to a side
+        file. A store that has not written for a second is stuck: spill at once."""
+        if time.monotonic() - self._last_progress > STUCK_AFTER_S:
+            return False
+        deadline = time.monotonic() + CATCH_UP_S
+        self._wake.set()
+        while time.monotonic() < deadline:
+            if len(self._queue) < self._max_queued // 2:
+                return True
+            if time.monotonic() - self._last_progress > STUCK_AFTER_S:
+                return False
+            time.sleep(0.002)
+        return len(self._queue) < self._max_queued
 
     def submit_durable(self, *records: Record) -> None:
         """Write everything queued so far plus `records` now, in one transaction.
@@ -120,10 +184,12 @@ class Recorder:
             stopping = self._stopping
             try:
                 self._write_batches()
+                self._last_progress = time.monotonic()
             except Exception as exc:  # noqa: BLE001 - keep the writer alive; records stay queued
                 self._report(f"audit store write failed, {len(self._queue)} records queued: {exc}")
-                if len(self._queue) > MAX_QUEUED:
-                    self._spill(self._drain(len(self._queue)))
+                if len(self._queue) >= self._max_queued:
+                    with self._spill_lock:
+                        self._spill(self._drain(len(self._queue)))
                 time.sleep(min(1.0, self._interval * 4))
             self._deliver()
             if self._on_tick is not None:
@@ -147,6 +213,7 @@ class Recorder:
                     raise
                 self._committed.extend(batch)
                 self.written += len(batch)
+                self._last_progress = time.monotonic()
 
     def _drain(self, limit: int) -> list[Record]:
         queue = self._queue
@@ -157,7 +224,11 @@ class Recorder:
                 try:
                     item = item()
                 except Exception as exc:  # noqa: BLE001 - one bad record must not stop the rest
-                    self._report(f"could not build a queued record, it is lost: {exc!r}")
+                    self._lost_records += 1
+                    self._report(
+                        f"could not build a queued record, it is lost "
+                        f"({self._lost_records} lost so far): {exc!r}"
+                    )
                     continue
             out.append(item)
         return out
@@ -210,13 +281,23 @@ class Recorder:
     def _spill(self, records: list[Record]) -> None:
         if not records:
             return
-        self._spill_dir.mkdir(parents=True, exist_ok=True)
         path = self._spill_dir / f"unwritten-{os.getpid()}-{time.time_ns()}.jsonl"
-        with path.open("a", encoding="utf-8") as fh:
-            for record in records:
-                fh.write(record_body(record))
-                fh.write("\n")
+        try:
+            self._spill_dir.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as fh:
+                for record in records:
+                    fh.write(record_body(record))
+                    fh.write("\n")
+        except OSError as exc:
+            # Neither the store nor the disk can take them: count the loss and say so, every time.
+            self._lost_records += len(records)
+            self._on_error(
+                f"{len(records)} records could not be written to the audit store nor saved to "
+                f"{path} ({exc}); they are lost ({self._lost_records} lost so far)"
+            )
+            return
         self.spilled.append(path)
+        self._spilled_records += len(records)
         self._report(
             f"{len(records)} records could not be written to the audit store and were saved to "
             f"{path}; load them with `oversight import {path}` once the store is writable"

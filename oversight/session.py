@@ -26,6 +26,25 @@ if TYPE_CHECKING:
 
 _HOST = socket.gethostname()
 
+MAX_DENIAL_KEYS = 4096
+"""Denied actions a session counts toward the repeated-denial halt (by exact call, and by kind
+and target). Past this many distinct ones, the least recently denied is forgotten: to escape
+the halt an agent would have to be refused 4,096 other times between two retries."""
+
+
+class DenialCounts(collections.Counter[tuple[str, ...]]):
+    """A Counter that keeps only the MAX_DENIAL_KEYS most recently counted keys."""
+
+    def __init__(self, limit: int = MAX_DENIAL_KEYS) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __setitem__(self, key: tuple[str, ...], value: int) -> None:
+        self.pop(key, None)  # most recently counted last
+        super().__setitem__(key, value)
+        while len(self) > self.limit:
+            self.pop(next(iter(self)))
+
 
 class Session:
     """Use as `with monitor.session(...)` or `async with monitor.session(...)`."""
@@ -53,7 +72,7 @@ class Session:
         self.autonomy = SessionAutonomy()
         # The open file, working directory and files written so far, read by the classifier.
         self.view = SessionView(root=monitor.workspace_root)
-        self.denials: collections.Counter[tuple[str, ...]] = collections.Counter()
+        self.denials: collections.Counter[tuple[str, ...]] = DenialCounts()
         self._stale_after_s = 2 * monitor.settings.halt_poll_ms / 1000.0
         self._tokens: list[Token[Session | None]] = []
 

@@ -27,8 +27,18 @@ from oversight.classify.shell import SimpleCommand, parse_script
 
 # Larger files are not read: a script is source, and reading a dataset by mistake must stay cheap.
 MAX_FILE_BYTES = 256 * 1024
-# Writes kept per session: the newest win; an old write falls back to the disk (live) or nothing.
+# Writes kept per session, newest first: at most MAX_WRITTEN files and MAX_WRITTEN_CHARS
+# characters of their content (a long session writing ever new files must not grow the agent's
+# memory). An evicted file is remembered by name (up to MAX_FORGOTTEN of them): a live monitor
+# reads it from disk; otherwise running it reads as `not read: larger than the session keeps`,
+# flagged `unresolved` like any script too large to read, never as a script with no content.
 MAX_WRITTEN = 512
+MAX_WRITTEN_CHARS = 8 * 1024 * 1024
+MAX_FORGOTTEN = 16_384
+FORGOTTEN = (
+    f"larger than the {MAX_WRITTEN_CHARS // (1024 * 1024)} Mi characters of written files a "
+    "session keeps: written in this session, its content is no longer held"
+)
 
 # Where write tools put the path and the full new content (Claude Code Write, OpenHands
 # str_replace_editor create, generic write_file tools).
@@ -66,6 +76,10 @@ class SessionView:
     # path → (the file it stands for, made by `ln -s`): `ln -s ../evaluate.py notes/x.py`, or a
     # copy (`cp train.py check.py`, `mv`) whose content we do not know (`False`)
     links: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    # paths whose content the session wrote and then evicted (oldest first; values unused)
+    forgotten: dict[str, None] = field(default_factory=dict)
+    max_written_chars: int = MAX_WRITTEN_CHARS
+    _chars: int = field(default=-1, repr=False, compare=False)  # content held; -1: not counted
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     # -- reading -----------------------------------------------------------------------------
@@ -86,9 +100,15 @@ class SessionView:
                 if len(text.encode("utf-8", "surrogatepass")) > self.max_file_bytes:
                     return FileText(key, None, f"larger than {self.max_file_bytes // 1024} KiB")
                 return FileText(key, text)
+        forgotten = written is None and (where in self.forgotten or path in self.forgotten)
         if self.root is None:
+            if forgotten:
+                return FileText(where, None, FORGOTTEN)
             return FileText(where, None, "not written in this session (replay reads no disk)")
-        return self._read_disk(where)
+        found = self._read_disk(where)
+        if forgotten and found.text is None and found.problem == "not found":
+            return FileText(found.path, None, FORGOTTEN)
+        return found
 
     def aliased(self, path: str) -> str | None:
         """The file `path` stands for when the session made it a symlink or a copy of one."""
@@ -196,13 +216,33 @@ class SessionView:
 
     def _wrote(self, path: str, content: str) -> None:
         key = self.resolve(path)
-        self.written.pop(key, None)
         if key in self.links and not self.links[key][1]:
             del self.links[key]  # a copy written over is its own file now
         # Arguments cut for storage (normalise.py) are not the file: its content is unknown.
-        self.written[key] = None if _CUT.search(content) else content
-        while len(self.written) > MAX_WRITTEN:
-            self.written.pop(next(iter(self.written)))
+        self._set(key, None if _CUT.search(content) else content)
+
+    def _set(self, key: str, content: str | None) -> None:
+        """Hold `content` as the newest write of `key`, evicting the oldest writes past the
+        limits (their names are kept in `forgotten`, so they never read as unwritten)."""
+        if self._chars < 0:
+            self._chars = sum(len(t) for t in self.written.values() if t is not None)
+        old = self.written.pop(key, None)
+        if old is not None:
+            self._chars -= len(old)
+        self.forgotten.pop(key, None)
+        self.written[key] = content
+        if content is not None:
+            self._chars += len(content)
+        while len(self.written) > 1 and (
+            len(self.written) > MAX_WRITTEN or self._chars > self.max_written_chars
+        ):
+            evicted = next(iter(self.written))
+            text = self.written.pop(evicted)
+            if text is not None:
+                self._chars -= len(text)
+            self.forgotten[evicted] = None
+        while len(self.forgotten) > MAX_FORGOTTEN:
+            self.forgotten.pop(next(iter(self.forgotten)))
 
     def _edited(self, path: str, args: Mapping[str, Any]) -> None:
         """Apply a str-replace edit to content we know; otherwise remember the file changed."""
@@ -212,11 +252,9 @@ class SessionView:
         known = self.written.get(key)
         if known is not None and old and new is not None and old in known:
             everything = args.get("replace_all") is True
-            self.written[key] = (
-                known.replace(old, new) if everything else known.replace(old, new, 1)
-            )
+            self._set(key, known.replace(old, new) if everything else known.replace(old, new, 1))
             return
-        self.written[key] = None
+        self._set(key, None)
 
     def _editor_lines(self, command: str, first: int, last: int, body: str) -> None:
         """An editor `edit N:M` (or `insert N`) of the open file. On content we know, the lines
@@ -283,8 +321,7 @@ class SessionView:
                 known = self.written.get(key)
                 content = None if known is None else known + content
             if content is None:
-                self.written.pop(key, None)
-                self.written[key] = None
+                self._set(key, None)
             else:
                 self._wrote(path, content)
 
@@ -324,7 +361,9 @@ class SessionView:
             cwd=self.cwd,
             written=dict(self.written),
             links=dict(self.links),
+            forgotten=dict(self.forgotten),
             max_file_bytes=self.max_file_bytes,
+            max_written_chars=self.max_written_chars,
         )
 
 
