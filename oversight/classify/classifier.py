@@ -6,6 +6,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
+from oversight.classify.caching import text_cache
 from oversight.classify.commands import CommandRules
 from oversight.classify.config import ClassifierConfig
 from oversight.classify.destructive import with_data_loss
@@ -47,7 +48,7 @@ class Classifier:
         python = PythonRules(
             self.paths, prefixes, self._commands.exec_script, self._commands.exec_argv
         )
-        self._python = functools.lru_cache(maxsize=1024)(python.analyse)
+        self._python = text_cache(1024)(python.analyse)
         self._tools = ToolRules(
             self.paths,
             prefixes,

@@ -26,6 +26,7 @@ from oversight.classify import (
     wrappers,
 )
 from oversight.classify.argv import Argv, is_computed, is_dynamic, program_name, word_set
+from oversight.classify.caching import text_cache
 from oversight.classify.config import ClassifierConfig
 from oversight.classify.paths import PathRules
 from oversight.classify.result import Classification, combine, merge_targets, tamper
@@ -85,11 +86,11 @@ class CommandRules:
         }
         for name in config.wrappers:
             self._rules[name] = wrappers.skipping(frozenset())
-        self.analyse_script = functools.lru_cache(maxsize=4096)(self._analyse_script)
+        self.analyse_script = text_cache(4096)(self._analyse_script)
         self.analyse_argv = functools.lru_cache(maxsize=4096)(self._analyse_argv)
         # For commands inside Python code: its other statements are not all classified, so a
         # read-only command there does not make the code observation.
-        self.exec_script = functools.lru_cache(maxsize=4096)(self._exec_script)
+        self.exec_script = text_cache(4096)(self._exec_script)
         self.exec_argv = functools.lru_cache(maxsize=4096)(self._exec_argv)
         self._script_kind = functools.lru_cache(maxsize=4096)(self._script_kind_uncached)
 

@@ -9,7 +9,6 @@ command that uses them, as bash runs them first), because they run as well.
 from __future__ import annotations
 
 import base64
-import functools
 import re
 import shlex
 import threading
@@ -20,6 +19,7 @@ import tree_sitter
 import tree_sitter_bash
 
 from oversight.classify.argv import Argv, word_set
+from oversight.classify.caching import text_cache
 
 _LANGUAGE = tree_sitter.Language(tree_sitter_bash.language())
 _local = threading.local()
@@ -136,7 +136,7 @@ def _parser() -> tree_sitter.Parser:
     return parser
 
 
-@functools.lru_cache(maxsize=4096)
+@text_cache(4096)
 def parse_script(text: str) -> ParsedScript:
     """Parse shell text once; cached because a parse costs tens of microseconds."""
     source = text.encode("utf-8", "surrogatepass")

@@ -18,6 +18,7 @@ from typing import Any
 
 from oversight.classify.aci import editor_command
 from oversight.classify.argv import Argv, word_set
+from oversight.classify.caching import text_cache
 from oversight.classify.destructive import destroys_rows, with_data_loss
 from oversight.classify.eval_code import judge_content, patch_text
 from oversight.classify.launchers import as_job
@@ -424,13 +425,13 @@ class ToolRules:
         self.env_prefixes = tuple(env_prefixes)
         self.python = python
         # results below are immutable and depend only on their key, so they are cached whole
-        self.script = functools.lru_cache(maxsize=4096)(
+        self.script: Callable[[str], Classification] = text_cache(4096)(
             lambda text: _prefixed(script(text), "shell: ")
         )
         self.argv = functools.lru_cache(maxsize=4096)(
             lambda words: _prefixed(argv(words), "shell: ")
         )
-        self.editor_or_script = functools.lru_cache(maxsize=4096)(self._editor_or_script)
+        self.editor_or_script = text_cache(4096)(self._editor_or_script)
         self._writes = functools.lru_cache(maxsize=4096)(paths.writes)
         self._plain = functools.lru_cache(maxsize=4096)(_plain)
 
