@@ -7,6 +7,7 @@ import sys
 from benchmarks import (
     bench_approval,
     bench_autonomy,
+    bench_crash,
     bench_import,
     bench_langchain,
     bench_memory,
@@ -28,6 +29,7 @@ SUITES = {
     "langchain": bench_langchain.main,
     "sandbox": bench_sandbox.main,
     "memory": bench_memory.main,
+    "crash": bench_crash.main,
 }
 
 
