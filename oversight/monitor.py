@@ -33,7 +33,7 @@ from oversight.policy import load_policy
 from oversight.recorder import Recorder
 from oversight.records import Actor, Alert
 from oversight.session import Session
-from oversight.settings import Settings, store_dir
+from oversight.settings import Settings
 from oversight.store import AuditStore, SQLStore, open_store
 from oversight.store_guard import StoreGuard, StoreVanishedError
 from oversight.telemetry import Telemetry
@@ -122,7 +122,7 @@ class Monitor:
             consumers=[self.telemetry],
             flush_interval_s=self.settings.flush_interval_ms / 1000.0,
             batch_size=self.settings.batch_size,
-            spill_dir=store_dir(self.settings.store_url()),
+            spill_dir=self.settings.spill_path(),
             on_tick=self._poll_halts,
         )
         self._store_guard = StoreGuard(self.store, self.settings.store_url())

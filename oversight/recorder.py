@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from oversight.errors import StoreError, StoreUnavailableError
-from oversight.records import Record, record_body
+from oversight.records import Alert, Record, record_body
 
 
 class RecordSink(Protocol):
@@ -47,6 +47,8 @@ Pending = Record | Callable[[], Record]
 # (a record's strings are cut at `max_arg_chars`); a healthy store keeps the queue near zero.
 MAX_QUEUED = 10_000
 CATCH_UP_S = 2.0
+RECORDER_SESSION = "oversight:recorder"
+"""The session id of the alerts the recorder itself writes (records it had to spill or lost)."""
 STUCK_AFTER_S = 1.0
 
 
@@ -86,6 +88,7 @@ class Recorder:
         self.spilled: list[Path] = []
         self._spilled_records = 0
         self._lost_records = 0
+        self._reported_drops = (0, 0)
         self._last_progress = time.monotonic()
         """When the writer last finished a batch (or started): how a stuck store is told from
         a busy one."""
@@ -185,6 +188,7 @@ class Recorder:
             try:
                 self._write_batches()
                 self._last_progress = time.monotonic()
+                self._record_drops()
             except Exception as exc:  # noqa: BLE001 - keep the writer alive; records stay queued
                 self._report(f"audit store write failed, {len(self._queue)} records queued: {exc}")
                 if len(self._queue) >= self._max_queued:
@@ -214,6 +218,24 @@ class Recorder:
                 self._committed.extend(batch)
                 self.written += len(batch)
                 self._last_progress = time.monotonic()
+
+    def _record_drops(self) -> None:
+        """Once the store takes records again, it is told how many it did not get: records
+        saved to spill files, and any lost, as an alert in the chain (said once per change)."""
+        dropped = (self._spilled_records, self._lost_records)
+        if dropped == self._reported_drops or dropped == (0, 0):
+            return
+        files = ", ".join(str(p) for p in self.spilled[-3:]) or "none"
+        alert = Alert(
+            session_id=RECORDER_SESSION,
+            reason=(
+                f"{dropped[0]} records could not be written in time and were saved to spill "
+                f"files ({files}; load them with `oversight import`); {dropped[1]} were lost"
+            ),
+        )
+        with self._write_lock:
+            self._store.append([alert], durable=False)
+        self._reported_drops = dropped
 
     def _drain(self, limit: int) -> list[Record]:
         queue = self._queue

@@ -65,6 +65,13 @@ class Settings(BaseModel):
         description="Largest call (characters of its JSON) classified as a whole; a larger one "
         "needs a person's approval, never judged on a prefix.",
     )
+    spill_dir: str | None = Field(
+        None,
+        description="Where records the store cannot take are saved (`unwritten-*.jsonl`, "
+        "loaded with `oversight import`). Default: $XDG_STATE_HOME/agent-oversight/unwritten "
+        "(~/.local/state/...), apart from the store, so deleting or filling the store's "
+        "folder does not take the spill with it.",
+    )
     digest_key: SecretStr | None = Field(
         None,
         min_length=16,
@@ -140,6 +147,13 @@ class Settings(BaseModel):
         if self.digest_key is None:
             return UNKEYED
         return self.digest_key.get_secret_value().encode("utf-8")
+
+    def spill_path(self) -> Path:
+        """The spill folder (see `spill_dir`)."""
+        if self.spill_dir:
+            return Path(self.spill_dir)
+        state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        return Path(state) / "agent-oversight" / "unwritten"
 
     def store_url(self) -> str:
         """The SQLAlchemy URL of the store; a bare path means a SQLite file."""

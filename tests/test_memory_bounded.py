@@ -112,9 +112,12 @@ def test_a_stalled_store_bounds_the_queue_and_spills_what_it_cannot_hold(tmp_pat
         store.release.set()
         recorder.close()
     assert recorder.lost_records == 0
-    # Every record is in the store or in a spill file, exactly once.
-    assert len(store.stored) + recorder.spilled_records == 1000
-    names = {r.session_id for r in store.stored}
+    # Every record is in the store or in a spill file, exactly once; and the store is told.
+    alerts = [r for r in store.stored if r.type == "alert"]
+    kept = [r for r in store.stored if r.type != "alert"]
+    assert len(kept) + recorder.spilled_records == 1000
+    assert alerts and f"{recorder.spilled_records} records" in alerts[-1].reason  # type: ignore[union-attr]
+    names = {r.session_id for r in kept}
     for path in recorder.spilled:
         lines = path.read_text().splitlines()
         names |= {line.split('"session_id":"')[1].split('"')[0] for line in lines}
@@ -140,7 +143,9 @@ def test_records_neither_stored_nor_spilled_are_counted_and_warned(tmp_path: Pat
     finally:
         store.release.set()
         recorder.close()
-    assert len(store.stored) + recorder.lost_records == 50
+    alerts = [r for r in store.stored if r.type == "alert"]
+    assert len(store.stored) - len(alerts) + recorder.lost_records == 50
+    assert alerts and f"{recorder.lost_records} were lost" in alerts[-1].reason  # type: ignore[union-attr]
 
 
 def test_a_recorder_needs_room_for_two_records() -> None:

@@ -142,6 +142,8 @@ def test_records_the_store_cannot_take_at_exit_are_spilled_and_importable(
 ) -> None:
     monkeypatch.setenv("OVERSIGHT_BUSY_TIMEOUT_S", "0.2")
     monkeypatch.setenv("OVERSIGHT_FLUSH_INTERVAL_MS", "60000")
+    spill = tmp_path / "elsewhere"  # configured apart from the store's folder
+    monkeypatch.setenv("OVERSIGHT_SPILL_DIR", str(spill))
     db = tmp_path / "o.db"
     mon = Monitor(db=str(db), policy="record-only", log="none")
 
@@ -157,7 +159,8 @@ def test_records_the_store_cannot_take_at_exit_are_spilled_and_importable(
     finally:
         holder.rollback()
         holder.close()
-    spilled = sorted(tmp_path.glob("unwritten-*.jsonl"))
+    spilled = sorted(spill.glob("unwritten-*.jsonl"))
+    assert not list(tmp_path.glob("unwritten-*.jsonl")), "nothing beside the store"
     assert len(spilled) == 1
     assert len(spilled[0].read_text().splitlines()) == 11  # start + 5 × (proposed + finished)
 
