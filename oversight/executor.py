@@ -93,15 +93,7 @@ def run_command(
         handle.fail(exc)
         raise
     _record(handle, result, sandboxed=True)
-    return Executed(
-        handle.step_id,
-        result.exit_code,
-        result.stdout.decode("utf-8", "replace"),
-        result.stderr.decode("utf-8", "replace"),
-        result.timed_out,
-        caps,
-        sandboxed=True,
-    )
+    return _executed(handle.step_id, result, caps)
 
 
 def run_in_step(
@@ -131,8 +123,12 @@ def run_in_step(
         handle.extra_attributes["sandbox"] = None
         return _run_plain(handle.step_id, text, workspace, caps, timeout)
     result = run_sandboxed(["bash", "-c", text], caps, timeout=timeout)
+    return _executed(handle.step_id, result, caps)
+
+
+def _executed(step_id: str, result: SandboxResult, caps: Capabilities) -> Executed:
     return Executed(
-        handle.step_id,
+        step_id,
         result.exit_code,
         result.stdout.decode("utf-8", "replace"),
         result.stderr.decode("utf-8", "replace"),
