@@ -41,9 +41,9 @@ if ! pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; then
 fi
 
 if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'")" != "1" ]; then
-    psql_admin -c "CREATE ROLE $ROLE LOGIN PASSWORD '$PASSWORD'"
+    psql_admin -c "CREATE ROLE $ROLE LOGIN CREATEROLE PASSWORD '$PASSWORD'"
 else
-    psql_admin -c "ALTER ROLE $ROLE LOGIN PASSWORD '$PASSWORD'"
+    psql_admin -c "ALTER ROLE $ROLE LOGIN CREATEROLE PASSWORD '$PASSWORD'"
 fi
 
 if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'")" != "1" ]; then

@@ -27,6 +27,7 @@ from oversight.classify.paths import PathRules
 from oversight.context import current_handle
 from oversight.errors import ConfigError
 from oversight.kinds import CONSEQUENTIAL, Kind
+from oversight.known_stores import state_folder
 from oversight.policy.capabilities import CapabilityGrant, grant_for
 from oversight.sandbox import (
     DEFAULT_HIDDEN,
@@ -226,11 +227,12 @@ def _walk(root: Path) -> Iterator[str]:
 
 
 def _hidden(store_url: str, workspace: Path) -> list[Path]:
-    """Oversight's own folders: the store's (database, event log) and `.oversight/`."""
+    """Oversight's own folders: the store's (database, event log), `.oversight/`, and the
+    state folder (notes of known stores, spilled records)."""
     hidden = [workspace / p for p in DEFAULT_HIDDEN]
-    folder = store_dir(store_url).resolve()
-    if folder != workspace and folder not in workspace.parents and folder.exists():
-        hidden.append(folder)
+    for folder in (store_dir(store_url).resolve(), state_folder().resolve()):
+        if folder != workspace and folder not in workspace.parents and folder.exists():
+            hidden.append(folder)
     return hidden
 
 

@@ -28,6 +28,7 @@ from oversight.decorator import wrap_step
 from oversight.edits import ArgsSchema, edit_check_for
 from oversight.errors import ConfigError, StoreError
 from oversight.kinds import Kind, parse_kind
+from oversight.known_stores import KnownStores
 from oversight.pipeline import Pipeline, StepHandle
 from oversight.policy import load_policy
 from oversight.recorder import Recorder
@@ -125,7 +126,9 @@ class Monitor:
             spill_dir=self.settings.spill_path(),
             on_tick=self._poll_halts,
         )
-        self._store_guard = StoreGuard(self.store, self.settings.store_url())
+        # Notes across processes only for a store this monitor opened from its settings.
+        known = KnownStores() if store is None else None
+        self._store_guard = StoreGuard(self.store, self.settings.store_url(), known)
         self._implicit: Session | None = None
         notify, prompting = self._approval_channels(on_approval_request)
         # The terminal prompt already tells the person at the keyboard, and asks them.
@@ -317,11 +320,11 @@ class Monitor:
         """Before a consequential step: the store must be the one this monitor opened. The
         first time it is not, say so wherever it can still be said (stderr, the event log,
         and the store now at that path, if any); every step that acts is refused from then."""
-        first = self._store_guard.lost is None
         try:
             self._store_guard.check()
         except StoreVanishedError as exc:
-            if first:
+            if not self._store_guard.announced:
+                self._store_guard.announced = True
                 _warn(f"{exc}; every step that acts is refused from now on")
                 alert = Alert(session_id=session_id, reason=f"store lost: {exc}")
                 self.telemetry.emit([alert])
@@ -341,6 +344,7 @@ class Monitor:
         if self._implicit is not None and not self._implicit.ended:
             self._implicit.end("completed")
         self._recorder.close()
+        self._store_guard.close()
         self.store.close()
 
     def __enter__(self) -> Self:

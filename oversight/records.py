@@ -117,8 +117,42 @@ class Alert(_Record):
     reason: str
 
 
+ReviewAction = Literal[
+    "reviewer.added",
+    "approval.requested",
+    "approval.closed",
+    "approval.used",
+    "vote.cast",
+    "grant.given",
+    "halt.requested",
+    "halt.resumed",
+]
+
+REVIEW_SESSION = "oversight:review"
+"""The session id of review records that belong to no one session (a halt of every session,
+a reviewer's registration, a grant for any session)."""
+
+
+class ReviewEvent(_Record):
+    """A row written to the review tables (reviewers, approvals, votes, grants, halts).
+
+    Those tables are the mailbox between agents and reviewers, so they are plain rows; each
+    write to them also appends one of these to the chain in the same transaction. `verify`
+    checks the tables against these records, so a row deleted, edited or slipped in around
+    oversight (an emptied halts table, a forged vote) is caught like an edited record.
+    """
+
+    type: Literal["review"] = "review"
+    action: ReviewAction
+    ref: str
+    """The row's key: an approval, halt, grant or vote id, or a reviewer's name."""
+    by: str | None = None
+    row_digest: str
+    """SHA-256 of the canonical JSON of the columns this action wrote (`store.review_log`)."""
+
+
 Record = Annotated[
-    SessionStarted | SessionEnded | StepProposed | StepFinished | Alert,
+    SessionStarted | SessionEnded | StepProposed | StepFinished | Alert | ReviewEvent,
     Field(discriminator="type"),
 ]
 
@@ -130,6 +164,7 @@ RECORD_TYPES: tuple[str, ...] = (
     "step.proposed",
     "step.finished",
     "alert",
+    "review",
 )
 
 

@@ -7,16 +7,22 @@ replaced by another file) and that its chain has not gone backwards (emptied or 
 not, the step is refused (`StoreVanishedError`, a `StoreUnavailableError`: fail closed), and so
 is every later one from this monitor: a store that existed never silently becomes a new one.
 A trigger, rule or view added to its tables (one trigger can delete every halt as it is written)
-counts as losing it too.
+counts as losing it too. Across processes, `known_stores` notes each store's chain head apart
+from the store: a monitor started on a store that is missing, emptied or behind its note starts
+lost, and refuses every step that acts.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 from oversight.errors import StoreError, StoreUnavailableError
+from oversight.known_stores import KnownStores
 from oversight.store import AuditStore
+
+NOTE_EVERY_S = 5.0
 
 
 class StoreVanishedError(StoreUnavailableError):
@@ -30,13 +36,22 @@ class _FileIdentity:
 
 
 class StoreGuard:
-    def __init__(self, store: AuditStore, url: str) -> None:
+    def __init__(self, store: AuditStore, url: str, known: KnownStores | None = None) -> None:
         self.store = store
         self.path = _sqlite_path(url)
         self.identity = _identity(self.path) if self.path else None
         self.seq = _head_seq(store)
+        self.known = known
+        self.where = self.path or _shown_location(store, url)
         self.lost: str | None = None
         """Why the store was lost; sticky once set."""
+        self.announced = False
+        """Whether the loss was told (stderr, alert); the monitor does it once."""
+        if known is not None and self.where is not None:
+            self.lost = known.behind(self.where, self.seq)
+            if self.lost is None:
+                known.note(self.where, self.seq)
+        self._noted_at = time.monotonic()
 
     def check(self) -> None:
         """Raise StoreVanishedError when the store is not the one this monitor opened."""
@@ -44,6 +59,22 @@ class StoreGuard:
             self.lost = self._problem()
         if self.lost is not None:
             raise StoreVanishedError(self.lost)
+        if self.known is not None and self.where is not None:
+            now = time.monotonic()
+            if now - self._noted_at >= NOTE_EVERY_S:
+                self._noted_at = now
+                self.known.note(self.where, self.seq)
+
+    def close(self) -> None:
+        """Note the chain head as the monitor leaves it: the least the next one must find."""
+        if self.lost is not None or self.known is None or self.where is None:
+            return
+        try:
+            seq = _head_seq(self.store)
+        except StoreError:
+            return
+        if seq >= self.seq:
+            self.known.note(self.where, seq)
 
     def _problem(self) -> str | None:
         if self.path is not None:
@@ -76,6 +107,14 @@ class StoreGuard:
                 f"delete or rewrite what is written: {', '.join(foreign)}"
             )
         return None
+
+
+def _shown_location(store: AuditStore, url: str) -> str | None:
+    """A server store's location without its password; None for a store in memory."""
+    if url.startswith("sqlite"):
+        return None
+    shown = getattr(store, "url_for_display", None)
+    return str(shown) if shown else None
 
 
 def _sqlite_path(url: str) -> str | None:

@@ -8,11 +8,16 @@ Without it they are skipped and the run says so once, loudly, with how to start 
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+# Monitors note the stores they use (`known_stores`) and spill in the state folder; a test run
+# keeps its own, so thousands of test stores leave nothing in the developer's home.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="oversight-test-state-")
 
 PG_ENV = "OVERSIGHT_TEST_PG_URL"
 PG_SKIP_REASON = f"PostgreSQL not configured: set {PG_ENV} (CI runs .ci/pg-setup.sh)"

@@ -125,3 +125,45 @@ def test_only_an_admin_can_anchor_and_a_command_can_ship_it(
     assert _verify(db, shipped).returncode == 0
     with open_store(f"sqlite:///{db}") as store:
         assert store.head()[0] >= 40
+
+
+def test_a_watching_admin_anchors_each_new_head_and_catches_a_later_cut(
+    anchored: tuple[Path, Path, Path],
+) -> None:
+    """`anchor --every`: the admin's own process signs the head as it moves, with no step of
+    the agent's involved; a tail cut after the agent's steps were anchored is caught."""
+    import subprocess
+    import sys
+    import time
+
+    db, keys, anchors = anchored
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "oversight", "anchor", "--as", "root", "--key",
+         str(keys / "root.pem"), "--to", str(anchors), "--every", "0.1", "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        with Monitor(db=str(db), policy="observe-only", log="none") as mon, mon.session("more"):
+            for i in range(10):
+                mon.check("Bash", {"command": f"echo more {i}"}).succeed("ok")
+        with open_store(f"sqlite:///{db}") as store:
+            final = store.head()[0]
+        end = time.monotonic() + 60
+        while time.monotonic() < end and f'"seq":{final}' not in anchors.read_text().replace(
+            " ", ""
+        ):
+            time.sleep(0.05)
+    finally:
+        watcher.terminate()
+        watcher.communicate(timeout=30)
+    lines = anchors.read_text().splitlines()
+    assert f'"seq":{final}' in lines[-1].replace(" ", ""), "the newest head was anchored"
+    assert len(lines) <= 2 + 10 * 2, "a head that did not move is not signed again"
+    raw = sqlite3.connect(db)
+    seq, prev = raw.execute("SELECT seq, hash FROM oversight_records WHERE seq = 25").fetchone()
+    raw.execute("DELETE FROM oversight_records WHERE seq > 25")
+    raw.execute("UPDATE oversight_chain_head SET seq = ?, hash = ?", (seq, prev))
+    raw.commit()
+    raw.close()
+    done = _verify(db, anchors)
+    assert done.returncode == 1 and "tail was cut" in done.stdout

@@ -238,3 +238,24 @@ def test_a_pack_says_which_steps_may_use_the_gpus(
     )
     assert caps.gpu is gpu
     assert caps.network == "none"
+
+
+def test_a_step_cannot_erase_the_notes_of_known_stores(
+    repo: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The notes that stop a fresh store replacing a deleted one sit apart from the store, and
+    a sandboxed step sees neither them nor the spilled records beside them."""
+    ws, _ = repo
+    state = ws.parent / "state"  # under /var/tmp: visible to a step unless hidden
+    env = {**os.environ, "XDG_STATE_HOME": str(state)}
+    db = tmp_path / "o.db"
+    assert _oversight_run(ws, db, "--", "true", env=env).returncode == 0
+    notes = state / "agent-oversight" / "stores"
+    assert [p.suffix for p in notes.iterdir()] == [".json"]
+    done = _oversight_run(
+        ws, db, "--policy", "observe-only", "--",
+        f"ls {notes}; rm -rf {state}/agent-oversight; echo gone", env=env,
+    )  # fmt: skip
+    assert "gone" in done.stdout, done.stderr
+    assert ".json" not in done.stdout, "the step could not even list them"
+    assert [p.suffix for p in notes.iterdir()] == [".json"], "the notes are still there"

@@ -166,3 +166,72 @@ def test_a_trigger_on_postgresql_is_caught_too(pg_url: str) -> None:
         with pytest.raises(StoreUnavailableError, match="trigger swallow"):
             _act(mon)
     mon.close()
+
+
+# -- across processes: a later monitor finds the store gone or behind ---------------------------
+
+AGENT = """
+import sys
+from oversight import Monitor
+from oversight.errors import StoreUnavailableError
+mon = Monitor(db=sys.argv[1], policy="observe-only", log="none")
+with mon.session(sys.argv[2]):
+    try:
+        for i in range(int(sys.argv[3])):
+            mon.check("Bash", {"command": f"echo {i} > out.txt"}).succeed("ok")
+        print("ACTED")
+    except StoreUnavailableError as exc:
+        print("REFUSED", exc)
+mon.close()
+"""
+
+
+def _agent_process(tmp_path: Path, db: Path, session: str, steps: int) -> str:
+    import subprocess
+    import sys
+
+    script = tmp_path / "agent.py"
+    script.write_text(AGENT)
+    done = subprocess.run(
+        [sys.executable, str(script), str(db), session, str(steps)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout + done.stderr
+
+
+def test_a_new_agent_process_does_not_start_afresh_where_a_store_was_deleted(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / ".oversight"
+    db = folder / "o.db"
+    assert "ACTED" in _agent_process(tmp_path, db, "first", 5)
+    shutil.rmtree(folder)  # between runs: `rm -rf .oversight`
+    out = _agent_process(tmp_path, db, "second", 5)
+    assert "REFUSED" in out and "new, empty store" in out, out
+    assert "ACTED" not in out
+    # Still refused next time: the empty store made in its place is no fresh start either.
+    assert "REFUSED" in _agent_process(tmp_path, db, "third", 1)
+    with open_store(f"sqlite:///{db}") as store:
+        alerts = [r.record for r in store.iter_records() if r.record.type == "alert"]
+    assert alerts and "store lost" in alerts[0].reason  # type: ignore[union-attr]
+
+
+def test_an_older_copy_put_back_is_noticed_by_the_next_process(tmp_path: Path) -> None:
+    db = tmp_path / "o.db"
+    assert "ACTED" in _agent_process(tmp_path, db, "first", 3)
+    shutil.copy(db, tmp_path / "old.db")
+    assert "ACTED" in _agent_process(tmp_path, db, "second", 10)
+    shutil.copy(tmp_path / "old.db", db)  # the agent restores the copy without its later steps
+    out = _agent_process(tmp_path, db, "third", 1)
+    assert "REFUSED" in out and "chain ends at record" in out, out
+
+
+def test_deleting_the_note_retires_a_store_on_purpose(tmp_path: Path) -> None:
+    from oversight.known_stores import KnownStores
+
+    db = tmp_path / "o.db"
+    assert "ACTED" in _agent_process(tmp_path, db, "first", 2)
+    db.unlink()
+    KnownStores().forget(str(db.resolve()))
+    assert "ACTED" in _agent_process(tmp_path, db, "second", 2)

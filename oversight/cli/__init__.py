@@ -52,6 +52,7 @@ def _register() -> None:
         export_cmd,
         halt_cmd,
         import_cmd,
+        pg_cmd,
         policy_cmd,
         replay_cmd,
         report_cmd,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +30,17 @@ def anchor(
         str | None,
         typer.Option(help="Or give the signed head, as one JSON line on stdin, to this command."),
     ] = None,
+    every: Annotated[
+        float | None,
+        typer.Option(
+            help="Keep running: sign the head again every SECONDS when it has moved (run it "
+            "as a service of the admin's, where the agent cannot stop it).",
+            min=0.1,
+        ),
+    ] = None,
+    times: Annotated[
+        int | None, typer.Option(help="With --every: stop after this many rounds.", min=1)
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Sign the current chain head; `oversight verify --anchors FILE` checks the store against
@@ -39,26 +51,38 @@ def anchor(
     if (to is None) == (command is None):
         raise ConfigError("give one of --to FILE or --command CMD")
     private = load_reviewer_key(key)
-    with open_cli_store(db) as store:
-        authenticate(store.reviewers(), as_name, private, admin=True, root_key=root_key())
-        signed = make_anchor(store, as_name, private)
-    line = signed.line() + "\n"
+    last: tuple[int, str] | None = None
+    rounds = 0
+    while True:
+        with open_cli_store(db) as store:
+            authenticate(store.reviewers(), as_name, private, admin=True, root_key=root_key())
+            signed = make_anchor(store, as_name, private)
+        if (signed.seq, signed.hash) != last:
+            where = _ship(signed.line() + "\n", to, command)
+            last = (signed.seq, signed.hash)
+            console.print(
+                f"anchored seq {signed.seq} ({signed.hash[:16]}…) signed by {escape(as_name)} → "
+                f"{escape(where)}"
+            )
+        rounds += 1
+        if every is None or (times is not None and rounds >= times):
+            return
+        time.sleep(every)
+
+
+def _ship(line: str, to: Path | None, command: str | None) -> str:
+    """Append the signed head to `to`, or hand it to `command`; where it went."""
     if to is not None:
         to.parent.mkdir(parents=True, exist_ok=True)
         with to.open("a", encoding="utf-8") as fh:
             fh.write(line)
-        where = str(to)
-    else:
-        assert command is not None
-        done = subprocess.run(
-            shlex.split(command), input=line, text=True, capture_output=True, check=False
-        )
-        if done.returncode != 0:
-            raise ConfigError(
-                f"the anchor command failed (exit {done.returncode}): {done.stderr.strip()[-300:]}"
-            )
-        where = f"`{command}`"
-    console.print(
-        f"anchored seq {signed.seq} ({signed.hash[:16]}…) signed by {escape(as_name)} → "
-        f"{escape(where)}"
+        return str(to)
+    assert command is not None
+    done = subprocess.run(
+        shlex.split(command), input=line, text=True, capture_output=True, check=False
     )
+    if done.returncode != 0:
+        raise ConfigError(
+            f"the anchor command failed (exit {done.returncode}): {done.stderr.strip()[-300:]}"
+        )
+    return f"`{command}`"

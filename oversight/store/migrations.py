@@ -212,6 +212,15 @@ def _v6_random_halt_ids(conn: Connection) -> None:
         )
 
 
+def _v7_review_rows_chained(conn: Connection) -> None:
+    """Every write to the review tables now chains a `ReviewEvent` (`review_log`); rows written
+    before get theirs here, as they stand, so the upgraded store verifies and every row is
+    covered from now on. (Uses today's record model: it is data, not a table shape.)"""
+    from oversight.store.review_log import append_on, backfill_events, table_rows
+
+    append_on(conn, backfill_events(table_rows(conn)))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "records, chain head and review indexes", _v1_records_and_chain),
     Migration(2, "halt switch", _v2_halts),
@@ -219,6 +228,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "scoped grants", _v4_grants),
     Migration(5, "modified calls and approvals used at most once", _v5_modify_and_consume),
     Migration(6, "random halt ids, so a resume never fits another halt", _v6_random_halt_ids),
+    Migration(7, "review rows chained: verify checks the review tables", _v7_review_rows_chained),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -27,7 +27,7 @@ from oversight.errors import (
     StoreNotFoundError,
     StoreUnavailableError,
 )
-from oversight.records import Record, parse_record
+from oversight.records import REVIEW_SESSION, Record, ReviewEvent, parse_record
 from oversight.store.base import SessionSummary, StoredRecord, VerifyProblem, VerifyReport
 from oversight.store.chain import GENESIS_HASH, record_hash
 from oversight.store.columns import (
@@ -46,6 +46,13 @@ from oversight.store.engine import (
 )
 from oversight.store.forked import ForkedTaskError, parallel_workers, run_forked
 from oversight.store.migrations import current_version, migrate
+from oversight.store.pg_guards import is_our_guard
+from oversight.store.review_log import (
+    append_on,
+    review_event,
+    review_problems,
+    table_rows,
+)
 from oversight.store.schema import (
     RECORD_COLUMNS,
     approvals,
@@ -361,6 +368,8 @@ class SQLStore:
         first_seq = func.min(t.seq).label("first_seq")
         listing = (
             select(t.session_id, first_seq, func.max(t.seq).label("last_seq"))
+            # Halts of every session, reviewers and grants for anyone: no one session's.
+            .where(t.session_id != REVIEW_SESSION)
             .group_by(t.session_id)
             .order_by(first_seq.desc())
         )
@@ -409,21 +418,17 @@ class SQLStore:
     def halt(self, scope: str, reason: str, requested_by: str) -> None:
         """Halt one session (`scope` = its id) or every session (`scope` = "*"). The halt's id
         is random and never reused: an admin's resume is signed over it."""
-        self._check_open()
-        halt_id = new_halt_id()
-        try:
-            with self._write_lock, self._engine.begin() as conn:
-                conn.execute(
-                    halts.insert().values(
-                        id=halt_id,
-                        scope=scope,
-                        reason=reason,
-                        requested_by=requested_by,
-                        created_at=_now_text(),
-                    )
-                )
-        except self._store.db_errors as exc:
-            raise store_failure(exc, self._store, "halt a session in") from exc
+        row = {
+            "id": new_halt_id(),
+            "scope": scope,
+            "reason": reason,
+            "requested_by": requested_by,
+            "created_at": _now_text(),
+        }
+        session = None if scope == "*" else scope
+        with self._review_write("halt a session in") as conn:
+            conn.execute(halts.insert().values(**row))
+            append_on(conn, [review_event("halt.requested", row, session)])
 
     def halts(self) -> list[dict[str, Any]]:
         """Every halt row, oldest first; which are still in force is decided by the caller,
@@ -433,22 +438,36 @@ class SQLStore:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def resume(self, halt_id: int, resumed_by: str, signature: str) -> None:
-        """Record an admin's signed resume of one halt."""
-        self._write(
-            "resume a session in",
-            halts.update()
-            .where(halts.c.id == halt_id, halts.c.resumed_at.is_(None))
-            .values(resumed_at=_now_text(), resumed_by=resumed_by, resume_signature=signature),
-        )
+        """Record an admin's signed resume of one halt (once: a resumed halt stays resumed)."""
+        row = {
+            "id": halt_id,
+            "resumed_at": _now_text(),
+            "resumed_by": resumed_by,
+            "resume_signature": signature,
+        }
+        with self._review_write("resume a session in") as conn:
+            done = conn.execute(
+                halts.update()
+                .where(halts.c.id == halt_id, halts.c.resumed_at.is_(None))
+                .values(
+                    resumed_at=row["resumed_at"], resumed_by=resumed_by, resume_signature=signature
+                )
+            )
+            if done.rowcount == 1:
+                scope = conn.execute(select(halts.c.scope).where(halts.c.id == halt_id)).scalar()
+                session = None if scope in (None, "*") else str(scope)
+                append_on(conn, [review_event("halt.resumed", row, session)])
 
     # -- approvals ----------------------------------------------------------------------------
-    # Plain rows, not chained records: they are the mailbox between a waiting agent and its
-    # reviewers. What counts is re-checked by the monitor (signatures), never trusted as stored.
+    # Plain rows: they are the mailbox between a waiting agent and its reviewers, and what
+    # counts is re-checked by the monitor (signatures), never trusted as stored. Each write also
+    # chains a `ReviewEvent` in its transaction, so `verify` catches rows deleted or edited.
 
     def add_reviewer(self, row: dict[str, str]) -> None:
-        self._write(
-            "register a reviewer in", reviewers.insert().values(**row, created_at=_now_text())
-        )
+        full = {**row, "created_at": _now_text()}
+        with self._review_write("register a reviewer in") as conn:
+            conn.execute(reviewers.insert().values(**full))
+            append_on(conn, [review_event("reviewer.added", full)])
 
     def reviewers(self) -> list[dict[str, Any]]:
         with self._reading("read reviewers from") as conn:
@@ -458,10 +477,10 @@ class SQLStore:
             ]
 
     def create_approval(self, row: dict[str, Any]) -> None:
-        self._write(
-            "create an approval in",
-            approvals.insert().values(**row, status="pending", created_at=_now_text()),
-        )
+        full = {**row, "status": "pending", "created_at": _now_text()}
+        with self._review_write("create an approval in") as conn:
+            conn.execute(approvals.insert().values(**full))
+            append_on(conn, [review_event("approval.requested", full, str(row["session_id"]))])
 
     def approvals(self, *, status: str | None = None) -> list[dict[str, Any]]:
         """Approval rows as stored, oldest first. `status="pending"` means still open: a row
@@ -482,16 +501,16 @@ class SQLStore:
 
     def add_vote(self, row: dict[str, str | None]) -> None:
         """Record a vote; on PostgreSQL also wake waiting monitors (NOTIFY, sent at commit)."""
-        self._check_open()
-        try:
-            with self._write_lock, self._engine.begin() as conn:
-                conn.execute(votes.insert().values(**row, created_at=_now_text()))
-                if self._store.dialect == "postgresql":
-                    conn.exec_driver_sql(
-                        f"SELECT pg_notify('{VOTE_CHANNEL}', %s)", (str(row["approval_id"]),)
-                    )
-        except self._store.db_errors as exc:
-            raise store_failure(exc, self._store, "record a vote in") from exc
+        full: dict[str, Any] = {**row, "created_at": _now_text()}
+        with self._review_write("record a vote in") as conn:
+            inserted = conn.execute(votes.insert().values(**full))
+            key = inserted.inserted_primary_key
+            full["id"] = None if key is None else key[0]
+            append_on(conn, [review_event("vote.cast", full, self._session_of(conn, row))])
+            if self._store.dialect == "postgresql":
+                conn.exec_driver_sql(
+                    f"SELECT pg_notify('{VOTE_CHANNEL}', %s)", (str(row["approval_id"]),)
+                )
 
     @contextlib.contextmanager
     def vote_signal(self) -> Iterator[Callable[[float], None]]:
@@ -526,35 +545,42 @@ class SQLStore:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def close_approval(self, approval_id: str, status: str, outcome: str) -> None:
-        self._write(
-            "close an approval in",
-            approvals.update()
-            .where(approvals.c.id == approval_id)
-            .values(status=status, outcome=outcome, decided_at=_now_text()),
-        )
+        row = {"id": approval_id, "status": status, "outcome": outcome, "decided_at": _now_text()}
+        with self._review_write("close an approval in") as conn:
+            done = conn.execute(
+                approvals.update()
+                .where(approvals.c.id == approval_id)
+                .values(status=status, outcome=outcome, decided_at=row["decided_at"])
+            )
+            if done.rowcount == 1:
+                session = self._session_of(conn, {"approval_id": approval_id})
+                append_on(conn, [review_event("approval.closed", row, session)])
 
     def consume_approval(self, approval_id: str, step_id: str) -> str | None:
         """Mark the approval used by `step_id`, atomically; returns None on success, else the
         step that used it first (an approval runs at most one step, whatever process asks)."""
-        self._check_open()
-        try:
-            with self._write_lock, self._engine.begin() as conn:
-                done = conn.execute(
-                    approvals.update()
-                    .where(approvals.c.id == approval_id, approvals.c.consumed_by.is_(None))
-                    .values(consumed_by=step_id, consumed_at=_now_text())
-                )
-                if done.rowcount == 1:
-                    return None
-                row = conn.execute(
-                    select(approvals.c.consumed_by).where(approvals.c.id == approval_id)
-                ).first()
-        except self._store.db_errors as exc:
-            raise store_failure(exc, self._store, "use an approval in") from exc
-        return str(row[0]) if row is not None and row[0] is not None else "(unknown approval)"
+        row = {"id": approval_id, "consumed_by": step_id, "consumed_at": _now_text()}
+        with self._review_write("use an approval in") as conn:
+            done = conn.execute(
+                approvals.update()
+                .where(approvals.c.id == approval_id, approvals.c.consumed_by.is_(None))
+                .values(consumed_by=step_id, consumed_at=row["consumed_at"])
+            )
+            if done.rowcount == 1:
+                session = self._session_of(conn, {"approval_id": approval_id})
+                append_on(conn, [review_event("approval.used", row, session)])
+                return None
+            first = conn.execute(
+                select(approvals.c.consumed_by).where(approvals.c.id == approval_id)
+            ).first()
+        return str(first[0]) if first is not None and first[0] is not None else "(unknown approval)"
 
     def add_grant(self, row: dict[str, Any]) -> None:
-        self._write("record a grant in", grants.insert().values(**row, created_at=_now_text()))
+        full = {**row, "created_at": _now_text()}
+        session = row.get("session_id")
+        with self._review_write("record a grant in") as conn:
+            conn.execute(grants.insert().values(**full))
+            append_on(conn, [review_event("grant.given", full, session)])
 
     def grants(self) -> list[dict[str, Any]]:
         with self._reading("read grants from") as conn:
@@ -562,13 +588,24 @@ class SQLStore:
                 dict(r._mapping) for r in conn.execute(select(grants).order_by(grants.c.created_at))
             ]
 
-    def _write(self, action: str, statement: Any) -> None:
+    @contextlib.contextmanager
+    def _review_write(self, action: str) -> Iterator[Connection]:
+        """One write transaction on the review tables; any database failure is a clear
+        `StoreUnavailableError` naming `action`, and nothing of it is stored."""
         self._check_open()
         try:
             with self._write_lock, self._engine.begin() as conn:
-                conn.execute(statement)
+                yield conn
         except self._store.db_errors as exc:
             raise store_failure(exc, self._store, action) from exc
+
+    @staticmethod
+    def _session_of(conn: Connection, row: dict[str, Any]) -> str | None:
+        """The session of the approval a vote or an update is about (None when unknown)."""
+        session = conn.execute(
+            select(approvals.c.session_id).where(approvals.c.id == row["approval_id"])
+        ).scalar()
+        return None if session is None else str(session)
 
     # -- verifying -------------------------------------------------------------------------
 
@@ -593,19 +630,27 @@ class SQLStore:
                 "SELECT type || ' ' || name || ' on ' || tbl_name FROM sqlite_master "
                 "WHERE type IN ('trigger', 'view') ORDER BY name"
             )
-        else:
-            query = (
-                "SELECT 'trigger ' || t.tgname || ' on ' || c.relname FROM pg_trigger t "
-                "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal "
-                "AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
-                "AND c.relname LIKE 'oversight%%' "
-                "UNION ALL SELECT 'rule ' || rulename || ' on ' || tablename FROM pg_rules "
-                "WHERE schemaname = current_schema() AND tablename LIKE 'oversight%%' "
-                "UNION ALL SELECT 'view ' || viewname || ' on ' || viewname FROM pg_views "
-                "WHERE schemaname = current_schema() AND viewname LIKE 'oversight%%' "
-                "ORDER BY 1"
+            return [str(row[0]) for row in conn.exec_driver_sql(query)]
+        here = "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+        found = [
+            f"trigger {trigger} on {table}"
+            for trigger, table, function, source in conn.exec_driver_sql(
+                "SELECT t.tgname, c.relname, p.proname, p.prosrc FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
+                f"WHERE NOT t.tgisinternal AND c.relnamespace = {here} "
+                "AND c.relname LIKE 'oversight%%'"
             )
-        return [str(row[0]) for row in conn.exec_driver_sql(query)]
+            # The guards `oversight pg setup` installs, exactly as it writes them.
+            if not is_our_guard(str(trigger), str(table), str(function), str(source))
+        ]
+        query = (
+            "SELECT 'rule ' || rulename || ' on ' || tablename FROM pg_rules "
+            "WHERE schemaname = current_schema() AND tablename LIKE 'oversight%%' "
+            "UNION ALL SELECT 'view ' || viewname || ' on ' || viewname FROM pg_views "
+            "WHERE schemaname = current_schema() AND viewname LIKE 'oversight%%'"
+        )
+        found += [str(row[0]) for row in conn.exec_driver_sql(query)]
+        return sorted(found)
 
     def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
         """Recompute the whole chain in seq order and report the first place it breaks.
@@ -662,6 +707,8 @@ class SQLStore:
                         checked, problem = _verify_rows(cursor, whole, progress)
                     finally:
                         cursor.close()
+                if problem is None:
+                    problem = self._review_tables_problem(conn)
         except self._store.db_errors as exc:
             raise store_failure(exc, self._store, "verify") from exc
         return VerifyReport(
@@ -671,6 +718,25 @@ class SQLStore:
             head_hash=head_hash,
             first_problem=problem,
         )
+
+    def _review_tables_problem(self, conn: Connection) -> VerifyProblem | None:
+        """The first difference between the review tables and their chained records."""
+        events = []
+        for seq, body in conn.execute(
+            select(records.c.seq, records.c.body)
+            .where(records.c.type == "review")
+            .order_by(records.c.seq)
+        ):
+            event = self._parse(body, seq)
+            if isinstance(event, ReviewEvent):
+                events.append((int(seq), event))
+        problems = review_problems(events, table_rows(conn))
+        if not problems:
+            return None
+        seq, message = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        record_id = next((e.id for s, e in events if s == seq), None)
+        return VerifyProblem(seq, record_id, f"review tables: {message}{more}")
 
     def _verify_in_processes(
         self,
