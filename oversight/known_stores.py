@@ -67,6 +67,10 @@ class KnownStores:
             tmp.write_text(json.dumps(body), encoding="utf-8")
             os.replace(tmp, path)
 
-    def forget(self, where: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
+    def forget(self, where: str) -> bool:
+        """Drop the note of the store at `where` (retired on purpose); whether there was one."""
+        try:
             self.note_path(where).unlink()
+        except FileNotFoundError:
+            return False
+        return True

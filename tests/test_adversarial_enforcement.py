@@ -10,7 +10,8 @@ import pytest
 from adversarial.enforce import MODES, EffectFigures, measure_effects, report
 from sandboxing import needs_bwrap
 
-pytestmark = needs_bwrap
+# The module's fixture runs the whole corpus (about 600 sandboxed commands) once.
+pytestmark = [needs_bwrap, pytest.mark.timeout(900)]
 
 
 @pytest.fixture(scope="module")

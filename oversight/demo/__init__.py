@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import shlex
 import shutil
@@ -24,6 +25,7 @@ from oversight.demo.commands import oversight_command
 from oversight.demo.explain import checkpoint_lines, print_autonomy
 from oversight.demo.keys import DEMO_DB, REVIEWER, demo_reviewer_key, reset_demo_store
 from oversight.demo.workspace import create_workspace
+from oversight.known_stores import KnownStores
 from oversight.monitor import Monitor
 from oversight.sandbox import available
 from oversight.settings import Settings
@@ -145,6 +147,10 @@ def run_demo(
     command, hint = oversight_command()
     db_flag = f" --db {shlex.quote(str(db_path))}" if db else ""
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    if not db_path.exists() and KnownStores().forget(os.path.realpath(db_path)):
+        # A demo store is the demo's own: one that was deleted starts afresh, said out loud
+        # (a real store that vanished is refused: see `known_stores`).
+        console.print(Text(f"{db_path} was deleted since the last demo: starting a new one"))
     key_file = demo_reviewer_key(db_path, reset_command=f"{command} demo --reset{db_flag}")
     settings = Settings.from_env(db=str(db_path)).model_copy(
         update={

@@ -26,6 +26,7 @@ from oversight.approvals.signing import (
     write_private_key,
 )
 from oversight.errors import ConfigError, StoreError
+from oversight.known_stores import KnownStores
 from oversight.store import SQLStore, open_store
 
 DEMO_DB = Path(".oversight") / "demo.db"
@@ -72,6 +73,7 @@ def reset_demo_store(db_path: Path) -> list[Path]:
     removed = [p for p in (db_path, *_side_files(db_path)) if p.exists()]
     for path in removed:
         path.unlink()
+    KnownStores().forget(os.path.realpath(db_path))  # retired on purpose: no refusal next run
     keys = keys_dir(db_path)
     if keys.exists():
         shutil.rmtree(keys)
