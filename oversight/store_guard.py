@@ -91,7 +91,7 @@ class StoreGuard:
                     "monitor ran; no step that acts runs without its record"
                 )
         try:
-            seq = _head_seq(self.store)
+            seq, foreign = _probe(self.store)
         except StoreError as exc:
             return f"the oversight store cannot be read as the one this monitor opened: {exc}"
         if seq < self.seq:
@@ -100,7 +100,6 @@ class StoreGuard:
                 "was emptied or truncated while this monitor ran"
             )
         self.seq = seq
-        foreign = _foreign(self.store)
         if foreign:
             return (
                 "the oversight store has schema objects oversight did not create, which can "
@@ -128,6 +127,15 @@ def _sqlite_path(url: str) -> str | None:
 def _identity(path: str) -> _FileIdentity:
     info = os.stat(path)
     return _FileIdentity(info.st_dev, info.st_ino)
+
+
+def _probe(store: AuditStore) -> tuple[int, list[str]]:
+    """(head seq, foreign schema objects): in one read where the store offers it."""
+    probe = getattr(store, "guard_probe", None)
+    if callable(probe):
+        seq, foreign = probe()
+        return int(seq), list(foreign)
+    return _head_seq(store), _foreign(store)
 
 
 def _foreign(store: AuditStore) -> list[str]:

@@ -107,6 +107,7 @@ class SQLStore:
         self._sql_verify = f"{columns} ORDER BY seq"
         self._sql_verify_range = f"{columns} WHERE seq > {p} AND seq <= {p} ORDER BY seq"
         self._closed = False
+        self._schema_seen: tuple[Any, list[str]] | None = None
 
     @property
     def url_for_display(self) -> str:
@@ -616,6 +617,24 @@ class SQLStore:
                 f"SELECT hash FROM {records.name} WHERE seq = {int(seq)}"
             ).first()
         return None if row is None else str(row[0])
+
+    def guard_probe(self) -> tuple[int, list[str]]:
+        """(chain head seq, foreign schema objects) in one read: what the store guard checks
+        before each consequential step. On SQLite the schema listing is read again only when
+        `PRAGMA schema_version` moved (any CREATE or DROP moves it)."""
+        with self._reading("inspect") as conn:
+            row = conn.exec_driver_sql(
+                f"SELECT seq FROM {chain_head.name} WHERE id = {_HEAD_ID}"
+            ).first()
+            if row is None:
+                raise StoreCorruptError(self._no_head_message())
+            if self._store.dialect != "sqlite":
+                return int(row[0]), self._foreign_objects(conn)
+            version = conn.exec_driver_sql("PRAGMA schema_version").scalar()
+            seen = self._schema_seen
+            if seen is None or seen[0] != version:
+                seen = self._schema_seen = (version, self._foreign_objects(conn))
+            return int(row[0]), list(seen[1])
 
     def foreign_schema_objects(self) -> list[str]:
         """Triggers, rules and views on oversight's tables that oversight did not create. One
