@@ -1,4 +1,4 @@
-"""Run every benchmark: `python -m benchmarks [overhead|store|verify ...]`."""
+"""Run every benchmark: `python -m benchmarks [overhead|store|verify|many ...]`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from benchmarks import (
     bench_crash,
     bench_import,
     bench_langchain,
+    bench_many,
     bench_memory,
     bench_overhead,
     bench_policy,
@@ -30,6 +31,7 @@ SUITES = {
     "sandbox": bench_sandbox.main,
     "memory": bench_memory.main,
     "crash": bench_crash.main,
+    "many": bench_many.main,
 }
 
 

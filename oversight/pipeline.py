@@ -259,6 +259,9 @@ class Pipeline:
             try:
                 self.store_check(handle.session.id)
             except StoreUnavailableError as exc:
+                # The step will not run; its proposal is queued with its outcome, so the
+                # session's steps stay whole (no seq missing) once the store takes records.
+                self.recorder.submit(handle.proposal_record)
                 handle.finish("not_run", error=f"audit store unavailable: {exc}")
                 raise
         if handle.write_ahead and self.halt_check is not None:

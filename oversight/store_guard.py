@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from oversight.errors import StoreError, StoreUnavailableError
 from oversight.known_stores import KnownStores
 from oversight.store import AuditStore
+from oversight.store.engine import StoreUnreachableError
 
 NOTE_EVERY_S = 5.0
 
@@ -54,7 +55,9 @@ class StoreGuard:
         self._noted_at = time.monotonic()
 
     def check(self) -> None:
-        """Raise StoreVanishedError when the store is not the one this monitor opened."""
+        """Raise StoreVanishedError when the store is not the one this monitor opened (remembered:
+        every later check raises it too), StoreUnreachableError when its server cannot be asked
+        right now (not remembered)."""
         if self.lost is None:
             self.lost = self._problem()
         if self.lost is not None:
@@ -92,6 +95,8 @@ class StoreGuard:
                 )
         try:
             seq, foreign = _probe(self.store)
+        except StoreUnreachableError:
+            raise  # a server restarting: this step is refused, the next one asks again
         except StoreError as exc:
             return f"the oversight store cannot be read as the one this monitor opened: {exc}"
         if seq < self.seq:

@@ -6,6 +6,13 @@ the database's single write lock up front, waiting up to the busy timeout, so tw
 both read the chain head and then race to extend it. Readers opt into a plain deferred `BEGIN`
 with `READ_ONLY` and never block writers (WAL). PostgreSQL needs none of this: writers lock the
 chain head row with `SELECT ... FOR UPDATE`.
+
+A PostgreSQL server that restarts under running monitors: stale pooled connections are replaced
+on checkout (`pool_pre_ping`), and a new connection made while the server is down or starting up
+is retried for up to `PG_RECONNECT_WAIT_S`, so a step during a restart waits for the server
+instead of failing. Only once the engine has connected: a store that cannot be reached at open
+still fails at once. An operation cut off mid-way still fails (StoreUnavailableError): a
+consequential step whose record could not be written does not run.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import importlib
 import os
 import sqlite3
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -37,8 +45,31 @@ SYNCHRONOUS_MODES: tuple[str, ...] = ("FULL", "EXTRA", "NORMAL")
 READ_ONLY: dict[str, Any] = {"oversight_read_only": True}
 BATCHED: dict[str, Any] = {"oversight_batched": True}
 DEFAULT_PG_CONNECT_TIMEOUT_S = 10
+PG_RECONNECT_WAIT_S = 30.0
+"""How long a new connection is retried while a server that was reachable restarts."""
+_PG_RESTARTING = (
+    "connection refused",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "the database system is not yet accepting connections",
+    "server closed the connection unexpectedly",
+    "the connection is lost",
+    "consuming input failed",
+    "no such file or directory",  # the Unix socket, between stop and start
+)
+"""What a failed connect says while the server restarts (psycopg gives these no SQLSTATE)."""
 
 Dialect = Literal["sqlite", "postgresql"]
+
+
+class StoreUnreachableError(StoreUnavailableError):
+    """The database server could not be reached, or cut the connection mid-way (a restart):
+    this operation did not happen, and the same one may succeed a moment later."""
+
+
+_PG_CUT_OFF_STATES = frozenset({"57P01", "57P02", "57P03"})
+"""admin_shutdown, crash_shutdown, cannot_connect_now: the server stopping or starting."""
 
 
 @dataclass(frozen=True)
@@ -251,6 +282,7 @@ def _postgresql_engine(url: URL) -> StoreEngine:
     # A restarted server must not fail the next append on a stale pooled connection.
     engine = create_engine(url, pool_pre_ping=True)
     dbapi = engine.dialect.loaded_dbapi
+    _reconnect_through_restarts(engine, dbapi.OperationalError, PG_RECONNECT_WAIT_S)
     host = url.host or "localhost"
     where = f"{host}:{url.port or 5432}/{url.database or ''}"
     return StoreEngine(
@@ -261,6 +293,38 @@ def _postgresql_engine(url: URL) -> StoreEngine:
         memory=False,
         db_errors=(SQLAlchemyError, dbapi.Error),
     )
+
+
+def _reconnect_through_restarts(
+    engine: Engine, refused: type[BaseException], wait_s: float
+) -> None:
+    """Retry new connections while the server restarts, once the engine has connected."""
+    connected = threading.Event()
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+        deadline = time.monotonic() + (wait_s if connected.is_set() else 0.0)
+        delay = 0.05
+        while True:
+            try:
+                connection = dialect.connect(*cargs, **cparams)
+            except refused as exc:
+                if not server_restarting(exc) or time.monotonic() + delay > deadline:
+                    raise
+            else:
+                connected.set()
+                return connection
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+def server_restarting(exc: BaseException) -> bool:
+    """Whether a failed PostgreSQL connect looks like a server stopping or starting (worth
+    retrying), not a wrong password, host or database (which no wait fixes)."""
+    if getattr(exc, "sqlstate", None) not in (None, "57P03"):
+        return False
+    text = str(exc).lower()
+    return any(fragment in text for fragment in _PG_RESTARTING)
 
 
 _SQLITE_CORRUPT_CODES = frozenset({sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT})
@@ -275,10 +339,23 @@ def store_failure(exc: BaseException, store: StoreEngine, action: str) -> StoreE
             f"{store.where} is not an oversight store: it is not a readable SQLite database "
             f"({message})"
         )
-    return StoreUnavailableError(
+    error = StoreUnreachableError if _unreachable(exc, cause, store) else StoreUnavailableError
+    return error(
         f"cannot {action} the oversight store at {store.where} ({store.url_for_display}): "
         f"{type(cause).__name__}: {message}"
     )
+
+
+def _unreachable(exc: BaseException, cause: BaseException, store: StoreEngine) -> bool:
+    """Whether a PostgreSQL failure is the server going away (not a refused statement)."""
+    if store.dialect != "postgresql":
+        return False
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    state = getattr(cause, "sqlstate", None)
+    if state in _PG_CUT_OFF_STATES or (isinstance(state, str) and state.startswith("08")):
+        return True
+    return state is None and server_restarting(cause)
 
 
 def _first_line(text: str, limit: int = 500) -> str:

@@ -525,20 +525,37 @@ class SQLStore:
         conninfo = self._engine.url.set(drivername="postgresql").render_as_string(
             hide_password=False
         )
+
+        def listen() -> psycopg.Connection[Any]:
+            connection = psycopg.connect(conninfo, autocommit=True)
+            connection.execute(f"LISTEN {VOTE_CHANNEL}")
+            return connection
+
         try:
-            listener = psycopg.connect(conninfo, autocommit=True)
+            listener: psycopg.Connection[Any] | None = listen()
         except psycopg.Error as exc:
             raise store_failure(exc, self._store, "listen for votes in") from exc
-        try:
-            listener.execute(f"LISTEN {VOTE_CHANNEL}")
 
-            def wait(seconds: float) -> None:
+        def wait(seconds: float) -> None:
+            # A cut connection (a server restart) only costs the early wake-up: the caller
+            # polls the votes anyway, and the next wait listens again.
+            nonlocal listener
+            try:
+                if listener is None:
+                    listener = listen()
                 for _ in listener.notifies(timeout=seconds, stop_after=1):
                     pass
+            except psycopg.Error:
+                if listener is not None:
+                    listener.close()
+                listener = None
+                time.sleep(seconds)
 
+        try:
             yield wait
         finally:
-            listener.close()
+            if listener is not None:
+                listener.close()
 
     def votes(self, approval_id: str) -> list[dict[str, Any]]:
         with self._reading("read votes from") as conn:
