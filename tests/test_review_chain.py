@@ -132,13 +132,59 @@ def test_a_store_upgraded_from_v6_chains_the_rows_it_already_had(tmp_path: objec
                 "VALUES (4294967297, 's', 'old halt', 'bob', '2026-01-01T00:00:00.000000Z')"
             )
         )
+        conn.execute(
+            text(
+                "INSERT INTO oversight_votes (id, approval_id, reviewer, decision, reason, "
+                "signature, created_at) VALUES (7, 'ap', 'alice', 'deny', 'no', 's', 'then')"
+            )
+        )
     with open_store(url) as store:
         events = [r.record for r in store.iter_records() if isinstance(r.record, ReviewEvent)]
         assert [(e.action, e.ref, e.session_id) for e in events] == [
-            ("halt.requested", "4294967297", "s")
+            ("vote.cast", "7", "oversight:review"),
+            ("halt.requested", "4294967297", "s"),
         ]
+        assert [v["id"] for v in store.votes("ap")] == [7], "v8 kept the vote and its id"
         assert store.verify().ok
+    with raw(url) as engine, engine.connect() as conn:
+        table = conn.execute(
+            text("SELECT sql FROM sqlite_master WHERE name = 'oversight_votes'")
+        ).scalar()
+    assert "AUTOINCREMENT" in str(table)
     with raw(url) as engine, engine.begin() as conn:
         conn.execute(text("DELETE FROM oversight_halts"))
     with open_store(url) as store:
         assert not store.verify().ok
+
+
+def test_a_deleted_vote_does_not_hand_its_id_to_the_next(tmp_path: object) -> None:
+    """SQLite's plain rowid would give the next vote the deleted one's id, and the chain's
+    record of the new vote would then stand in for the deleted one's."""
+    url = f"sqlite:///{tmp_path}/o.db"
+    with open_store(url) as store:
+        _fill(store)
+        (first,) = store.votes("ap1")
+    with raw(url) as engine, engine.begin() as conn:
+        conn.execute(text("DELETE FROM oversight_votes"))
+    with open_store(url) as store:
+        store.add_vote(
+            {"approval_id": "ap1", "reviewer": "alice", "decision": "approve", "reason": "ok",
+             "signature": "sig", "args_patch": None}
+        )  # fmt: skip
+        (second,) = store.votes("ap1")
+        assert second["id"] != first["id"]
+        report = store.verify()
+    assert not report.ok and report.first_problem is not None
+    assert f"oversight_votes row {first['id']}" in report.first_problem.reason
+
+
+def test_an_id_written_twice_is_caught_even_where_the_database_reuses_ids(
+    tmp_path: object,
+) -> None:
+    """Should a reused id still happen (a store rebuilt by hand), two records of one row are a
+    problem of their own."""
+    from oversight.store.review_log import review_problems
+
+    event = ReviewEvent(session_id="s", action="vote.cast", ref="1", row_digest="d")
+    problems = review_problems([(1, event), (2, event)], {})
+    assert any("written twice" in message for _, message in problems)

@@ -221,6 +221,32 @@ def _v7_review_rows_chained(conn: Connection) -> None:
     append_on(conn, backfill_events(table_rows(conn)))
 
 
+def _v8_vote_ids_never_reused(conn: Connection) -> None:
+    """SQLite gives a new row the largest rowid + 1, so deleting the newest vote hands its id
+    to the next one; AUTOINCREMENT never reuses an id. The table is rebuilt with it (SQLite
+    cannot alter a key), rows and ids kept. PostgreSQL's sequence never reused one."""
+    if conn.dialect.name != "sqlite":
+        return
+    columns = "id, approval_id, reviewer, decision, reason, signature, created_at, args_patch"
+    conn.execute(text("ALTER TABLE oversight_votes RENAME TO oversight_votes_v7"))
+    conn.execute(text("DROP INDEX IF EXISTS ix_oversight_votes_approval"))
+    conn.execute(
+        text(
+            "CREATE TABLE oversight_votes (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "
+            "approval_id VARCHAR NOT NULL, reviewer VARCHAR NOT NULL, decision VARCHAR NOT NULL, "
+            "reason TEXT NOT NULL, signature VARCHAR NOT NULL, created_at VARCHAR NOT NULL, "
+            "args_patch TEXT)"
+        )
+    )
+    conn.execute(
+        text(f"INSERT INTO oversight_votes ({columns}) SELECT {columns} FROM oversight_votes_v7")
+    )
+    conn.execute(text("DROP TABLE oversight_votes_v7"))
+    conn.execute(
+        text("CREATE INDEX ix_oversight_votes_approval ON oversight_votes (approval_id, id)")
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "records, chain head and review indexes", _v1_records_and_chain),
     Migration(2, "halt switch", _v2_halts),
@@ -229,6 +255,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "modified calls and approvals used at most once", _v5_modify_and_consume),
     Migration(6, "random halt ids, so a resume never fits another halt", _v6_random_halt_ids),
     Migration(7, "review rows chained: verify checks the review tables", _v7_review_rows_chained),
+    Migration(8, "vote ids never reused (SQLite AUTOINCREMENT)", _v8_vote_ids_never_reused),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -235,9 +235,15 @@ def review_problems(
     later update a row shows (a decision, a use, a resume), must have its event.
     """
     latest: dict[tuple[str, str], tuple[int, ReviewEvent]] = {}
-    for seq, event in events:
-        latest[(event.action, event.ref)] = (seq, event)
     problems: list[tuple[int, str]] = []
+    for seq, event in events:
+        written = (event.action, event.ref)
+        if written in latest and PART_BY_ACTION[event.action].present is None:
+            # A row is written once: a second one under the same key means the first was
+            # deleted and its id given again (SQLite reuses the largest rowid).
+            table = PART_BY_ACTION[event.action].table
+            problems.append((seq, f"{table} row {event.ref} was written twice: its id reused"))
+        latest[written] = (seq, event)
     for part in PARTS:
         by_key = {str(row[part.key]): row for row in tables.get(part.table, [])}
         for key, row in by_key.items():

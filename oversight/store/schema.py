@@ -168,6 +168,8 @@ votes = Table(
     Column("created_at", String, nullable=False),
     # A reviewer's edit of the call (canonical JSON of {argument: new value}); signed (v5).
     Column("args_patch", Text),
+    # Ids never come back (v8): deleting the newest vote must not hand its id to the next.
+    sqlite_autoincrement=True,
 )
 Index("ix_oversight_votes_approval", votes.c.approval_id, votes.c.id)
 
