@@ -36,3 +36,11 @@ def test_with_the_sandbox_and_a_policy_doctor_passes(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout
     assert "ok   sandbox" in done.stdout and "ok   policy: research-default" in done.stdout
     assert "warn root key" in done.stdout
+
+
+def test_a_sqlite_store_is_said_to_be_a_file_the_user_can_rewrite(tmp_path: Path) -> None:
+    from oversight.store import open_store
+
+    open_store(f"sqlite:///{tmp_path / 'o.db'}").close()
+    done = _doctor(tmp_path, os.environ["PATH"])
+    assert "warn store access: a file any process of this user can rewrite" in done.stdout

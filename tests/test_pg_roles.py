@@ -219,3 +219,13 @@ def test_a_look_alike_trigger_is_still_foreign(roles: Roles) -> None:
             "trigger oversight_guard_approvals on oversight_approvals"
         ]
         assert not store.verify().ok
+
+
+def test_doctor_says_whether_the_monitors_role_can_erase(roles: Roles) -> None:
+    _session_with_records(roles)
+    agent = cli("doctor", "--db", roles.agent)
+    assert "store access: append-only role" in agent.stdout, agent.stdout
+    admin = cli("doctor", "--db", roles.admin)
+    assert "this role may UPDATE, DELETE, TRUNCATE, OWNER the records" in " ".join(
+        admin.stdout.split()
+    ), admin.stdout

@@ -57,7 +57,20 @@ def doctor(
         with open_cli_store(db) as store:
             store.head()
             rows = store.reviewers()
+            powers = store.erasing_powers()
         line(True, "store", url)
+        line(
+            not powers,
+            "store access",
+            "append-only role: this connection cannot rewrite or delete records"
+            if not powers
+            else "a file any process of this user can rewrite; sandboxed steps do not see it, "
+            "an unsandboxed agent could (PostgreSQL with `oversight pg setup` roles prevents it)"
+            if powers == ["file"]
+            else f"this role may {', '.join(powers)} the records; give monitors the agent role "
+            "of `oversight pg setup` when the agent can reach the database",
+            required=False,
+        )
         trusted, _ = trusted_reviewers(rows, root_key=settings.root_key)
         approvers = [r for r in trusted.values() if r.may_act_as("approver")]
         line(

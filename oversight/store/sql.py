@@ -653,6 +653,21 @@ class SQLStore:
                 seen = self._schema_seen = (version, self._foreign_objects(conn))
             return int(row[0]), list(seen[1])
 
+    def erasing_powers(self) -> list[str]:
+        """What this connection may do to the records beyond appending (PostgreSQL: UPDATE,
+        DELETE, TRUNCATE, owning the table); [] for an append-only role. A SQLite file is
+        whatever its file permissions allow, so it says "file"."""
+        if self._store.dialect == "sqlite":
+            return ["file"]
+        query = (
+            "SELECT p FROM unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE']) AS p "
+            f"WHERE has_table_privilege(current_user, '{records.name}', p) "
+            "UNION ALL SELECT 'OWNER' FROM pg_tables WHERE schemaname = current_schema() "
+            f"AND tablename = '{records.name}' AND pg_has_role(current_user, tableowner, 'USAGE')"
+        )
+        with self._reading("inspect the privileges on") as conn:
+            return [str(row[0]) for row in conn.exec_driver_sql(query)]
+
     def foreign_schema_objects(self) -> list[str]:
         """Triggers, rules and views on oversight's tables that oversight did not create. One
         trigger is enough to delete every halt as it is written or rewrite records as they
