@@ -254,19 +254,20 @@ class Pipeline:
         return handle
 
     def _commit(self, handle: StepHandle) -> None:
-        """A halt issued a moment ago applies to a consequential step; then record it."""
-        if handle.write_ahead and self.store_check is not None:
+        """A consequential step checks its store and asks it for halts issued a moment ago;
+        then it is recorded."""
+        if handle.write_ahead:
+            session_id = handle.session.id
             try:
-                self.store_check(handle.session.id)
+                if self.store_check is not None:
+                    self.store_check(session_id)
+                halted = self.halt_check(session_id) if self.halt_check is not None else None
             except StoreUnavailableError as exc:
                 # The step will not run; its proposal is queued with its outcome, so the
                 # session's steps stay whole (no seq missing) once the store takes records.
                 self.recorder.submit(handle.proposal_record)
                 handle.finish("not_run", error=f"audit store unavailable: {exc}")
                 raise
-        if handle.write_ahead and self.halt_check is not None:
-            # Consequential steps ask the store itself.
-            halted = self.halt_check(handle.session.id)
             if halted is not None:
                 handle.verdict = Verdict("halt", halted, rule="(halt switch)")
         self.record_proposal(handle)

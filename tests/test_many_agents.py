@@ -20,6 +20,7 @@ import shutil
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fleet.check import check_fleet
@@ -102,6 +103,13 @@ class _CutOff(SQLStore):
 
     cut_head = 0
     cut_schema = 0
+    cut_halts = 0
+
+    def halts(self) -> list[dict[str, Any]]:
+        if self.cut_halts:
+            self.cut_halts -= 1
+            raise StoreUnreachableError("the connection is lost")
+        return super().halts()
 
     def head(self) -> tuple[int, str]:
         if self.cut_head:
@@ -144,11 +152,14 @@ def test_a_read_cut_off_once_refuses_that_step_and_not_every_later_one(tmp_path:
     mon.close()
 
 
-def test_a_step_the_store_check_refused_is_stored_whole(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cut", ["cut_schema", "cut_halts"])
+def test_a_step_the_store_check_refused_is_stored_whole(tmp_path: Path, cut: str) -> None:
+    """The store check and the halt check before a consequential step: either cut off refuses
+    the step, and its proposal and not-run outcome are still stored (no seq missing)."""
     mon, store, url = _cut_off_monitor(tmp_path)
     with mon.session("s"):
         _act(mon, 1)
-        store.cut_schema = 1
+        setattr(store, cut, 1)
         with pytest.raises(StoreUnavailableError):
             _act(mon, 2)
         _act(mon, 3)
