@@ -21,6 +21,7 @@ FLAGS: frozenset[str] = frozenset(
         "unresolved",  # part of the step could not be read (dynamic program, syntax error)
         "destroys_data",  # deletes datasets, checkpoints, run outputs, database rows or tables
         "editor_open_file",  # an agent editor's edit of whichever file is open (path not named)
+        "scheduled",  # runs later, outside the step: at, batch, crontab, systemd-run, runai
     }
 )
 

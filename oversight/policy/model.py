@@ -56,6 +56,7 @@ FlagName = Literal[
     "unresolved",
     "destroys_data",
     "editor_open_file",
+    "scheduled",
 ]
 assert set(KindName.__args__) == set(ALL_KINDS), "KindName must list exactly the Kind values"  # type: ignore[attr-defined]
 assert set(FlagName.__args__) == set(FLAGS), "FlagName must list exactly the classifier flags"  # type: ignore[attr-defined]
