@@ -6,13 +6,16 @@ machine; otherwise the real Inspect log a registry package ships, imported as 40
 figure is amortised wall-clock time over the whole input: reading, classifying, deciding,
 scoring autonomy and (import) storing, worker processes included, start-up excluded.
 Classification alone (every call through the classifier with its session's state, nothing
-else) is the baseline measured in the same run.
+else) is the baseline measured in the same run. Beside each rate, the CPU time it took per call
+(this process's and its worker processes'): on a machine shared with other work, wall-clock
+rates move with the load, CPU time much less.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -59,22 +62,31 @@ def _corpus(tmp: Path) -> tuple[Path, Path, str]:
     return trace, folder, "a real Inspect log x40 (`python tests/corpus/rebuild.py` for the rest)"
 
 
-def _classify_alone(lines: list[TraceLine]) -> float:
+def _classify_alone(lines: list[TraceLine]) -> tuple[float, float]:
     classifier = Classifier()
     views: dict[str, SessionView] = {}
-    t0 = time.perf_counter()
-    for line in lines:
-        args = normalise_call(line.args, max_chars=65_536).args
-        view = views.setdefault(line.session, SessionView(root=None))
-        classifier.classify(line.tool, args, line.kind, view)
-        view.observe(line.tool, args)
-    return time.perf_counter() - t0
+
+    def run() -> None:
+        for line in lines:
+            args = normalise_call(line.args, max_chars=65_536).args
+            view = views.setdefault(line.session, SessionView(root=None))
+            classifier.classify(line.tool, args, line.kind, view)
+            view.observe(line.tool, args)
+
+    return _timed(run)
 
 
-def _timed(fn: object) -> float:
-    t0 = time.perf_counter()
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (the workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _timed(fn: object) -> tuple[float, float]:
+    """(wall-clock seconds, CPU seconds) of `fn()`."""
+    cpu, t0 = _cpu(), time.perf_counter()
     fn()  # type: ignore[operator]
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _cpu() - cpu
 
 
 def main() -> None:
@@ -85,7 +97,7 @@ def main() -> None:
         calls = len(lines)
         cores = default_jobs(calls)
         header(f"replay and import speed ({calls:,} calls: {what}; {os.cpu_count()} cores)")
-        alone = _classify_alone(lines)
+        alone, alone_cpu = _classify_alone(lines)
         policy = load_policy("research-default")
         single = _timed(lambda: replay(trace, Classifier(), decider=policy))
         sharded = _timed(
@@ -109,8 +121,11 @@ def main() -> None:
         with open_store(many_url) as store:
             stored = store.count(types={"step.proposed"})
     rate = calls / alone
-    print(f"classification alone         {rate:10,.0f} calls/s   (baseline)")
-    for name, seconds, count in (
+    print(
+        f"classification alone         {rate:10,.0f} calls/s   (baseline)"
+        f"{'':38}{alone_cpu * 1e6 / calls:6.0f} µs CPU a call"
+    )
+    for name, (seconds, cpu), count in (
         ("replay, 1 process", single, calls),
         (f"replay, {max(cores, 2)} processes", sharded, calls),
         ("import, 1 process", imported_one, stored),
@@ -120,6 +135,7 @@ def main() -> None:
         print(
             f"{name:<28} {speed:10,.0f} calls/s   {speed / rate:5.2f}x of classification alone"
             f"   target >= {TARGET_CALLS_PER_S:,}: {verdict(speed >= TARGET_CALLS_PER_S)}"
+            f"   {cpu * 1e6 / count:6.0f} µs CPU a call"
         )
     print(json.dumps({"calls": calls, "stored": stored}))
 

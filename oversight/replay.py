@@ -9,6 +9,7 @@ what became of the call (`outcome`) and who decided it (`approval`), as `oversig
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +23,7 @@ from oversight.autonomy import AutonomySnapshot, AutonomyTracker, StepObservatio
 from oversight.autonomy.observation import RAN_STATUSES, Decided, observation_of, who_decided
 from oversight.batch_gc import collect_rarely
 from oversight.classify import Classifier
+from oversight.classify.caching import MAX_CACHED_TEXT, text_cache
 from oversight.classify.workspace import SessionView
 from oversight.decide import Decider, Proposal
 from oversight.errors import TraceFormatError
@@ -354,12 +356,16 @@ def _replay_lines(
     for number, line in lines:
         if line.ts is not None:
             trace_time.now = line.ts.timestamp()
-        session = sessions.setdefault(line.session, ReplayedSession(line.session))
+        session = sessions.get(line.session)  # built once a session, not once a line
+        if session is None:
+            session = sessions[line.session] = ReplayedSession(line.session)
         seq = session.steps + 1
         call = normalise_call(line.args, max_chars=max_arg_chars)
         args = call.args
         # The session's own writes give `python X.py` its meaning; replay never reads the disk.
-        view = views.setdefault(line.session, SessionView(root=None))
+        view = views.get(line.session)
+        if view is None:
+            view = views[line.session] = SessionView(root=None)
         if call.size > MAX_CLASSIFIED_CHARS:
             declared = parse_kind(line.kind) if line.kind is not None else None
             result = oversized(call.size, MAX_CLASSIFIED_CHARS, declared)
@@ -394,9 +400,9 @@ def _replay_lines(
             line=number,
             trace=line,
             kind=result.kind.value,
-            reason=redact_text(result.reason),
+            reason=_shown_reason(result.reason),
             flags=sorted(result.flags),
-            targets=shown_targets(result.targets),
+            targets=_shown_targets(result.targets),
             args_digest=call.digest,
             args=call.stored,
             decision=verdict.decision if verdict else None,
@@ -425,6 +431,25 @@ def _replay_lines(
     for session_id, tracker in autonomy.items():
         sessions[session_id].autonomy = tracker.snapshot()
     return steps, sessions
+
+
+@text_cache(4096)
+def _shown_reason(reason: str) -> str:
+    """A step's reason as stored: redacted. Kept, since the same reasons come back call after
+    call (`ls` lists a folder) and redacting one costs more than looking it up."""
+    return redact_text(reason)
+
+
+def _shown_targets(targets: tuple[str, ...]) -> list[str]:
+    """`shown_targets`, kept for targets short enough to keep (the same paths recur)."""
+    if sum(len(target) for target in targets) > MAX_CACHED_TEXT:
+        return shown_targets(targets)
+    return list(_kept_targets(targets))
+
+
+@functools.lru_cache(maxsize=4096)
+def _kept_targets(targets: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(shown_targets(targets))
 
 
 WHAT_IF_REVIEW = Decided(True, "human", ("what-if reviewer",), False, None)

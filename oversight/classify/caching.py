@@ -26,8 +26,10 @@ def text_cache(maxsize: int, max_text: int = MAX_CACHED_TEXT) -> Callable[[F], F
 
         @functools.wraps(func)
         def call(*args: Any) -> Any:
-            if any(type(a) is str and len(a) > max_text for a in args):
-                return func(*args)
+            # one loop, no generator: this wrapper runs several times for every call classified
+            for a in args:
+                if type(a) is str and len(a) > max_text:
+                    return func(*args)
             return cached(*args)
 
         call.cache_clear = cached.cache_clear  # type: ignore[attr-defined]

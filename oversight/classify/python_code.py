@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from oversight.classify import network_sends
 from oversight.classify.argv import Argv, word_set
@@ -217,21 +217,28 @@ def parsed_nodes(source: str) -> tuple[ast.AST, ...]:
 def _walk(tree: ast.AST) -> tuple[ast.AST, ...]:
     """`ast.walk`'s breadth-first order, kept to `RULE_NODES`. Faster than `ast.walk` (no
     generator per node, no `Load`/`Store` context nodes, field names looked up once per node
-    type): a script's tree is walked once per content, and this was half of reading a script."""
+    type): a script's tree is walked once per content, and this was half of reading a script.
+    Leaves (names, constants, operators: half of a tree) are never queued, since they hold
+    nothing; the nodes kept, and their order, are the same."""
     seen: list[ast.AST] = [tree]
     kept: list[ast.AST] = []
-    i = 0
-    while i < len(seen):
-        node = seen[i]
-        i += 1
-        if isinstance(node, RULE_NODES):
-            kept.append(node)
-        for name in _child_fields(type(node)):
+    keep, queue = kept.append, seen.append
+    fields_of, leaves, rule_types, node_type = _CHILD_FIELDS, _LEAVES, _RULE_TYPES, ast.AST
+    for node in seen:  # the list grows as it is read: a queue without popping
+        kind = type(node)
+        if kind in rule_types:
+            keep(node)
+        fields = fields_of.get(kind)
+        if fields is None:
+            fields = _child_fields(kind)
+        for name in fields:
             value = getattr(node, name, None)
-            if isinstance(value, ast.AST):
-                seen.append(value)
-            elif isinstance(value, list):
-                seen.extend(item for item in value if isinstance(item, ast.AST))
+            if type(value) is list:
+                for item in value:
+                    if type(item) not in leaves and isinstance(item, node_type):
+                        queue(item)
+            elif type(value) not in leaves and isinstance(value, node_type):
+                queue(value)
     return tuple(kept)
 
 
@@ -253,6 +260,26 @@ _LEAF_FIELDS = frozenset(
 )  # fmt: skip
 """Fields that hold strings, numbers or a `Load`/`Store` marker, never a node worth reading.
 (`names` of an import holds `alias` nodes, which the rules read from the import itself.)"""
+
+_RULE_TYPES = frozenset(RULE_NODES)
+
+
+def _node_types() -> Iterator[type[ast.AST]]:
+    """Every node class (by subclassing, so no deprecated name of `ast` is looked up)."""
+    pending: list[type[ast.AST]] = [ast.AST]
+    while pending:
+        kind = pending.pop()
+        yield kind
+        pending.extend(kind.__subclasses__())
+
+
+_LEAVES = frozenset(
+    kind
+    for kind in _node_types()
+    if kind not in _RULE_TYPES and (issubclass(kind, ast.Constant) or not _child_fields(kind))
+)
+"""Node types that hold no node: a `Name`, an operator, a context marker, and a `Constant`
+(whose `value` is a number, text, bytes or a tuple of them, never a node)."""
 
 
 class _Visitor:

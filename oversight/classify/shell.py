@@ -19,7 +19,7 @@ import tree_sitter
 import tree_sitter_bash
 
 from oversight.classify.argv import Argv, word_set
-from oversight.classify.caching import text_cache
+from oversight.classify.caching import MAX_CACHED_TEXT, text_cache
 
 _LANGUAGE = tree_sitter.Language(tree_sitter_bash.language())
 _local = threading.local()
@@ -138,7 +138,24 @@ def _parser() -> tree_sitter.Parser:
 
 @text_cache(4096)
 def parse_script(text: str) -> ParsedScript:
-    """Parse shell text once; cached because a parse costs tens of microseconds."""
+    """Parse shell text once; cached because a parse costs tens of microseconds. A text too
+    long for the cache is kept until the next long one: classifying a command reads its script
+    two to four times (its own kind, then what it runs), and a long here-document costs
+    milliseconds to parse."""
+    if len(text) > MAX_CACHED_TEXT:
+        last = _last_long[0]
+        if last is not None and last[0] == text:
+            return last[1]
+        parsed = _parse_script(text)
+        _last_long[0] = (text, parsed)  # one store: a thread never sees a text with another's parse
+        return parsed
+    return _parse_script(text)
+
+
+_last_long: list[tuple[str, ParsedScript] | None] = [None]
+
+
+def _parse_script(text: str) -> ParsedScript:
     source = text.encode("utf-8", "surrogatepass")
     tree = _parser().parse(source)
     walker = _Walker(source)

@@ -27,8 +27,9 @@ from oversight.importing.model import (
     ImportProblem,
     bounded,
     first_record,
-    json_object,
+    line_object,
     parse_ts,
+    text_lines,
 )
 
 NAME = "claude-code"
@@ -115,8 +116,8 @@ class _Reader:
 
     def read(self) -> Iterator[ImportedSession | ImportProblem]:
         try:
-            with self.path.open("r", encoding="utf-8", errors="replace") as fh:
-                for number, raw in enumerate(fh, start=1):
+            with self.path.open("rb") as fh:
+                for number, raw in text_lines(fh):
                     self.line(number, raw)
                     yield from self.problems
                     self.problems.clear()
@@ -127,11 +128,11 @@ class _Reader:
             if state.calls or state.model:
                 yield self.finish(state)
 
-    def line(self, number: int, raw: str) -> None:
-        raw = raw.strip()
-        if not raw:
+    def line(self, number: int, raw: bytes | str) -> None:
+        parsed = line_object(raw)
+        if parsed is None:
             return
-        record, wrong = json_object(raw)
+        record, wrong = parsed
         if record is None:
             self.problem(number, "", wrong)
             return
@@ -340,9 +341,7 @@ class _Reader:
                 )
         elif not error and text.startswith(_PLAN_APPROVED):
             answer = "approved"  # the one approval Claude Code writes down: leaving plan mode
-        state.calls[index] = dataclasses.replace(
-            call, result=bounded(text), error=error, answer=answer
-        )
+        state.calls[index] = call.with_result(bounded(text), error, answer)
 
     def finish(self, state: _Session) -> ImportedSession:
         return ImportedSession(

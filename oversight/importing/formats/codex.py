@@ -28,9 +28,10 @@ from oversight.importing.model import (
     ImportProblem,
     bounded,
     first_record,
-    json_object,
+    line_object,
     parse_json,
     parse_ts,
+    text_lines,
 )
 
 NAME = "codex"
@@ -135,8 +136,8 @@ def read(path: Path) -> Iterator[ImportedSession | ImportProblem]:
         if path.suffix == ".json":
             _read_document(state)
         else:
-            with path.open("r", encoding="utf-8", errors="replace") as fh:
-                for number, raw in enumerate(fh, start=1):
+            with path.open("rb") as fh:
+                for number, raw in text_lines(fh):
                     _line(state, number, raw)
                     yield from state.problems
                     state.problems.clear()
@@ -168,11 +169,11 @@ def _read_document(state: _State) -> None:
             state.problem(0, f"items[{index}]", "not an object")
 
 
-def _line(state: _State, number: int, raw: str) -> None:
-    raw = raw.strip()
-    if not raw:
+def _line(state: _State, number: int, raw: bytes | str) -> None:
+    parsed = line_object(raw)
+    if parsed is None:
         return
-    record, wrong = json_object(raw)
+    record, wrong = parsed
     if record is None:
         state.problem(number, "", wrong)
         return
@@ -337,11 +338,8 @@ def _output(state: _State, item: dict[str, Any], number: int, where: str) -> Non
     text, failed = _output_text(raw)
     denied = _DENIED.match(text.strip()) is not None
     call = state.calls[index]
-    state.calls[index] = dataclasses.replace(
-        call,
-        result=bounded(text),
-        error=failed or denied,
-        answer="denied" if denied else call.answer,
+    state.calls[index] = call.with_result(
+        bounded(text), failed or denied, "denied" if denied else call.answer
     )
 
 

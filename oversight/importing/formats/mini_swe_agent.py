@@ -170,7 +170,8 @@ def _answer(session: ImportedSession, pending: _Pending, text: str, extra: dict[
         match = _RETURNCODE.search(text)
         code = int(match.group(1) or match.group(2)) if match else None
     failed = (isinstance(code, int) and code != 0) or bool(extra.get("exception_info"))
-    session.calls[pending.index] = replace(pending.call, result=bounded(text), error=failed)
+    call = pending.call
+    session.calls[pending.index] = call.with_result(bounded(text), failed, call.answer)
 
 
 def _actions(

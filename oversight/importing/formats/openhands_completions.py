@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +194,7 @@ class _Builder:
         code = _EXIT_CODE.search(text)
         failed = text.startswith("ERROR:") or (code is not None and int(code[1]) not in (0, -1))
         call = self.session.calls[index]
-        self.session.calls[index] = replace(call, result=bounded(text), error=failed)
+        self.session.calls[index] = call.with_result(bounded(text), failed, call.answer)
 
 
 def _function(function: Any) -> tuple[str, dict[str, Any], tuple[str, str] | None]:
