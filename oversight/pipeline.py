@@ -52,7 +52,15 @@ from oversight.normalise import (
     summarise_result,
 )
 from oversight.recorder import Recorder
-from oversight.records import DECISIONS, Actor, Alert, StepFinished, StepProposed, StepStatus
+from oversight.records import (
+    DECISIONS,
+    Actor,
+    Alert,
+    DecidedBy,
+    StepFinished,
+    StepProposed,
+    StepStatus,
+)
 from oversight.redact import redact_text
 from oversight.whole_call import gate_oversized, oversized
 
@@ -266,6 +274,7 @@ class Pipeline:
                 # The step will not run; its proposal is queued with its outcome, so the
                 # session's steps stay whole (no seq missing) once the store takes records.
                 self.recorder.submit(handle.proposal_record)
+                handle.decided_by = "system"
                 handle.finish("not_run", error=f"audit store unavailable: {exc}")
                 raise
             if halted is not None:
@@ -287,6 +296,7 @@ class Pipeline:
             # An edited call the policy allows outright was still reviewed: by its editor.
             handle.approved_by = list(preapproved)
             handle.reviewed_by = list(preapproved)
+            handle.decided_by = "reviewers" if preapproved else "policy"
             session.facts.observe(handle.proposal, reviewed=bool(preapproved))
             return handle
         if verdict.decision == "require_approval" and self.approvals is not None:
@@ -328,6 +338,7 @@ class Pipeline:
                 cancelled=cancelled,
             )
         except StoreError as exc:
+            handle.decided_by = "system"
             handle.finish("not_run", error=f"audit store unavailable: {exc}")
             raise StoreUnavailableError(str(exc)) from exc
         for problem in outcome.rejected_votes:
@@ -337,6 +348,7 @@ class Pipeline:
         handle.approval_id = outcome.approval_id
         handle.review_wait_ms = outcome.wait_ms
         status = outcome.status
+        handle.decided_by = DECIDED_BY.get(status, "system")
         if status in ("approved", "denied", "modified"):
             handle.reviewed_by = list(outcome.approvers)
         if status == "approved":
@@ -397,6 +409,7 @@ class Pipeline:
         if unknown:
             reason = f"{editor}'s edit names argument(s) the call does not have: {unknown}"
             session.facts.observe(proposal, reviewed=True)
+            handle.decided_by = "system"
             handle.finish("denied", error=reason, durable=True)
             raise CheckpointDenied(reason, step_id=proposal.step_id)
         problems = handle.edit_check(patch) if handle.edit_check is not None else []
@@ -404,10 +417,12 @@ class Pipeline:
             # Fail closed: the call never runs with values its function does not accept.
             reason = f"{editor}'s edit does not fit the call: {'; '.join(problems)}"
             session.facts.observe(proposal, reviewed=True)
+            handle.decided_by = "system"
             handle.finish("denied", error=reason, durable=True)
             raise CheckpointDenied(reason, step_id=proposal.step_id)
         if handle.depth >= MAX_EDITS:
             reason = f"the call was edited {MAX_EDITS} times without a decision"
+            handle.decided_by = "system"
             handle.finish("denied", error=reason, durable=True)
             raise CheckpointDenied(reason, step_id=proposal.step_id)
         session.facts.observe(proposal, reviewed=True)
@@ -439,6 +454,7 @@ class Pipeline:
             first = self.approvals.store.consume_approval(handle.approval_id, runnable.step_id)
             if first is not None:
                 reason = f"approval {handle.approval_id} was already used by step {first}"
+                runnable.decided_by = "system"
                 runnable.finish("denied", error=reason, durable=True)
                 raise CheckpointDenied(reason, step_id=runnable.step_id)
         return runnable
@@ -455,10 +471,18 @@ class Pipeline:
             # The step will not run. Queue the proposal with its outcome, so the store holds
             # the whole story once it is writable again, then tell the caller.
             self.recorder.submit(record)
+            handle.decided_by = "system"
             handle.finish("not_run", error=f"audit store unavailable: {exc}")
             raise
 
     def _refuse(self, handle: StepHandle, verdict: Verdict) -> NoReturn:
+        handle.decided_by = (
+            "halt"
+            if verdict.decision == "halt"
+            else "no_reviewers"
+            if verdict.decision == "require_approval"
+            else "policy"
+        )
         if verdict.decision == "halt":
             handle.session.halt(verdict.reason)
             handle.finish("halted", error=verdict.reason, durable=True)
@@ -495,6 +519,20 @@ class Pipeline:
         return repeated
 
 
+DECIDED_BY: dict[str, DecidedBy] = {
+    "approved": "reviewers",
+    "denied": "reviewers",
+    "modified": "reviewers",
+    "pending": "waiting",
+    "granted": "grant",
+    "unavailable": "no_reviewers",
+    "timed_out": "deadline",
+    "halted": "halt",
+}
+"""Who decided, by the approval desk's outcome; any other outcome (an approval for another
+call or already used, a withdrawn wait) is the system's refusal."""
+
+
 class StepHandle:
     """A step that was allowed to run; report its outcome exactly once."""
 
@@ -505,6 +543,7 @@ class StepHandle:
         "approved_by",
         "autonomy",
         "classification",
+        "decided_by",
         "declared",
         "depth",
         "edit_check",
@@ -549,6 +588,8 @@ class StepHandle:
         self.review_wait_ms: float | None = None
         self.reviewed_by: list[str] = []
         """People who decided this step: approvers, a denier, or an editor."""
+        self.decided_by: DecidedBy = "policy"
+        """Who or what decided it (a typed field of its outcome record, read by scoring)."""
         self.autonomy: tuple[float, int] | None = None
         self.session = session
         self.proposal = proposal
@@ -703,6 +744,7 @@ class StepHandle:
             self.verdict,
             ts=self.proposed_at.timestamp(),
             status=status,
+            decided_by=self.decided_by,
             reviewers=self.reviewed_by,
             approval_id=self.approval_id,
             review_wait_ms=self.review_wait_ms,
@@ -734,6 +776,8 @@ class StepHandle:
             result_summary=result_summary,
             error=error,
             approved_by=self.approved_by,
+            decided_by=self.decided_by,
+            reviewers=self.reviewed_by if self.decided_by == "reviewers" else [],
             approval_id=self.approval_id,
             review_wait_ms=self.review_wait_ms,
             attributes=attributes,

@@ -31,6 +31,26 @@ StepStatus = Literal[
     "deferred",
 ]
 SessionStatus = Literal["completed", "failed", "halted"]
+DecidedBy = Literal[
+    # The policy's rule (or its default) allowed, denied or halted the step.
+    "policy",
+    # People: they approved, denied or edited it (`reviewers` names them).
+    "reviewers",
+    # A reviewer's standing grant covered it: an automatic approval, not a review.
+    "grant",
+    # It needed a person and there was none to ask (no channel, too few reviewers).
+    "no_reviewers",
+    # It needed a person and nobody answered by the deadline.
+    "deadline",
+    # The halt switch, or the halt after repeated denials.
+    "halt",
+    # Waiting for people in another process (status `deferred`): the step that claims the
+    # approval later carries the decision.
+    "waiting",
+    # The system refused it: an approval for another call or already used, an edit that does
+    # not fit, a store that could not be written, a caller that stopped waiting.
+    "system",
+]
 
 DECISIONS: tuple[str, ...] = ("allow", "require_approval", "deny", "halt")
 
@@ -100,6 +120,12 @@ class StepFinished(_Record):
     result_summary: str | None = None
     error: str | None = None
     approved_by: list[str] = Field(default_factory=list)
+    decided_by: DecidedBy | None = None
+    """Who or what decided the step before it ran; None in records written before it existed
+    (scoring then reads the outcome as it always did)."""
+    reviewers: list[str] = Field(default_factory=list)
+    """The people who decided it when `decided_by` is "reviewers": who approved, denied or
+    edited it (`approved_by` names only who let it run)."""
     approval_id: str | None = None
     review_wait_ms: float | None = None
     """How long people took to decide, for a step that waited for them."""

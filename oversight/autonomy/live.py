@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from oversight.autonomy.observation import (
     COMPUTE_KINDS,
     RAN_STATUSES,
-    Review,
     StepObservation,
+    review_by,
     unattended_review,
     with_arg_paths,
 )
@@ -27,6 +27,7 @@ from oversight.policy.compute import derive
 
 if TYPE_CHECKING:
     from oversight.decide import Proposal, Verdict
+    from oversight.records import DecidedBy
 
 # Kinds whose arguments may name compute (GPU-hours): only these pay for deriving it.
 
@@ -47,6 +48,7 @@ class SessionAutonomy:
         *,
         ts: float,
         status: str,
+        decided_by: DecidedBy,
         reviewers: Iterable[str],
         approval_id: str | None,
         review_wait_ms: float | None,
@@ -54,17 +56,13 @@ class SessionAutonomy:
         """Fold in a finished step; the new snapshot when the step can move the score."""
         kind = proposal.kind
         ran = status in RAN_STATUSES
-        people = tuple(reviewers)
+        people = tuple(reviewers) if decided_by == "reviewers" else ()
         if kind in QUIET_KINDS and ran and not people and not proposal.flags:
             automatic = unattended_review(approval_id, ran, verdict.decision, verdict.rule)
             with self._lock:
                 self.tracker.update_quiet(ts, proposal.seq, automatic=automatic == "automatic")
             return None
-        review: Review = (
-            "human"
-            if people
-            else unattended_review(approval_id, ran, verdict.decision, verdict.rule)
-        )
+        review = review_by(decided_by, ran, approval_id, verdict.decision, verdict.rule)
         observation = StepObservation(
             seq=proposal.seq,
             ts=ts,

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from oversight.kinds import Kind, parse_kind
 from oversight.policy.compute import derive
-from oversight.records import Record, StepFinished, StepProposed
+from oversight.records import DecidedBy, Record, StepFinished, StepProposed
 
 Review = Literal["human", "automatic", "none"]
 REVIEWS: tuple[str, ...] = ("human", "automatic", "none")
@@ -111,6 +111,17 @@ def who_decided(proposal: StepProposed, outcome: StepFinished | None) -> Decided
         return Decided(True, unattended_review(None, True, proposal.decision, proposal.rule),
                        (), False, None)  # fmt: skip
     ran = outcome.status in RAN_STATUSES
+    wait_ms = outcome.review_wait_ms
+    wait_s = float(wait_ms) / 1000.0 if wait_ms is not None else None
+    if outcome.decided_by is not None:
+        review = review_by(
+            outcome.decided_by, ran, outcome.approval_id, proposal.decision, proposal.rule
+        )
+        if review != "human":
+            return Decided(ran, review, (), False, None)
+        denied = outcome.status == "denied"
+        return Decided(ran, "human", tuple(outcome.reviewers), denied, wait_s)
+    # Records written before `decided_by` existed: read the outcome as it always was.
     approvers: tuple[str, ...] = ()
     human_denied = False
     if outcome.approved_by:
@@ -125,8 +136,6 @@ def who_decided(proposal: StepProposed, outcome: StepFinished | None) -> Decided
     else:
         review = unattended_review(outcome.approval_id, ran, proposal.decision, proposal.rule)
         return Decided(ran, review, (), False, None)
-    wait_ms = outcome.review_wait_ms
-    wait_s = float(wait_ms) / 1000.0 if wait_ms is not None else None
     return Decided(ran, "human", approvers, human_denied, wait_s)
 
 
@@ -177,6 +186,19 @@ def observation_of(
         gpu_hours=derive(args).gpu_hours if kind in COMPUTE_KINDS else None,
         human_denied=decided.human_denied,
     )
+
+
+def review_by(
+    decided_by: DecidedBy, ran: bool, approval_id: str | None, decision: str, rule: str | None
+) -> Review:
+    """What a typed decision means for the metric: people reviewed it, a grant or a rule let
+    it through ("automatic"), or nobody looked (refused for want of a person, by the deadline,
+    the halt switch or the system)."""
+    if decided_by == "reviewers":
+        return "human"
+    if decided_by in ("policy", "grant"):
+        return unattended_review(approval_id, ran, decision, rule)
+    return "none"
 
 
 def unattended_review(
