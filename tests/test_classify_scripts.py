@@ -10,7 +10,7 @@ import pytest
 
 from oversight.classify import Classifier
 from oversight.classify.result import Classification
-from oversight.classify.scripts import ScriptReader, make_recipe, python_findings
+from oversight.classify.scripts import ScriptReader, make_runs, python_findings
 from oversight.classify.workspace import SessionView
 from oversight.kinds import Kind
 
@@ -246,11 +246,12 @@ def test_an_edit_applies_to_known_content_and_otherwise_forgets_it() -> None:
     assert run(view, "python model.py")[0] is Kind.EXPERIMENT_RUN
 
 
-def test_make_recipe_parsing() -> None:
+def test_make_runs_a_targets_prerequisites_then_its_own_recipe() -> None:
     text = "VAR := 1\n.PHONY: a b\na: b\n\t-echo a\nb c:\n\t@python b.py\n\tpython c.py\n"
-    assert make_recipe(text, "c") == "python b.py\npython c.py"
-    assert make_recipe(text, "a") == "echo a"
-    assert make_recipe(text, "missing") is None
+    assert make_runs(text, "c") == "python b.py\npython c.py"
+    assert make_runs(text, "a") == "python b.py\npython c.py\necho a"  # b first, as make does
+    assert make_runs(text, "") == make_runs(text, "a"), "no target: the first rule"
+    assert make_runs(text, "missing") is None
 
 
 def test_findings_are_cached_by_content() -> None:

@@ -490,28 +490,6 @@ def _shell_text(script: Script, text: str) -> str | None:
 _RULE = re.compile(r"^([A-Za-z0-9_.%/-][^:=\s]*(?:[ \t]+[^:=\s]+)*)[ \t]*::?(?!=)(.*)$")
 
 
-def make_recipe(text: str, target: str) -> str | None:
-    """The recipe lines of `target` (the first rule when no target is given), with `@`/`-`
-    prefixes removed; None when the Makefile has no such rule."""
-    recipe: list[str] = []
-    current: list[str] | None = None
-    for line in text.splitlines():
-        if line.startswith("\t"):
-            if current is not None:
-                current.append(line[1:].lstrip("@-+ "))
-            continue
-        current = None
-        match = _RULE.match(line)
-        if match is None or line.startswith((".", "#")) and not line.startswith("./"):
-            continue
-        names = match.group(1).split()
-        if (target and target in names) or (not target and not recipe):
-            current = recipe
-            if target:
-                continue
-    return "\n".join(recipe) if recipe else None
-
-
 def make_runs(text: str, target: str) -> str | None:
     """The recipe lines `make target` runs (the first rule when no target is given): its
     prerequisites' recipes first, as make runs them, then its own, with `@`/`-` prefixes
