@@ -7,23 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from reviewing import cli, register_reviewers
+from reviewing import cli, register_reviewers, write_gate_pack
 
 from oversight import CheckpointTimeout, Monitor
 from oversight.decide import Proposal, SessionFacts
 from oversight.kinds import Kind
 from oversight.policy import load_policy
 from oversight.policy.compute import derive
-
-GATE_TRAINING = """
-name: gate-training
-unmatched: {consequential: allow, other: allow}
-rules:
-  - id: gate-training
-    match: {kind: [train.launch]}
-    effect: require_approval
-    approval: {role: approver, quorum: 1, timeout_s: 0.5}
-"""
 
 ATTACKS = {
     # 512 GPUs behind a first `--nproc_per_node=1 --nnodes=1` that a first-value parser reads
@@ -60,8 +50,7 @@ def test_arguments_that_disagree_with_their_command_are_unknown() -> None:
 def env(tmp_path: Path) -> tuple[Path, Path, Path]:
     db, keys = tmp_path / "o.db", tmp_path / "keys"
     register_reviewers(db, keys, ("alice",))
-    pack = tmp_path / "pack.yaml"
-    pack.write_text(GATE_TRAINING)
+    pack = write_gate_pack(tmp_path, timeout=0.5)
     done = cli(
         "grant", "--kind", "train.launch", "--as", "alice", "--key", str(keys / "alice.pem"),
         "--db", str(db), "--max-gpu-hours", "8", "--for", "2h", "--reason", "small sweeps",

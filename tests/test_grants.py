@@ -8,29 +8,18 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from reviewing import cli, register_reviewers
+from reviewing import cli, register_reviewers, write_gate_pack
 
 from oversight import CheckpointTimeout, Monitor
 from oversight.records import StepFinished
 from oversight.store import open_store
-
-PACK = """
-name: gate-training
-unmatched: {consequential: allow, other: allow}
-rules:
-  - id: gate-training
-    match: {kind: [train.launch]}
-    effect: require_approval
-    approval: {role: approver, quorum: 1, timeout_s: 0.5}
-"""
 
 
 @pytest.fixture
 def env(tmp_path: Path):  # type: ignore[no-untyped-def]
     db, keys = tmp_path / "o.db", tmp_path / "keys"
     register_reviewers(db, keys, ("alice",))
-    pack = tmp_path / "pack.yaml"
-    pack.write_text(PACK)
+    pack = write_gate_pack(tmp_path, timeout=0.5)
     return db, keys, pack
 
 
