@@ -4,8 +4,10 @@ The public API is what this module exports; everything else may move between rel
 """
 
 from oversight._version import __version__
+from oversight.approvals.broker import ApprovalRequest
+from oversight.approvals.votes import cast_vote
 from oversight.classify import Classification, Classifier, ClassifierConfig
-from oversight.decide import Decider, Proposal, RecordOnly, Verdict
+from oversight.decide import ApprovalSpec, Decider, Proposal, RecordOnly, SessionFacts, Verdict
 from oversight.errors import (
     ApprovalPending,
     CheckpointDenied,
@@ -22,11 +24,14 @@ from oversight.errors import (
     TraceFormatError,
     UnknownKindError,
 )
-from oversight.kinds import Kind
+from oversight.kinds import Kind, parse_kind
 from oversight.monitor import Monitor
 from oversight.pipeline import StepHandle
 from oversight.records import (
+    Alert,
+    DecidedBy,
     Record,
+    ReviewEvent,
     SessionEnded,
     SessionStarted,
     StepFinished,
@@ -35,15 +40,20 @@ from oversight.records import (
 )
 from oversight.session import Session
 from oversight.settings import Settings
+from oversight.store_guard import StoreVanishedError
 
 __all__ = [
+    "Alert",
     "ApprovalPending",
+    "ApprovalRequest",
+    "ApprovalSpec",
     "CheckpointDenied",
     "CheckpointTimeout",
     "Classification",
     "Classifier",
     "ClassifierConfig",
     "ConfigError",
+    "DecidedBy",
     "Decider",
     "Kind",
     "MissingExtraError",
@@ -52,10 +62,12 @@ __all__ = [
     "Proposal",
     "Record",
     "RecordOnly",
+    "ReviewEvent",
     "SchemaVersionError",
     "Session",
     "SessionEnded",
     "SessionError",
+    "SessionFacts",
     "SessionHalted",
     "SessionStarted",
     "Settings",
@@ -65,9 +77,12 @@ __all__ = [
     "StoreCorruptError",
     "StoreError",
     "StoreUnavailableError",
+    "StoreVanishedError",
     "TraceFormatError",
     "UnknownKindError",
     "Verdict",
     "__version__",
+    "cast_vote",
+    "parse_kind",
     "parse_record",
 ]

@@ -90,6 +90,8 @@ class Verdict:
 
 
 class Decider(Protocol):
+    """Anything that decides a proposed step: a policy pack, `RecordOnly`, your own rules."""
+
     def decide(self, proposal: Proposal, facts: SessionFacts = NO_FACTS) -> Verdict: ...
 
 

@@ -11,6 +11,8 @@ class OversightError(Exception):
 
 
 class UnknownKindError(OversightError, ValueError):
+    """A step kind that is not one of `Kind`'s values; the message lists the accepted ones."""
+
     def __init__(self, value: object, accepted: Iterable[str]) -> None:
         self.value = value
         self.accepted = tuple(accepted)

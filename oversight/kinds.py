@@ -12,6 +12,8 @@ from oversight.errors import UnknownKindError
 
 
 class Kind(StrEnum):
+    """What a step is, as policies and scoring see it: the research loop's vocabulary."""
+
     MODEL_CALL = "model.call"
     TOOL_CALL = "tool.call"
     FILE_READ = "file.read"

@@ -64,6 +64,8 @@ class _Record(BaseModel):
 
 
 class SessionStarted(_Record):
+    """A session began: which agent, on which host and process, under which policy."""
+
     type: Literal["session.started"] = "session.started"
     agent: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -75,6 +77,8 @@ class SessionStarted(_Record):
 
 
 class SessionEnded(_Record):
+    """A session ended, how, and after how many steps."""
+
     type: Literal["session.ended"] = "session.ended"
     status: SessionStatus
     error: str | None = None
@@ -109,6 +113,8 @@ class StepProposed(_Record):
 
 
 class StepFinished(_Record):
+    """What became of a step: its status, result digest, who decided it and how long it took."""
+
     type: Literal["step.finished"] = "step.finished"
     step_id: str
     seq: int

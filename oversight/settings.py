@@ -22,6 +22,8 @@ EVENTS_FILE = "events.jsonl"
 
 
 class Settings(BaseModel):
+    """Every setting of a monitor, from arguments or `OVERSIGHT_*` variables, in one place."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     db: str | None = Field(
