@@ -8,6 +8,7 @@ and tuned (WAL, synchronous=NORMAL: the strongest fair baseline).
 from __future__ import annotations
 
 import json
+import resource
 import sqlite3
 import tempfile
 import time
@@ -96,6 +97,29 @@ def _monitored(
     return timing, amortised_us
 
 
+def _cpu_ms_per_s(seconds: float) -> float:
+    """This process's CPU (every thread) per second of wall time while it sleeps."""
+    before, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+    time.sleep(seconds)
+    after, elapsed = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() - t0
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return used / elapsed * 1000.0
+
+
+def _idle(tmp: Path, seconds: float = 3.0) -> tuple[float, float]:
+    """(ms CPU per s resting without a monitor, with one open in a session): what an agent
+    thinking between steps pays for being watched."""
+    bare = _cpu_ms_per_s(seconds)
+    monitor = Monitor(db=str(tmp / "idle.db"), log="none")
+    with monitor.session("idle"):
+        monitor.check("Read", {"file_path": "README.md"}).succeed("text")
+        monitor.flush()
+        time.sleep(0.2)
+        watched = _cpu_ms_per_s(seconds)
+    monitor.close()
+    return bare, watched
+
+
 def _store_guard(tmp: Path) -> Timing:
     """The check before each consequential step that the store is still the one opened: a
     `stat`, the chain head and the schema's triggers and views (`store_guard.py`)."""
@@ -128,6 +152,7 @@ def main() -> None:
             tmp, kind="train.launch", name="launch_training", synchronous="NORMAL"
         )
         guard = _store_guard(tmp)
+        idle_bare, idle_watched = _idle(tmp)
     over = ours.median_us - bare.median_us
     over_hand_default = hand_default.median_us - bare.median_us
     over_hand_tuned = hand_tuned.median_us - bare.median_us
@@ -163,6 +188,10 @@ def main() -> None:
     print(
         f"write-ahead, NORMAL durability  {over_wa_normal:8.2f} µs   "
         f"({over_wa_normal / over_hand_tuned:.2f}x tuned hand-rolled: the same durability)"
+    )
+    print(
+        f"idle process, CPU per second   {idle_watched:8.2f} ms with a monitor open vs "
+        f"{idle_bare:.2f} ms without (nothing polls in the background)"
     )
     print(
         f"store guard, per consequential step {guard.median_us:8.2f} µs   "

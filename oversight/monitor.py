@@ -124,7 +124,6 @@ class Monitor:
             flush_interval_s=self.settings.flush_interval_ms / 1000.0,
             batch_size=self.settings.batch_size,
             spill_dir=self.settings.spill_path(),
-            on_tick=self._poll_halts,
         )
         # Notes across processes only for a store this monitor opened from its settings.
         known = KnownStores() if store is None else None
@@ -292,6 +291,15 @@ class Monitor:
         """Why `session_id` is halted, as of the last poll (cheap: two dict lookups)."""
         halts = self.halts
         return halts.get(session_id) or halts.get("*")
+
+    def halt_reason_recent(self, session_id: str) -> str | None:
+        """The halt reason as of a look at the store at most `halt_poll_ms` ago, looking again
+        first when the last is older: the check before a cheap step. Halts are read on the
+        agent's own thread (no background polling), so an idle monitor costs nothing and no
+        thread the agent could stop stands between a halt and its next step."""
+        if time.monotonic() - self._halts_polled >= self.settings.halt_poll_ms / 1000.0:
+            self._poll_halts(force=True)
+        return self.halt_reason(session_id)
 
     def halt_reason_now(self, session_id: str) -> str | None:
         """Like halt_reason, but asks the store first: used before consequential steps."""

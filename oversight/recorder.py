@@ -62,7 +62,6 @@ class Recorder:
         batch_size: int = 2000,
         spill_dir: Path | None = None,
         on_error: Callable[[str], None] | None = None,
-        on_tick: Callable[[], None] | None = None,
         max_queued: int = MAX_QUEUED,
     ) -> None:
         if max_queued < 2:
@@ -73,7 +72,6 @@ class Recorder:
         self._batch_size = batch_size
         self._spill_dir = spill_dir or Path(".oversight")
         self._on_error = on_error or _stderr_warning
-        self._on_tick = on_tick
         self._max_queued = max_queued
         self._queue: collections.deque[Pending] = collections.deque()
         self._spill_lock = threading.Lock()
@@ -81,6 +79,9 @@ class Recorder:
         self._write_lock = threading.Lock()
         self._deliver_lock = threading.Lock()
         self._wake = threading.Event()
+        self._idle = False
+        """The writer is asleep with nothing to do (no timed wake-ups: an idle monitor costs
+        nothing); whoever gives it work wakes it."""
         self._stopping = False
         self._closed = False
         self._last_error: str | None = None
@@ -102,6 +103,11 @@ class Recorder:
         return len(self._queue)
 
     @property
+    def idle(self) -> bool:
+        """The writer is asleep with nothing queued: no timer wakes it until work arrives."""
+        return self._idle
+
+    @property
     def spilled_records(self) -> int:
         """Records saved to a spill file instead of the store (see `spilled` for the files)."""
         return self._spilled_records
@@ -116,7 +122,7 @@ class Recorder:
         """Queue a record (or a function building it) for the next batched write."""
         queue = self._queue
         queue.append(record)
-        if len(queue) >= self._batch_size and not self._wake.is_set():
+        if (self._idle or len(queue) >= self._batch_size) and not self._wake.is_set():
             self._wake.set()
         if len(queue) >= self._max_queued:
             self._spill_overflow()
@@ -140,7 +146,7 @@ class Recorder:
         """A healthy store that is only behind (a burst of cheap steps) gets to catch up: the
         agent waits for the writer, up to `CATCH_UP_S`, rather than records going to a side
         file. A store that has not written for a second is stuck: spill at once."""
-        if time.monotonic() - self._last_progress > STUCK_AFTER_S:
+        if not self._idle and time.monotonic() - self._last_progress > STUCK_AFTER_S:
             return False
         deadline = time.monotonic() + CATCH_UP_S
         self._wake.set()
@@ -171,8 +177,11 @@ class Recorder:
             self._committed.extend(pending)
             self._committed.extend(records)
             self.written += len(pending) + len(records)
-        # Telemetry for these follows on the writer's next tick; waking it now would cost the
-        # agent a thread switch on every write-ahead step.
+        # Telemetry for these follows on the writer's next tick; waking a busy writer now would
+        # cost the agent a thread switch on every write-ahead step. An idle one has no next
+        # tick, so it is woken.
+        if self._idle:
+            self._wake.set()
 
     def flush(self) -> None:
         """Make every queued record durable now."""
@@ -182,7 +191,7 @@ class Recorder:
     # -- the background writer --------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            self._wake.wait(self._interval)
+            self._sleep()
             self._wake.clear()
             stopping = self._stopping
             try:
@@ -196,13 +205,24 @@ class Recorder:
                         self._spill(self._drain(len(self._queue)))
                 time.sleep(min(1.0, self._interval * 4))
             self._deliver()
-            if self._on_tick is not None:
-                try:
-                    self._on_tick()
-                except Exception as exc:  # noqa: BLE001 - a failed poll is retried next tick
-                    self._report(f"periodic check failed: {exc!r}")
             if stopping:
                 return
+
+    def _has_work(self) -> bool:
+        return bool(self._queue or self._committed or self._stopping)
+
+    def _sleep(self) -> None:
+        """Until the batch interval is up while there is work; with none, until woken."""
+        if self._has_work():
+            self._wake.wait(self._interval)
+            return
+        self._idle = True
+        # Looked at again after saying so: a record submitted in between either is seen here
+        # or saw `_idle` and set the event, so the wait below returns at once.
+        if not self._has_work():
+            self._wake.wait()
+        self._idle = False
+        self._last_progress = time.monotonic()  # asleep is not stuck
 
     def _write_batches(self) -> None:
         while self._queue:

@@ -7,7 +7,6 @@ import itertools
 import os
 import socket
 import threading
-import time
 from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -73,7 +72,6 @@ class Session:
         # The open file, working directory and files written so far, read by the classifier.
         self.view = SessionView(root=monitor.workspace_root)
         self.denials: collections.Counter[tuple[str, ...]] = DenialCounts()
-        self._stale_after_s = 2 * monitor.settings.halt_poll_ms / 1000.0
         self._tokens: list[Token[Session | None]] = []
 
     def next_seq(self) -> int:
@@ -82,16 +80,10 @@ class Session:
             return next(self._seq)
 
     def check_running(self) -> None:
-        """Raise if no further step may run in this session (halts seen at the last poll).
-
-        The recorder's thread polls halts; if it has stopped (died, or was stopped by the agent
-        itself), the step reads the store itself once the last poll is two intervals old, so a
-        halt never waits on that thread."""
+        """Raise if no further step may run in this session: a halt at most `halt_poll_ms`
+        old (the step itself reads the store when the last look is older)."""
         if self.halted_reason is None:
-            monitor = self.monitor
-            if time.monotonic() - monitor._halts_polled > self._stale_after_s:
-                monitor._poll_halts(force=True)
-            reason = monitor.halt_reason(self.id)
+            reason = self.monitor.halt_reason_recent(self.id)
             if reason is not None:
                 self.halt(reason)
         if self.halted_reason is not None:

@@ -89,8 +89,9 @@ class Settings(BaseModel):
         100.0,
         gt=0,
         le=60_000,
-        description="How often a monitor looks for halts of cheap steps; consequential steps "
-        "check the store synchronously before they run.",
+        description="How old the halt state a cheap step acts on may be: a cheap step reads "
+        "the store itself when the last look is older. Consequential steps always read it "
+        "before they run. Nothing polls in the background: an idle monitor costs nothing.",
     )
     approval_timeout: float | None = Field(
         None,

@@ -153,8 +153,8 @@ def stop_recorder_thread(mon: Monitor) -> None:
 
 def test_a_cheap_step_sees_a_halt_when_the_recorder_thread_is_stopped(tmp_path: Path) -> None:
     """Before: halts for cheap steps were polled only by the recorder's thread; with it stopped,
-    a halt from another process was never seen. After: a step whose last poll is two intervals
-    old reads the store itself."""
+    a halt from another process was never seen. After: a step whose last look at the halts is
+    older than `halt_poll_ms` reads the store itself (and nothing else polls)."""
     db = tmp_path / "o.db"
     mon = Monitor(db=str(db), policy="record-only", log="none")
     stop_recorder_thread(mon)
@@ -225,3 +225,21 @@ def test_a_halt_that_comes_with_the_approval_wins_on_the_claim_path(tmp_path: Pa
     with open_store(f"sqlite:///{db}") as store:
         row = store.approval(pending.value.approval_id)
     assert row is not None and row["consumed_by"] is None and row["status"] == "halted"
+
+
+def test_an_idle_monitor_has_nothing_waking_it_and_still_sees_a_halt(tmp_path: Path) -> None:
+    """No background polling: once its records are written, the writer sleeps until work comes
+    (an idle agent process costs no CPU), and a halt issued meanwhile stops the next step."""
+    db = tmp_path / "o.db"
+    mon = Monitor(db=str(db), policy="record-only", log="none")
+    with pytest.raises(SessionHalted, match="quiet stop"), mon.session("s"):
+        mon.check("Read", {"file_path": "a"}).succeed("ok")
+        mon.flush()
+        end = time.monotonic() + 5
+        while not mon._recorder.idle and time.monotonic() < end:
+            time.sleep(0.01)
+        assert mon._recorder.idle, "the writer went to sleep with nothing to do"
+        assert cli("halt", "s", "--reason", "quiet stop", "--db", str(db)).returncode == 0
+        time.sleep(0.15)  # longer than halt_poll_ms: the next step looks again itself
+        mon.check("Read", {"file_path": "b"}).succeed("ok")
+    mon.close()

@@ -198,3 +198,30 @@ def test_the_background_writer_makes_cheap_steps_durable_without_a_flush(tmp_pat
                 time.sleep(0.02)
             else:
                 pytest.fail("the batched records never reached the store")
+
+
+def test_a_write_ahead_steps_events_reach_the_log_while_the_writer_sleeps(
+    tmp_path: Path,
+) -> None:
+    """An idle writer has no next tick: a durable write wakes it, so the step's events are
+    delivered (to the event log, to spans) without waiting for another step."""
+    import json
+
+    log = tmp_path / "events.jsonl"
+    mon = Monitor(db=str(tmp_path / "o.db"), policy="record-only", log=str(log))
+    with mon.session("s"):
+        mon.check("Read", {"file_path": "a"}).succeed("ok")
+        mon.flush()
+        end = time.monotonic() + 5
+        while not mon._recorder.idle and time.monotonic() < end:
+            time.sleep(0.01)
+        mon.check("launch_training", {"config": "x"}, kind="train.launch").succeed("ok")
+        end = time.monotonic() + 5
+        seen: list[str] = []
+        while time.monotonic() < end:
+            seen = [json.loads(line).get("event", "") for line in log.read_text().splitlines()]
+            if seen.count("step.proposed") >= 2:
+                break
+            time.sleep(0.02)
+        assert seen.count("step.proposed") >= 2, seen
+    mon.close()
