@@ -74,3 +74,20 @@ def test_the_vocabulary_an_integrator_needs_is_importable_from_the_top() -> None
     assert ApprovalSpec().quorum >= 1
     assert {"approval_id", "args_digest"} <= set(ApprovalRequest.__dataclass_fields__)
     assert SessionFacts is not None
+
+
+def test_importing_the_package_loads_no_heavy_dependency() -> None:
+    """`import oversight` is cheap: the database driver, cryptography and the OpenTelemetry SDK
+    load with the first name that needs them (in a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    heavy = ("sqlalchemy", "cryptography", "opentelemetry.sdk", "pydantic", "tree_sitter")
+    probe = f"import oversight, sys; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    used = subprocess.run(
+        [sys.executable, "-c", "from oversight import Monitor; print(Monitor.__name__)"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert used.stdout.strip() == "Monitor"
