@@ -298,7 +298,13 @@ class Monitor:
         agent's own thread (no background polling), so an idle monitor costs nothing and no
         thread the agent could stop stands between a halt and its next step."""
         if time.monotonic() - self._halts_polled >= self.settings.halt_poll_ms / 1000.0:
-            self._poll_halts(force=True)
+            try:
+                self._poll_halts(force=True)
+            except StoreError:
+                # The store is out of reach (a server restarting): a cheap step goes on with the
+                # halts last seen, as its records wait in the queue; a consequential step asks
+                # the store itself and is refused. Looked at again after the interval.
+                self._halts_polled = time.monotonic()
         return self.halt_reason(session_id)
 
     def halt_reason_now(self, session_id: str) -> str | None:

@@ -179,7 +179,8 @@ class Pipeline:
         actor: Actor = "agent",
         enforce: bool = True,
     ) -> StepHandle:
-        """normalise → classify → decide: no I/O, so an event loop may call it in place.
+        """normalise → classify → decide: no I/O but one small read of the halts at most every
+        `halt_poll_ms`, so an event loop may call it in place.
 
         Nothing is recorded yet; `admit` does that (and may block: see `may_block`)."""
         session.check_running()

@@ -221,3 +221,20 @@ def test_a_step_waiting_for_approval_survives_its_listen_connection_being_cut(
         assert statuses == ["not_run"]  # refused, and said so in the store
     else:
         assert outcome == ["ran"], outcome
+
+
+def test_a_cheap_step_goes_on_when_the_halts_cannot_be_read(tmp_path: Path) -> None:
+    """A store out of reach for a moment: a cheap step (a read) runs on the halts last seen,
+    its records queued; the next consequential step asks the store itself."""
+    mon, store, url = _cut_off_monitor(tmp_path)
+    with mon.session("s"):
+        _act(mon, 1)
+        time.sleep(0.15)  # the last look at the halts is older than halt_poll_ms
+        store.cut_halts = 1
+        mon.check("Read", {"file_path": "notes.md"}).succeed("text")
+        assert store.cut_halts == 0, "the cheap step did try the store"
+        _act(mon, 2)
+    mon.close()
+    with open_store(url) as reading:
+        finished = [s.record for s in reading.iter_records("s", types={"step.finished"})]
+    assert [getattr(r, "status", None) for r in finished] == ["ok", "ok", "ok"]
