@@ -8,11 +8,12 @@ drops the fraction when it is zero and keeps non-UTC offsets. A naive datetime i
 from __future__ import annotations
 
 import datetime as _dt
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
 from oversight.records import Record, parse_record, record_body
+from oversight.store.chain import record_hash
 
 _UTC = _dt.UTC
 
@@ -106,3 +107,16 @@ def body_disagreement(
         if column != in_body:
             return f"{name} column {column!r} disagrees with the body ({in_body!r})"
     return None
+
+
+def chained_rows(seq: int, prev: str, prepared: list[Columns]) -> list[tuple[Any, ...]]:
+    """Row tuples (in `schema.RECORD_COLUMNS` order) for `prepared`, numbered and hash-linked
+    after the record at (seq, prev): the one place rows join the chain."""
+    rows: list[tuple[Any, ...]] = []
+    add = rows.append
+    for c in prepared:
+        seq += 1
+        h = record_hash(prev, seq, *c)
+        add((seq, *c[:7], prev, h, c.body))
+        prev = h
+    return rows

@@ -21,9 +21,17 @@ from sqlalchemy import Connection, insert, select, update
 
 from oversight.errors import StoreUnavailableError
 from oversight.records import REVIEW_SESSION, ReviewAction, ReviewEvent
-from oversight.store.chain import record_hash
-from oversight.store.columns import record_columns
-from oversight.store.schema import approvals, chain_head, grants, halts, records, reviewers, votes
+from oversight.store.columns import chained_rows, record_columns
+from oversight.store.schema import (
+    RECORD_COLUMNS,
+    approvals,
+    chain_head,
+    grants,
+    halts,
+    records,
+    reviewers,
+    votes,
+)
 
 _HEAD_ID = 1
 
@@ -185,16 +193,12 @@ def append_on(conn: Connection, events: Sequence[ReviewEvent]) -> None:
             f"the oversight store has no chain head row ({chain_head.name} is empty): "
             "it was tampered with or damaged"
         )
-    seq, prev = int(head[0]), str(head[1])
-    rows: list[dict[str, Any]] = []
-    for event in events:
-        c = record_columns(event)
-        seq += 1
-        h = record_hash(prev, seq, *c)
-        rows.append({"seq": seq, **c._asdict(), "prev_hash": prev, "hash": h})
-        prev = h
-    conn.execute(insert(records), rows)
-    conn.execute(update(chain_head).where(chain_head.c.id == _HEAD_ID).values(seq=seq, hash=prev))
+    rows = chained_rows(int(head[0]), str(head[1]), [record_columns(e) for e in events])
+    conn.execute(insert(records), [dict(zip(RECORD_COLUMNS, row, strict=True)) for row in rows])
+    last = rows[-1]
+    conn.execute(
+        update(chain_head).where(chain_head.c.id == _HEAD_ID).values(seq=last[0], hash=last[9])
+    )
 
 
 def table_rows(conn: Connection) -> dict[str, list[dict[str, Any]]]:
