@@ -33,6 +33,7 @@ from oversight.store.chain import GENESIS_HASH, record_hash
 from oversight.store.columns import (
     Columns,
     body_disagreement,
+    chained_rows,
     parse_ts,
     record_columns,
     ts_text,
@@ -161,7 +162,7 @@ class SQLStore:
                     and conn.exec_driver_sql(self._sql_has_session, (new_session,)).first()
                 ):
                     return []
-                rows = self._chain(head[0], head[1], prepared)
+                rows = chained_rows(head[0], head[1], prepared)
                 self._insert(conn, rows)
                 conn.exec_driver_sql(self._sql_set_head, (rows[-1][0], rows[-1][9], _HEAD_ID))
         except self._store.db_errors as exc:
@@ -204,7 +205,7 @@ class SQLStore:
                         ):
                             cursor.execute("ROLLBACK")
                             return []
-                        rows = self._chain(int(head[0]), str(head[1]), prepared)
+                        rows = chained_rows(int(head[0]), str(head[1]), prepared)
                         cursor.executemany(self._sql_insert, rows)
                         cursor.execute(self._sql_set_head, (rows[-1][0], rows[-1][9], _HEAD_ID))
                         cursor.execute("COMMIT")
@@ -222,18 +223,6 @@ class SQLStore:
             StoredRecord(seq=row[0], hash=row[9], prev_hash=row[8], record=record)
             for row, record in zip(rows, records, strict=True)
         ]
-
-    @staticmethod
-    def _chain(seq: int, prev: str, prepared: list[Columns]) -> list[tuple[Any, ...]]:
-        """Row tuples for `prepared`, numbered and hash-linked after (seq, prev)."""
-        rows: list[tuple[Any, ...]] = []
-        add = rows.append
-        for c in prepared:
-            seq += 1
-            h = record_hash(prev, seq, *c)
-            add((seq, *c[:7], prev, h, c.body))
-            prev = h
-        return rows
 
     def _insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         cursor = cast(Any, conn.connection.dbapi_connection).cursor()
@@ -507,7 +496,7 @@ class SQLStore:
             inserted = conn.execute(votes.insert().values(**full))
             key = inserted.inserted_primary_key
             full["id"] = None if key is None else key[0]
-            append_on(conn, [review_event("vote.cast", full, self._session_of(conn, row))])
+            append_on(conn, [review_event("vote.cast", full, self._session_of(conn, row["approval_id"]))])
             if self._store.dialect == "postgresql":
                 conn.exec_driver_sql(
                     f"SELECT pg_notify('{VOTE_CHANNEL}', %s)", (str(row["approval_id"]),)
@@ -571,7 +560,7 @@ class SQLStore:
                 .values(status=status, outcome=outcome, decided_at=row["decided_at"])
             )
             if done.rowcount == 1:
-                session = self._session_of(conn, {"approval_id": approval_id})
+                session = self._session_of(conn, approval_id)
                 append_on(conn, [review_event("approval.closed", row, session)])
 
     def consume_approval(self, approval_id: str, step_id: str) -> str | None:
@@ -585,7 +574,7 @@ class SQLStore:
                 .values(consumed_by=step_id, consumed_at=row["consumed_at"])
             )
             if done.rowcount == 1:
-                session = self._session_of(conn, {"approval_id": approval_id})
+                session = self._session_of(conn, approval_id)
                 append_on(conn, [review_event("approval.used", row, session)])
                 return None
             first = conn.execute(
@@ -618,10 +607,10 @@ class SQLStore:
             raise store_failure(exc, self._store, action) from exc
 
     @staticmethod
-    def _session_of(conn: Connection, row: dict[str, Any]) -> str | None:
+    def _session_of(conn: Connection, approval_id: Any) -> str | None:
         """The session of the approval a vote or an update is about (None when unknown)."""
         session = conn.execute(
-            select(approvals.c.session_id).where(approvals.c.id == row["approval_id"])
+            select(approvals.c.session_id).where(approvals.c.id == approval_id)
         ).scalar()
         return None if session is None else str(session)
 
