@@ -158,7 +158,7 @@ class Monitor:
         self._open_sessions: dict[str, Session] = {}
         self._sessions_lock = threading.Lock()
         self._closed = False
-        self._poll_halts(force=True)  # a halt issued before we started applies to step one
+        self._poll_halts()  # a halt issued before we started applies to step one
         _close_at_exit(self)
 
     def _validate_settings(self) -> None:
@@ -298,25 +298,22 @@ class Monitor:
         agent's own thread (no background polling), so an idle monitor costs nothing and no
         thread the agent could stop stands between a halt and its next step."""
         if time.monotonic() - self._halts_polled >= self.settings.halt_poll_ms / 1000.0:
-            try:
-                self._poll_halts(force=True)
-            except StoreError:
-                # The store is out of reach (a server restarting): a cheap step goes on with the
-                # halts last seen, as its records wait in the queue; a consequential step asks
-                # the store itself and is refused. Looked at again after the interval.
-                self._halts_polled = time.monotonic()
+            # The store out of reach (a server restarting): a cheap step goes on with the halts
+            # last seen, as its records wait in the queue; a consequential step asks the store
+            # itself and is refused. Looked at again after the interval.
+            with contextlib.suppress(StoreError):
+                self._poll_halts()
         return self.halt_reason(session_id)
 
     def halt_reason_now(self, session_id: str) -> str | None:
         """Like halt_reason, but asks the store first: used before consequential steps."""
-        self._poll_halts(force=True)
+        self._poll_halts()
         return self.halt_reason(session_id)
 
-    def _poll_halts(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._halts_polled < self.settings.halt_poll_ms / 1000.0:
-            return
-        self._halts_polled = now
+    def _poll_halts(self) -> None:
+        """Read the halts in force from the store (when it fails, the last look still counts
+        as recent: a cheap step does not retry on every call)."""
+        self._halts_polled = time.monotonic()
         rows = self.store.halts()
         unchecked = [
             row

@@ -100,7 +100,7 @@ class Session:
             raise SessionError(f"session {self.id!r} was already started")
         self.started = True
         self.monitor._session_opened(self)
-        self.monitor._poll_halts(force=True)
+        self.monitor._poll_halts()
         self.monitor._recorder.submit(
             SessionStarted(
                 session_id=self.id,
