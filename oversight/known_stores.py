@@ -67,6 +67,10 @@ class KnownStores:
             tmp.write_text(json.dumps(body), encoding="utf-8")
             os.replace(tmp, path)
 
+    def forget_file(self, path: str | os.PathLike[str]) -> bool:
+        """`forget` for a SQLite store, keyed by its real path as the store guard keys it."""
+        return self.forget(os.path.realpath(path))
+
     def forget(self, where: str) -> bool:
         """Drop the note of the store at `where` (retired on purpose); whether there was one."""
         try:

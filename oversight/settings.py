@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from oversight.errors import ConfigError
+from oversight.known_stores import state_folder
 from oversight.normalise import UNKEYED
 
 DEFAULT_DIR = ".oversight"
@@ -155,8 +156,7 @@ class Settings(BaseModel):
         """The spill folder (see `spill_dir`)."""
         if self.spill_dir:
             return Path(self.spill_dir)
-        state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-        return Path(state) / "agent-oversight" / "unwritten"
+        return state_folder() / "unwritten"
 
     def store_url(self) -> str:
         """The SQLAlchemy URL of the store; a bare path means a SQLite file."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Annotated
 
@@ -39,7 +40,7 @@ def setup(
 
     roles = setup_roles(db, schema=schema, prefix=prefix)
     if as_json:
-        print(json.dumps(roles.as_dict(), indent=2))
+        print(json.dumps(dataclasses.asdict(roles), indent=2))
         return
     console.print(f"schema {roles.schema}: three roles, new passwords (keep these like keys)")
     for role, text in (

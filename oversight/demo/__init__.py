@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import queue
 import shlex
 import shutil
@@ -147,7 +146,7 @@ def run_demo(
     command, hint = oversight_command()
     db_flag = f" --db {shlex.quote(str(db_path))}" if db else ""
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    if not db_path.exists() and KnownStores().forget(os.path.realpath(db_path)):
+    if not db_path.exists() and KnownStores().forget_file(db_path):
         # A demo store is the demo's own: one that was deleted starts afresh, said out loud
         # (a real store that vanished is refused: see `known_stores`).
         console.print(Text(f"{db_path} was deleted since the last demo: starting a new one"))

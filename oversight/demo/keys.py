@@ -73,7 +73,7 @@ def reset_demo_store(db_path: Path) -> list[Path]:
     removed = [p for p in (db_path, *_side_files(db_path)) if p.exists()]
     for path in removed:
         path.unlink()
-    KnownStores().forget(os.path.realpath(db_path))  # retired on purpose: no refusal next run
+    KnownStores().forget_file(db_path)  # retired on purpose: no refusal next run
     keys = keys_dir(db_path)
     if keys.exists():
         shutil.rmtree(keys)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 
 from oversight.errors import ConfigError, StoreUnavailableError
-from oversight.store.pg_guards import GUARDS
+from oversight.store.pg_guards import GUARDS, Guard
 from oversight.store.schema import (
     approvals,
     chain_head,
@@ -59,14 +59,6 @@ class Roles:
     admin: str
     agent: str
     reviewer: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "schema": self.schema,
-            "admin": self.admin,
-            "agent": self.agent,
-            "reviewer": self.reviewer,
-        }
 
 
 def _identifier(text: str, what: str) -> str:
@@ -206,7 +198,7 @@ def _grant(conninfo: str, schema: str, names: dict[str, str]) -> None:
         raise StoreUnavailableError(f"could not grant the roles' privileges: {exc}") from exc
 
 
-def _install_guard(conn: Any, schema: Any, guard: Any) -> None:
+def _install_guard(conn: Any, schema: Any, guard: Guard) -> None:
     from psycopg import sql
 
     name = sql.Identifier(guard.name)
