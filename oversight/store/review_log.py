@@ -167,11 +167,12 @@ def _plain(value: Any) -> Any:
 def review_event(
     action: ReviewAction, row: Mapping[str, Any], session_id: str | None = None
 ) -> ReviewEvent:
-    """The chained record of one write of `row` (`session_id`: the session it concerns)."""
+    """The chained record of one write of `row`. `session_id`: the session it concerns, when
+    the row does not say (a vote or an update names only its approval)."""
     part = PART_BY_ACTION[action]
     by = row.get(part.by) if part.by is not None else None
     return ReviewEvent(
-        session_id=session_id or REVIEW_SESSION,
+        session_id=session_id or _session_of(part, row) or REVIEW_SESSION,
         action=action,
         ref=str(row[part.key]),
         by=None if by is None else str(by),
@@ -216,11 +217,12 @@ def backfill_events(tables: Mapping[str, list[dict[str, Any]]]) -> list[ReviewEv
     for part in PARTS:
         for row in tables.get(part.table, []):
             if part.present is None or row.get(part.present) is not None:
-                events.append(review_event(part.action, row, _session_of(part, row)))
+                events.append(review_event(part.action, row))
     return events
 
 
 def _session_of(part: Part, row: Mapping[str, Any]) -> str | None:
+    """The session a row names: a halt's scope (not "*"), an approval's or a grant's session."""
     if part.table == halts.name:
         scope = row.get("scope")
         return None if scope in (None, "*") else str(scope)

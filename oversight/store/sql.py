@@ -415,10 +415,9 @@ class SQLStore:
             "requested_by": requested_by,
             "created_at": _now_text(),
         }
-        session = None if scope == "*" else scope
         with self._review_write("halt a session in") as conn:
             conn.execute(halts.insert().values(**row))
-            append_on(conn, [review_event("halt.requested", row, session)])
+            append_on(conn, [review_event("halt.requested", row)])
 
     def halts(self) -> list[dict[str, Any]]:
         """Every halt row, oldest first; which are still in force is decided by the caller,
@@ -445,8 +444,7 @@ class SQLStore:
             )
             if done.rowcount == 1:
                 scope = conn.execute(select(halts.c.scope).where(halts.c.id == halt_id)).scalar()
-                session = None if scope in (None, "*") else str(scope)
-                append_on(conn, [review_event("halt.resumed", row, session)])
+                append_on(conn, [review_event("halt.resumed", {**row, "scope": scope})])
 
     # -- approvals ----------------------------------------------------------------------------
     # Plain rows: they are the mailbox between a waiting agent and its reviewers, and what
@@ -470,7 +468,7 @@ class SQLStore:
         full = {**row, "status": "pending", "created_at": _now_text()}
         with self._review_write("create an approval in") as conn:
             conn.execute(approvals.insert().values(**full))
-            append_on(conn, [review_event("approval.requested", full, str(row["session_id"]))])
+            append_on(conn, [review_event("approval.requested", full)])
 
     def approvals(self, *, status: str | None = None) -> list[dict[str, Any]]:
         """Approval rows as stored, oldest first. `status="pending"` means still open: a row
@@ -496,7 +494,9 @@ class SQLStore:
             inserted = conn.execute(votes.insert().values(**full))
             key = inserted.inserted_primary_key
             full["id"] = None if key is None else key[0]
-            append_on(conn, [review_event("vote.cast", full, self._session_of(conn, row["approval_id"]))])
+            append_on(
+                conn, [review_event("vote.cast", full, self._session_of(conn, row["approval_id"]))]
+            )
             if self._store.dialect == "postgresql":
                 conn.exec_driver_sql(
                     f"SELECT pg_notify('{VOTE_CHANNEL}', %s)", (str(row["approval_id"]),)
@@ -584,10 +584,9 @@ class SQLStore:
 
     def add_grant(self, row: dict[str, Any]) -> None:
         full = {**row, "created_at": _now_text()}
-        session = row.get("session_id")
         with self._review_write("record a grant in") as conn:
             conn.execute(grants.insert().values(**full))
-            append_on(conn, [review_event("grant.given", full, session)])
+            append_on(conn, [review_event("grant.given", full)])
 
     def grants(self) -> list[dict[str, Any]]:
         with self._reading("read grants from") as conn:
