@@ -14,6 +14,7 @@ from oversight._version import __version__
 
 if TYPE_CHECKING:
     from oversight.approvals.broker import ApprovalRequest
+    from oversight.approvals.memory_state import InMemoryReviewState
     from oversight.approvals.votes import cast_vote
     from oversight.classify import Classification, Classifier, ClassifierConfig
     from oversight.decide import ApprovalSpec, Decider, Proposal, RecordOnly, SessionFacts, Verdict
@@ -33,9 +34,9 @@ if TYPE_CHECKING:
         TraceFormatError,
         UnknownKindError,
     )
+    from oversight.halt_switch import HaltSwitch
     from oversight.kinds import Kind, parse_kind
     from oversight.monitor import Monitor
-    from oversight.pipeline import StepHandle
     from oversight.records import (
         Alert,
         DecidedBy,
@@ -49,9 +50,16 @@ if TYPE_CHECKING:
     )
     from oversight.session import Session
     from oversight.settings import Settings
+    from oversight.step import StepHandle
+    from oversight.store import AuditStore, RecordLog, ReviewState
     from oversight.store_guard import StoreVanishedError
 
 _WHERE: dict[str, str] = {
+    "AuditStore": "oversight.store",
+    "RecordLog": "oversight.store",
+    "ReviewState": "oversight.store",
+    "HaltSwitch": "oversight.halt_switch",
+    "InMemoryReviewState": "oversight.approvals.memory_state",
     "Alert": "oversight.records",
     "ApprovalPending": "oversight.errors",
     "ApprovalRequest": "oversight.approvals.broker",
@@ -81,7 +89,7 @@ _WHERE: dict[str, str] = {
     "SessionStarted": "oversight.records",
     "Settings": "oversight.settings",
     "StepFinished": "oversight.records",
-    "StepHandle": "oversight.pipeline",
+    "StepHandle": "oversight.step",
     "StepProposed": "oversight.records",
     "StoreCorruptError": "oversight.errors",
     "StoreError": "oversight.errors",
@@ -115,6 +123,7 @@ __all__ = [
     "ApprovalPending",
     "ApprovalRequest",
     "ApprovalSpec",
+    "AuditStore",
     "CheckpointDenied",
     "CheckpointTimeout",
     "Classification",
@@ -123,14 +132,18 @@ __all__ = [
     "ConfigError",
     "DecidedBy",
     "Decider",
+    "HaltSwitch",
+    "InMemoryReviewState",
     "Kind",
     "MissingExtraError",
     "Monitor",
     "OversightError",
     "Proposal",
     "Record",
+    "RecordLog",
     "RecordOnly",
     "ReviewEvent",
+    "ReviewState",
     "SchemaVersionError",
     "Session",
     "SessionEnded",

@@ -8,23 +8,29 @@ import functools
 import inspect
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
-from oversight.context import current_handle, current_step
 from oversight.edits import SignatureCheck
 from oversight.kinds import Kind
 from oversight.normalise import ArgumentBinder
-
-if TYPE_CHECKING:
-    from oversight.monitor import Monitor
-    from oversight.pipeline import Pipeline, StepHandle
+from oversight.pipeline import Pipeline
+from oversight.session import Session
+from oversight.step import StepHandle
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _LEFT = "cancelled: the awaiting task was cancelled before the step could run"
 
 
-def wrap_step(monitor: Monitor, func: F, *, kind: Kind | None, name: str | None) -> F:
+def wrap_step(
+    pipeline: Pipeline,
+    active_session: Callable[[], Session],
+    func: F,
+    *,
+    kind: Kind | None,
+    name: str | None,
+) -> F:
+    """`func`, with each call prepared, admitted and run as a step of the active session."""
     if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
         raise TypeError(
             f"@monitor.step cannot wrap generator function {func.__qualname__!r}: its work "
@@ -33,11 +39,11 @@ def wrap_step(monitor: Monitor, func: F, *, kind: Kind | None, name: str | None)
     binder = ArgumentBinder(func)
     edit_check = SignatureCheck(func)
     step_name = name or func.__name__
-    prepare = monitor._prepare
-    pipeline = monitor._pipeline
 
-    def decided(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> StepHandle:
-        handle = prepare(step_name, binder.bind(args, kwargs), kind)
+    def prepared(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> StepHandle:
+        handle = pipeline.prepare(
+            active_session(), step_name, binder.bind(args, kwargs), declared=kind
+        )
         handle.edit_check = edit_check
         return handle
 
@@ -45,43 +51,23 @@ def wrap_step(monitor: Monitor, func: F, *, kind: Kind | None, name: str | None)
 
         @functools.wraps(func)
         async def async_step(*args: Any, **kwargs: Any) -> Any:
-            handle = decided(args, kwargs)
+            handle = prepared(args, kwargs)
             if pipeline.may_block(handle):
                 handle = await _admit_off_loop(pipeline, handle)
             else:
                 handle = pipeline.admit(handle)
             if handle.modification:
                 args, kwargs = binder.apply(args, kwargs, handle.modification)
-            token, held = current_step.set(handle.step_id), current_handle.set(handle)
-            try:
-                result = await func(*args, **kwargs)
-            except BaseException as exc:
-                handle.fail(exc)
-                raise
-            finally:
-                current_handle.reset(held)
-                current_step.reset(token)
-            handle.succeed(result)
-            return result
+            return await handle.acall(func, *args, **kwargs)
 
         return cast(F, async_step)
 
     @functools.wraps(func)
     def sync_step(*args: Any, **kwargs: Any) -> Any:
-        handle = pipeline.admit(decided(args, kwargs))
+        handle = pipeline.admit(prepared(args, kwargs))
         if handle.modification:
             args, kwargs = binder.apply(args, kwargs, handle.modification)
-        token, held = current_step.set(handle.step_id), current_handle.set(handle)
-        try:
-            result = func(*args, **kwargs)
-        except BaseException as exc:
-            handle.fail(exc)
-            raise
-        finally:
-            current_handle.reset(held)
-            current_step.reset(token)
-        handle.succeed(result)
-        return result
+        return handle.call(func, *args, **kwargs)
 
     return cast(F, sync_step)
 

@@ -42,7 +42,7 @@ from oversight.settings import store_dir
 
 if TYPE_CHECKING:
     from oversight.monitor import Monitor
-    from oversight.pipeline import StepHandle
+    from oversight.step import StepHandle
 
 SHELL_TOOL = "bash"
 MAX_WALK = 20_000

@@ -7,7 +7,6 @@ import contextlib
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Self, TypeVar, overload
@@ -15,27 +14,27 @@ from typing import Any, Self, TypeVar, overload
 from opentelemetry.trace import TracerProvider
 
 from oversight.approvals.broker import ApprovalDesk, ApprovalRequest, Notify
-from oversight.approvals.halts import halts_in_force, lifted, resume_key
 from oversight.approvals.notice import TerminalNotice
-from oversight.approvals.registry import trusted_reviewers
 from oversight.approvals.terminal import TerminalReviewer, parse_prompt_reviewer, terminal_available
 from oversight.canonical import new_id
 from oversight.classify import Classifier, load_classifier_config
 from oversight.classify.config import with_protected_paths
 from oversight.context import current_session
-from oversight.decide import RECORD_ONLY, Decider, RecordOnly
+from oversight.decide import RECORD_ONLY, Decider, RecordOnly, wants_history
 from oversight.decorator import wrap_step
 from oversight.edits import ArgsSchema, edit_check_for
 from oversight.errors import ConfigError, StoreError
+from oversight.halt_switch import ALL_SESSIONS, HaltSwitch
 from oversight.kinds import Kind, parse_kind
 from oversight.known_stores import KnownStores
-from oversight.pipeline import Pipeline, StepHandle
+from oversight.pipeline import Pipeline
 from oversight.policy import load_policy
 from oversight.recorder import Recorder
 from oversight.records import Actor, Alert
-from oversight.session import Session
+from oversight.session import OpenSessions, Session, SessionServices
 from oversight.settings import Settings
-from oversight.store import AuditStore, SQLStore, open_store
+from oversight.step import StepHandle
+from oversight.store import AuditStore, RecordLog, ReviewState, open_store
 from oversight.store_guard import StoreGuard, StoreVanishedError
 from oversight.telemetry import Telemetry
 
@@ -103,6 +102,8 @@ class Monitor:
         self.classifier = Classifier(
             with_protected_paths(config, getattr(self.decider, "protected_paths", ()))
         )
+        if store is not None:
+            _check_store_protocol(store)
         self.store: AuditStore = store or open_store(
             self.settings.store_url(),
             sqlite_synchronous=self.settings.sqlite_synchronous,
@@ -114,10 +115,11 @@ class Monitor:
             tracer_provider=tracer_provider,
             lazy_file=self.settings.log is None,
         )
-        self.halts: dict[str, str] = {}
-        """Active halts (scope → reason) as of the last poll; "*" halts every session."""
-        self._halts_polled = 0.0
-        self._verified_resumes: set[tuple[Any, ...]] = set()
+        self.halt_switch = HaltSwitch(
+            self.store,
+            poll_interval_s=self.settings.halt_poll_ms / 1000.0,
+            root_key=self.settings.root_key,
+        )
         self._recorder = Recorder(
             self.store,
             consumers=[self.telemetry],
@@ -140,7 +142,7 @@ class Monitor:
             result_summary_chars=self.settings.result_summary_chars,
             max_classified_chars=self.settings.max_classified_chars,
             digest_key=self.settings.digest_key_bytes(),
-            halt_check=self.halt_reason_now,
+            halts=self.halt_switch,
             store_check=self._check_store,
             approvals=ApprovalDesk(
                 self.store,
@@ -149,16 +151,21 @@ class Monitor:
                 on_error=_warn,
                 root_key=self.settings.root_key,
                 notice=TerminalNotice(self.settings.store_url()) if show_notice else None,
-            )
-            if isinstance(self.store, SQLStore)
-            else None,
+            ),
             halt_after_denials=self.settings.halt_after_denials,
         )
 
-        self._open_sessions: dict[str, Session] = {}
-        self._sessions_lock = threading.Lock()
+        self._sessions = SessionServices(
+            recorder=self._recorder,
+            halts=self.halt_switch,
+            policy_name=self.policy_name,
+            policy_hash=self.policy_hash,
+            keep_history=wants_history(self.decider),
+            workspace_root=self.workspace_root,
+            open_sessions=OpenSessions(),
+        )
         self._closed = False
-        self._poll_halts()  # a halt issued before we started applies to step one
+        self.halt_switch.refresh()  # a halt issued before we started applies to step one
         _close_at_exit(self)
 
     def _validate_settings(self) -> None:
@@ -202,7 +209,9 @@ class Monitor:
             raise ConfigError(f"session id must be a non-empty string, got {session_id!r}")
         sid = session_id or f"session-{new_id()}"
         first_seq = self.store.next_step_seq(sid) if session_id is not None else 1
-        return Session(self, sid, agent=agent, metadata=dict(metadata or {}), first_seq=first_seq)
+        return Session(
+            self._sessions, sid, agent=agent, metadata=dict(metadata or {}), first_seq=first_seq
+        )
 
     @overload
     def step(self, func: F, /) -> F: ...
@@ -228,7 +237,7 @@ class Monitor:
         def decorate(f: F) -> F:
             if not callable(f):
                 raise TypeError(f"@monitor.step needs a function, got {type(f).__name__}")
-            return wrap_step(self, f, kind=declared, name=name)
+            return wrap_step(self._pipeline, self._active_session, f, kind=declared, name=name)
 
         return decorate(func) if func is not None else decorate
 
@@ -283,49 +292,20 @@ class Monitor:
 
     def halt(self, reason: str, *, session_id: str | None = None, by: str = "monitor") -> None:
         """Halt one session (or every session) in the store, for every process using it."""
-        scope = session_id or "*"
-        self.store.halt(scope, reason, by)
-        self.halts[scope] = reason
+        self.halt_switch.halt(session_id or ALL_SESSIONS, reason, by)
+
+    @property
+    def halts(self) -> dict[str, str]:
+        """Halts in force (scope → reason) as of the last look; "*" halts every session."""
+        return self.halt_switch.in_force
 
     def halt_reason(self, session_id: str) -> str | None:
-        """Why `session_id` is halted, as of the last poll (cheap: two dict lookups)."""
-        halts = self.halts
-        return halts.get(session_id) or halts.get("*")
-
-    def halt_reason_recent(self, session_id: str) -> str | None:
-        """The halt reason as of a look at the store at most `halt_poll_ms` ago, looking again
-        first when the last is older: the check before a cheap step. Halts are read on the
-        agent's own thread (no background polling), so an idle monitor costs nothing and no
-        thread the agent could stop stands between a halt and its next step."""
-        if time.monotonic() - self._halts_polled >= self.settings.halt_poll_ms / 1000.0:
-            # The store out of reach (a server restarting): a cheap step goes on with the halts
-            # last seen, as its records wait in the queue; a consequential step asks the store
-            # itself and is refused. Looked at again after the interval.
-            with contextlib.suppress(StoreError):
-                self._poll_halts()
-        return self.halt_reason(session_id)
+        """Why `session_id` is halted, as of the last look at the store (no I/O)."""
+        return self.halt_switch.reason(session_id)
 
     def halt_reason_now(self, session_id: str) -> str | None:
-        """Like halt_reason, but asks the store first: used before consequential steps."""
-        self._poll_halts()
-        return self.halt_reason(session_id)
-
-    def _poll_halts(self) -> None:
-        """Read the halts in force from the store (when it fails, the last look still counts
-        as recent: a cheap step does not retry on every call)."""
-        self._halts_polled = time.monotonic()
-        rows = self.store.halts()
-        unchecked = [
-            row
-            for row in rows
-            if row.get("resumed_at") is not None and resume_key(row) not in self._verified_resumes
-        ]
-        if unchecked:
-            trusted, _ = trusted_reviewers(self.store.reviewers(), root_key=self.settings.root_key)
-            self._verified_resumes.update(
-                resume_key(row) for row in unchecked if lifted(row, trusted)
-            )
-        self.halts = halts_in_force(rows, self._verified_resumes)
+        """Why `session_id` is halted, asking the store first (as a consequential step does)."""
+        return self.halt_switch.reason_now(session_id)
 
     def _check_store(self, session_id: str) -> None:
         """Before a consequential step: the store must be the one this monitor opened. The
@@ -365,18 +345,6 @@ class Monitor:
         self.close()
 
     # -- internals ----------------------------------------------------------------------------
-    def _prepare(self, name: str, raw_args: Mapping[str, Any], declared: Kind | None) -> StepHandle:
-        """For the decorator: a step decided but not yet recorded (see `Pipeline.prepare`)."""
-        return self._pipeline.prepare(self._active_session(), name, raw_args, declared=declared)
-
-    def _session_opened(self, session: Session) -> None:
-        with self._sessions_lock:
-            self._open_sessions[session.id] = session
-
-    def _session_closed(self, session: Session) -> None:
-        with self._sessions_lock:
-            self._open_sessions.pop(session.id, None)
-
     def _active_session(self) -> Session:
         """The session a step belongs to.
 
@@ -385,18 +353,40 @@ class Monitor:
         open, it cannot know which, and records the step in an implicit session instead.
         """
         session = current_session.get()
-        if session is not None and session.monitor is self:
+        if session is not None and session.services is self._sessions:
             return session
-        with self._sessions_lock:
-            explicit = [s for s in self._open_sessions.values() if s is not self._implicit]
+        explicit = [s for s in self._sessions.open_sessions.all() if s is not self._implicit]
         if len(explicit) == 1:
             return explicit[0]
         if self._implicit is None or self._implicit.ended:
             self._implicit = Session(
-                self, f"implicit-{new_id()}", agent=None, metadata={"implicit": True}
+                self._sessions, f"implicit-{new_id()}", agent=None, metadata={"implicit": True}
             )
             self._implicit.start()
         return self._implicit
+
+
+def _check_store_protocol(store: object) -> None:
+    """A store given to a monitor holds both the log and the review state: approvals and halts
+    live there, and a store without them would leave every gated step without reviewers."""
+    missing = [
+        name
+        for protocol in (RecordLog, ReviewState)
+        if not isinstance(store, protocol)
+        for name in _protocol_methods(protocol)
+        if not callable(getattr(store, name, None)) and name != "url_for_display"
+    ]
+    if missing:
+        raise ConfigError(
+            f"store {type(store).__name__} is not an AuditStore: it lacks {', '.join(missing)} "
+            "(the append-only log and the review state where approvals and halts live)"
+        )
+
+
+def _protocol_methods(protocol: type) -> list[str]:
+    return sorted(
+        name for name in vars(protocol) if not name.startswith("_") and name != "url_for_display"
+    )
 
 
 def _warn(message: str) -> None:

@@ -1,29 +1,27 @@
 """The one interception pipeline every step goes through, whoever calls it.
 
-    normalise → classify → decide → (autonomy) → record proposal → run → record outcome
+    prepare:  normalise → classify → decide               (no I/O: an event loop calls it in place)
+    admit:    record the proposal → resolve: run | refuse | edit (a loop: an edit is decided again)
+    run:      StepHandle.call / acall → record the outcome (step.py)
 
-The decorator, the low-level `Monitor.check` API and every adapter call `Pipeline.propose` and
-then `StepHandle.succeed`/`fail`; nothing else writes step records. Each stage is a small method
-here so the path is visible in one place and each stage can be tested alone. `propose` is
-`prepare` (no I/O) then `admit` (records, may wait for people): an async caller runs the first in
-place and the second off its event loop when `may_block` says it can block.
+The decorator, the low-level `Monitor.check` API and every adapter come through `propose` (or
+`prepare` then `admit`) and run the call through the handle it returns; nothing else writes step
+records. A decision is data: `_resolve` turns a verdict (and the approval desk's outcome) into
+a `Run`, `Refuse` or `Edit` record, and `admit` acts on it in one place.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as _dt
-import functools
-import time
 from asyncio import CancelledError
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
-from oversight.approvals.broker import ApprovalDesk
+from oversight.approvals.broker import ApprovalDesk, ApprovalRequest
 from oversight.canonical import new_id, utc_now
 from oversight.classify import Classification, Classifier
 from oversight.classify.workspace import SessionView
-from oversight.context import current_handle, current_step
+from oversight.context import current_step
 from oversight.decide import (
     NO_FACTS,
     ApprovalSpec,
@@ -43,34 +41,20 @@ from oversight.errors import (
     StoreError,
     StoreUnavailableError,
 )
+from oversight.halt_switch import HaltSwitch
 from oversight.kinds import CONSEQUENTIAL, Kind
-from oversight.normalise import (
-    UNKEYED,
-    NormalisedCall,
-    normalise_call,
-    shown_targets,
-    summarise_result,
-)
+from oversight.normalise import UNKEYED, NormalisedCall, normalise_call
 from oversight.recorder import Recorder
-from oversight.records import (
-    DECISIONS,
-    Actor,
-    Alert,
-    DecidedBy,
-    StepFinished,
-    StepProposed,
-    StepStatus,
-)
-from oversight.redact import redact_text
+from oversight.records import DECISIONS, Actor, Alert, DecidedBy, StepStatus
+from oversight.session import Session
+from oversight.step import StepHandle
 from oversight.whole_call import gate_oversized, oversized
 
-if TYPE_CHECKING:
-    from oversight.session import Session
+__all__ = ["Edit", "Pipeline", "Refuse", "Resolution", "Run", "StepHandle"]
 
 # Flags that make a step write-ahead whatever its kind: its record must exist before it runs.
 WRITE_AHEAD_FLAGS = frozenset({"protected_target", "obfuscated", "oversight_target"})
 
-_CANCELLED = ("CancelledError", "KeyboardInterrupt", "GeneratorExit")
 # A call edited this many times in a row without a decision is denied.
 MAX_EDITS = 5
 
@@ -86,13 +70,14 @@ class Pipeline:
         result_summary_chars: int,
         max_classified_chars: int = 1_048_576,
         digest_key: bytes = UNKEYED,
-        halt_check: Callable[[str], str | None] | None = None,
+        halts: HaltSwitch | None = None,
         store_check: Callable[[str], None] | None = None,
         halt_after_denials: int = 3,
         approvals: ApprovalDesk | None = None,
     ) -> None:
         self.approvals = approvals
-        self.halt_check = halt_check
+        self.halts = halts
+        """Asked before each consequential step and while reviewers are awaited."""
         self.store_check = store_check
         """Raises before a consequential step when the store is not the one this monitor
         opened (deleted, moved, replaced, emptied): see `store_guard.py`."""
@@ -184,7 +169,9 @@ class Pipeline:
 
         Nothing is recorded yet; `admit` does that (and may block: see `may_block`)."""
         session.check_running()
-        return self._prepare(session, name, raw_args, declared, actor, enforce=enforce)
+        handle = self._prepared(session, name, raw_args, declared, actor)
+        handle.enforced = enforce
+        return handle
 
     @staticmethod
     def may_block(handle: StepHandle) -> bool:
@@ -200,24 +187,45 @@ class Pipeline:
         approval_id: str | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> StepHandle:
-        """Record a prepared step and apply its decision: the handle that may run, or raise."""
-        self._commit(handle)
-        if not handle.enforced:
-            # The caller cannot stop this call: record what the policy says, and that it ran.
-            handle.session.facts.observe(handle.proposal, reviewed=False)
-            return handle
-        return self._gate(handle, wait=wait, approval_id=approval_id, cancelled=cancelled)
+        """Record a prepared step and resolve its decision: the handle that may run, or raise.
 
-    def _prepare(
+        One loop: each call is recorded, then resolved into run, refuse or edit. A reviewer's
+        edit is a new call (a child of the old one), recorded and decided again with the editor
+        counted as its approver; the loop ends when a call runs or is refused. The session's
+        facts learn of each call once, when it is resolved.
+        """
+        edited_from: list[StepHandle] = []
+        preapproved: tuple[str, ...] = ()
+        while True:
+            self._commit(handle)
+            if not handle.enforced:
+                # The caller cannot stop this call: record what the policy says, and that it ran.
+                handle.session.facts.observe(handle.proposal, reviewed=False)
+                return handle
+            resolution = self._resolve(handle, wait, approval_id, preapproved, cancelled)
+            if resolution.reviewed is not None:
+                handle.session.facts.observe(handle.proposal, reviewed=resolution.reviewed)
+            if isinstance(resolution, Refuse):
+                self._refuse(handle, resolution)
+            if isinstance(resolution, Run):
+                return self._spend_edited(handle, edited_from)
+            edited_from.append(handle)
+            handle = self._edited(handle, resolution)
+            # A deterministic id: an agent that comes back for the original approval (a resumed
+            # graph node) finds the edited call's approval instead of opening another.
+            approval_id = (
+                f"{edited_from[-1].approval_id}:edit" if edited_from[-1].approval_id else None
+            )
+            preapproved = tuple(resolution.editors)
+
+    # -- the stages of admit ------------------------------------------------------------------
+    def _prepared(
         self,
         session: Session,
         name: str,
         raw_args: Mapping[str, Any],
         declared: Kind | None,
         actor: Actor,
-        modifies: StepHandle | None = None,
-        *,
-        enforce: bool = True,
     ) -> StepHandle:
         """normalise → classify → decide."""
         proposed_at = utc_now()
@@ -244,7 +252,7 @@ class Pipeline:
             classification,
         )
         handle = StepHandle(
-            self,
+            self.recorder,
             session,
             proposal,
             classification,
@@ -253,13 +261,9 @@ class Pipeline:
             write_ahead=self.needs_write_ahead(classification),
             proposed_at=proposed_at,
             raw_args=raw_args,
+            summary_chars=self.result_summary_chars,
         )
-        handle.enforced = enforce
         handle.declared = declared
-        if modifies is not None:
-            handle.modifies = modifies.step_id
-            handle.modification = modifies.modification
-            handle.edit_check = modifies.edit_check
         return handle
 
     def _commit(self, handle: StepHandle) -> None:
@@ -270,7 +274,7 @@ class Pipeline:
             try:
                 if self.store_check is not None:
                     self.store_check(session_id)
-                halted = self.halt_check(session_id) if self.halt_check is not None else None
+                halted = self.halts.reason_now(session_id) if self.halts is not None else None
             except StoreUnavailableError as exc:
                 # The step will not run; its proposal is queued with its outcome, so the
                 # session's steps stay whole (no seq missing) once the store takes records.
@@ -282,57 +286,63 @@ class Pipeline:
                 handle.verdict = Verdict("halt", halted, rule="(halt switch)")
         self.record_proposal(handle)
 
-    def _gate(
+    def _resolve(
         self,
         handle: StepHandle,
-        *,
         wait: bool,
         approval_id: str | None,
-        preapproved: tuple[str, ...] = (),
-        cancelled: Callable[[], bool] | None = None,
-    ) -> StepHandle:
-        """Apply the decision: return the handle that may run, or raise."""
-        verdict, session = handle.verdict, handle.session
+        preapproved: tuple[str, ...],
+        cancelled: Callable[[], bool] | None,
+    ) -> Resolution:
+        """What the decision comes to: run, refuse, or run an edited call instead."""
+        verdict = handle.verdict
         if verdict.decision == "allow":
             # An edited call the policy allows outright was still reviewed: by its editor.
             handle.approved_by = list(preapproved)
             handle.reviewed_by = list(preapproved)
             handle.decided_by = "reviewers" if preapproved else "policy"
-            session.facts.observe(handle.proposal, reviewed=bool(preapproved))
-            return handle
+            return Run(reviewed=bool(preapproved))
         if verdict.decision == "require_approval" and self.approvals is not None:
-            return self._seek_approval(handle, verdict, wait, approval_id, preapproved, cancelled)
-        session.facts.observe(handle.proposal, reviewed=False)
+            return self._ask_reviewers(handle, wait, approval_id, preapproved, cancelled)
+        reason = verdict.reason
         if handle.modifies is not None:
-            verdict = Verdict(
-                verdict.decision,
-                f"the reviewer's edit of step {handle.modifies} is itself refused: "
-                f"{verdict.reason}",
-                rule=verdict.rule,
-                policy_hash=verdict.policy_hash,
+            reason = f"the reviewer's edit of step {handle.modifies} is itself refused: {reason}"
+        if verdict.decision == "halt":
+            handle.decided_by = "halt"
+            return Refuse("halted", reason, reviewed=False)
+        if verdict.decision == "require_approval":
+            # Fail closed: with no approval channel there is nobody who could say yes.
+            handle.decided_by = "no_reviewers"
+            return Refuse(
+                "denied",
+                f"approval required and no approval channel is configured ({reason})",
+                reviewed=False,
+                counts_as_denial=True,
+                repeated_reason=reason,
             )
-        self._refuse(handle, verdict)
+        handle.decided_by = "policy"
+        return Refuse("denied", reason, reviewed=False, counts_as_denial=True)
 
-    def _seek_approval(
+    def _ask_reviewers(
         self,
         handle: StepHandle,
-        verdict: Verdict,
         wait: bool,
         approval_id: str | None,
         preapproved: tuple[str, ...],
         cancelled: Callable[[], bool] | None,
-    ) -> StepHandle:
-        """Ask reviewers; return the handle that may run, or raise with its outcome recorded."""
+    ) -> Resolution:
+        """The approval desk's answer (a grant, people's votes, a deadline, a halt) as a
+        resolution; the handle learns who decided and how long they took."""
         assert self.approvals is not None
-        session, proposal = handle.session, handle.proposal
-        halt_check = self.halt_check
+        session, proposal, verdict = handle.session, handle.proposal, handle.verdict
+        halts = self.halts
         try:
             outcome = self.approvals.request(
                 proposal,
                 verdict.approval or ApprovalSpec(),
                 reason=verdict.reason,
                 rule=verdict.rule,
-                halted=lambda: halt_check(session.id) if halt_check else None,
+                halted=lambda: halts.reason_now(session.id) if halts is not None else None,
                 approval_id=approval_id,
                 wait=wait,
                 preapproved=preapproved,
@@ -354,107 +364,94 @@ class Pipeline:
             handle.reviewed_by = list(outcome.approvers)
         if status == "approved":
             handle.approved_by = outcome.approvers
-            session.facts.observe(proposal, reviewed=True)
-            return handle
+            return Run(reviewed=True)
         if status == "granted":
             # A standing grant is an automatic approval, not a person's review of this step.
-            session.facts.observe(proposal, reviewed=False)
-            return handle
-        if status == "pending":
-            handle.finish("deferred", error=outcome.reason, durable=True)
-            assert outcome.approval_id is not None
-            raise ApprovalPending(
-                outcome.approval_id, step_id=proposal.step_id, request=outcome.request
-            )
+            return Run(reviewed=False)
         if status == "modified":
-            return self._run_modified(
-                handle, outcome.patch or {}, outcome.approvers, wait, cancelled
-            )
+            return self._checked_edit(handle, outcome.patch or {}, outcome.approvers)
+        if status == "pending":
+            assert outcome.approval_id is not None
+            return Refuse("deferred", outcome.reason, reviewed=None, request=outcome.request)
         if status == "withdrawn":
             # Whoever waited has gone (a cancelled task): the step never runs.
-            handle.finish("cancelled", error=outcome.reason, durable=True)
-            raise CancelledError(outcome.reason)
-        session.facts.observe(proposal, reviewed=status == "denied")
+            return Refuse("cancelled", outcome.reason, reviewed=None)
         if status == "halted":
-            session.halt(outcome.reason)
-            handle.finish("halted", error=outcome.reason, durable=True)
-            raise SessionHalted(session.id, outcome.reason)
+            return Refuse("halted", outcome.reason, reviewed=False)
         if status == "timed_out":
-            handle.finish("timed_out", error=outcome.reason, durable=True)
-            raise CheckpointTimeout(outcome.reason, step_id=proposal.step_id, rule=verdict.rule)
-        reason = outcome.reason
-        if status == "denied":
-            # A person's denial counts toward the repeated-denial halt like the policy's.
-            self._halt_if_repeated(handle, reason)
+            return Refuse("timed_out", outcome.reason, reviewed=False)
         if status == "unavailable":
-            reason = f"approval required ({verdict.reason}) but {outcome.reason}"
-        handle.finish("denied", error=reason, durable=True)
-        raise CheckpointDenied(reason, step_id=proposal.step_id, rule=verdict.rule)
+            return Refuse(
+                "denied",
+                f"approval required ({verdict.reason}) but {outcome.reason}",
+                reviewed=False,
+            )
+        # A person's denial counts toward the repeated-denial halt like the policy's; the
+        # system's refusals (an approval for another call, or already used) do not.
+        return Refuse(
+            "denied",
+            outcome.reason,
+            reviewed=status == "denied",
+            counts_as_denial=status == "denied",
+        )
 
-    def _run_modified(
-        self,
-        handle: StepHandle,
-        patch: dict[str, Any],
-        editors: list[str],
-        wait: bool,
-        cancelled: Callable[[], bool] | None,
-    ) -> StepHandle:
-        """A reviewer edited the call: the edit is a new call, decided by the policy again.
+    def _checked_edit(
+        self, handle: StepHandle, patch: dict[str, Any], editors: list[str]
+    ) -> Resolution:
+        """A reviewer's edit, if it fits the call: an Edit to run instead; else a refusal.
 
         The editor's signed edit counts as their approval of exactly the edited call; a rule that
         needs more people (quorum) still waits for them, and a rule that denies still denies.
         """
-        session, proposal = handle.session, handle.proposal
         editor = ", ".join(editors)
         unknown = sorted(set(patch) - set(handle.raw_args))
+        problem: str | None = None
         if unknown:
-            reason = f"{editor}'s edit names argument(s) the call does not have: {unknown}"
-            session.facts.observe(proposal, reviewed=True)
-            handle.decided_by = "system"
-            handle.finish("denied", error=reason, durable=True)
-            raise CheckpointDenied(reason, step_id=proposal.step_id)
-        problems = handle.edit_check(patch) if handle.edit_check is not None else []
-        if problems:
+            problem = f"{editor}'s edit names argument(s) the call does not have: {unknown}"
+        elif handle.edit_check is not None and (problems := handle.edit_check(patch)):
             # Fail closed: the call never runs with values its function does not accept.
-            reason = f"{editor}'s edit does not fit the call: {'; '.join(problems)}"
-            session.facts.observe(proposal, reviewed=True)
+            problem = f"{editor}'s edit does not fit the call: {'; '.join(problems)}"
+        elif handle.depth >= MAX_EDITS:
+            problem = f"the call was edited {MAX_EDITS} times without a decision"
+        if problem is not None:
             handle.decided_by = "system"
-            handle.finish("denied", error=reason, durable=True)
-            raise CheckpointDenied(reason, step_id=proposal.step_id)
-        if handle.depth >= MAX_EDITS:
-            reason = f"the call was edited {MAX_EDITS} times without a decision"
-            handle.decided_by = "system"
-            handle.finish("denied", error=reason, durable=True)
-            raise CheckpointDenied(reason, step_id=proposal.step_id)
-        session.facts.observe(proposal, reviewed=True)
-        edited = {**handle.raw_args, **patch}
-        modification = {**(handle.modification or {}), **patch}
-        handle.finish("modified", error=f"edited by {editor}: {sorted(patch)}", durable=True)
-        handle.modification = modification
-        new = self._prepare(
-            session, proposal.name, edited, handle.declared, proposal.actor, modifies=handle
+            return Refuse("denied", problem, reviewed=True, cites_rule=False)
+        return Edit(patch=patch, editors=editors)
+
+    def _edited(self, handle: StepHandle, edit: Edit) -> StepHandle:
+        """The old call is recorded as modified; the edited one is prepared in its place."""
+        modification = {**(handle.modification or {}), **edit.patch}
+        handle.finish(
+            "modified",
+            error=f"edited by {', '.join(edit.editors)}: {sorted(edit.patch)}",
+            durable=True,
         )
+        proposal = handle.proposal
+        new = self._prepared(
+            handle.session,
+            proposal.name,
+            {**handle.raw_args, **edit.patch},
+            handle.declared,
+            proposal.actor,
+        )
+        new.raw_args = handle.raw_args
+        new.modifies = handle.step_id
+        new.modification = modification
+        new.edit_check = handle.edit_check
         new.depth = handle.depth + 1
-        self._commit(new)
-        # A deterministic id: an agent that comes back for the original approval (a resumed
-        # graph node) finds the edited call's approval instead of opening another.
-        edit_id = f"{handle.approval_id}:edit" if handle.approval_id else None
-        runnable = self._gate(
-            new,
-            wait=wait,
-            approval_id=edit_id,
-            preapproved=tuple(editors),
-            cancelled=cancelled,
-        )
-        if handle.review_wait_ms is not None:
-            # The people's time to decide runs from the first request, not from the edit: an
-            # edit its author's own signature approves at once is no rubber stamp.
-            runnable.review_wait_ms = handle.review_wait_ms + (runnable.review_wait_ms or 0.0)
-        if handle.approval_id is not None and self.approvals is not None:
-            # The original approval is spent by the edited call that runs, once.
-            first = self.approvals.store.consume_approval(handle.approval_id, runnable.step_id)
+        return new
+
+    def _spend_edited(self, runnable: StepHandle, edited_from: list[StepHandle]) -> StepHandle:
+        """The call that runs after reviewers' edits spends each approval that led to it, once;
+        the people's time to decide runs from the first request, not from the last edit."""
+        for earlier in reversed(edited_from):
+            if earlier.review_wait_ms is not None:
+                runnable.review_wait_ms = earlier.review_wait_ms + (runnable.review_wait_ms or 0.0)
+            if earlier.approval_id is None or self.approvals is None:
+                continue
+            first = self.approvals.consume(earlier.approval_id, runnable.step_id)
             if first is not None:
-                reason = f"approval {handle.approval_id} was already used by step {first}"
+                reason = f"approval {earlier.approval_id} was already used by step {first}"
                 runnable.decided_by = "system"
                 runnable.finish("denied", error=reason, durable=True)
                 raise CheckpointDenied(reason, step_id=runnable.step_id)
@@ -476,36 +473,32 @@ class Pipeline:
             handle.finish("not_run", error=f"audit store unavailable: {exc}")
             raise
 
-    def _refuse(self, handle: StepHandle, verdict: Verdict) -> NoReturn:
-        handle.decided_by = (
-            "halt"
-            if verdict.decision == "halt"
-            else "no_reviewers"
-            if verdict.decision == "require_approval"
-            else "policy"
-        )
-        if verdict.decision == "halt":
-            handle.session.halt(verdict.reason)
-            handle.finish("halted", error=verdict.reason, durable=True)
-            raise SessionHalted(handle.session.id, verdict.reason)
-        reason = verdict.reason
-        self._halt_if_repeated(handle, reason)
-        if verdict.decision == "require_approval":
-            # Fail closed: with no approval channel there is nobody who could say yes.
-            reason = f"approval required and no approval channel is configured ({verdict.reason})"
-        handle.finish("denied", error=reason, durable=True)
-        raise CheckpointDenied(reason, step_id=handle.step_id, rule=verdict.rule)
-
-    def _halt_if_repeated(self, handle: StepHandle, reason: str) -> None:
-        """Count a denial (the policy's or a reviewer's); halt the session once it repeats."""
-        if self._repeated_denial(handle):
+    def _refuse(self, handle: StepHandle, refusal: Refuse) -> NoReturn:
+        """Record the refusal and raise what the caller is told: a denial that repeats halts
+        the session instead."""
+        session, reason = handle.session, refusal.reason
+        if refusal.counts_as_denial and self._repeated_denial(handle):
+            last = refusal.repeated_reason or reason
             reason = (
                 f"the same denied action was proposed {self.halt_after_denials} times "
-                f"(last denial: {reason})"
+                f"(last denial: {last})"
             )
-            handle.session.halt(reason)
-            handle.finish("halted", error=reason, durable=True)
-            raise SessionHalted(handle.session.id, reason)
+            refusal = Refuse("halted", reason, reviewed=refusal.reviewed)
+        status = refusal.status
+        if status == "halted":
+            session.halt(reason)
+        handle.finish(status, error=reason, durable=True)
+        step_id, rule = handle.step_id, handle.verdict.rule
+        if status == "halted":
+            raise SessionHalted(session.id, reason)
+        if status == "deferred":
+            assert handle.approval_id is not None
+            raise ApprovalPending(handle.approval_id, step_id=step_id, request=refusal.request)
+        if status == "cancelled":
+            raise CancelledError(reason)
+        if status == "timed_out":
+            raise CheckpointTimeout(reason, step_id=step_id, rule=rule)
+        raise CheckpointDenied(reason, step_id=step_id, rule=rule if refusal.cites_rule else None)
 
     def _repeated_denial(self, handle: StepHandle) -> bool:
         """Count this denial by exact call and by kind + target; true once either repeats
@@ -520,6 +513,46 @@ class Pipeline:
         return repeated
 
 
+@dataclass(frozen=True, slots=True)
+class Run:
+    """The call runs as proposed."""
+
+    reviewed: bool
+    """A person decided it (an approver, or the editor of this very call)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refuse:
+    """The call does not run; `status` is its recorded outcome."""
+
+    status: StepStatus
+    reason: str
+    reviewed: bool | None
+    """Whether a person decided it; None: no decision the session's facts count (a wait left
+    pending or withdrawn, a store that failed)."""
+    counts_as_denial: bool = False
+    """Counts toward the repeated-denial halt (the policy's denials and people's)."""
+    repeated_reason: str | None = None
+    """The denial as the repeated-denial halt quotes it, when it differs from `reason`."""
+    request: ApprovalRequest | None = None
+    """For a deferred step: the request that waits for people."""
+    cites_rule: bool = True
+    """The refusal names the policy rule that gated the call (not so for a reviewer's edit
+    that does not fit it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """A reviewer edited the call: the edited call is proposed and decided in its place."""
+
+    patch: dict[str, Any]
+    editors: list[str]
+    reviewed: bool = True
+
+
+Resolution = Run | Refuse | Edit
+
+
 DECIDED_BY: dict[str, DecidedBy] = {
     "approved": "reviewers",
     "denied": "reviewers",
@@ -532,260 +565,3 @@ DECIDED_BY: dict[str, DecidedBy] = {
 }
 """Who decided, by the approval desk's outcome; any other outcome (an approval for another
 call or already used, a withdrawn wait) is the system's refusal."""
-
-
-class StepHandle:
-    """A step that was allowed to run; report its outcome exactly once."""
-
-    __slots__ = (
-        "_pipeline",
-        "_t0",
-        "approval_id",
-        "approved_by",
-        "autonomy",
-        "classification",
-        "decided_by",
-        "declared",
-        "depth",
-        "edit_check",
-        "enforced",
-        "extra_attributes",
-        "finished",
-        "modification",
-        "modifies",
-        "parent_id",
-        "proposal",
-        "proposed_at",
-        "raw_args",
-        "review_wait_ms",
-        "reviewed_by",
-        "session",
-        "verdict",
-        "write_ahead",
-    )
-
-    def __init__(
-        self,
-        pipeline: Pipeline,
-        session: Session,
-        proposal: Proposal,
-        classification: Classification,
-        verdict: Verdict,
-        *,
-        parent_id: str | None,
-        write_ahead: bool,
-        proposed_at: _dt.datetime,
-        raw_args: Mapping[str, Any],
-    ) -> None:
-        self._pipeline = pipeline
-        self.raw_args = raw_args
-        self.modifies: str | None = None
-        self.modification: dict[str, Any] | None = None
-        self.declared: Kind | None = None
-        self.edit_check: EditCheck | None = None
-        """Says what is wrong with a reviewer's edited values (empty: they fit the call)."""
-        self.depth = 0
-        self.enforced = True
-        self.review_wait_ms: float | None = None
-        self.reviewed_by: list[str] = []
-        """People who decided this step: approvers, a denier, or an editor."""
-        self.decided_by: DecidedBy = "policy"
-        """Who or what decided it (a typed field of its outcome record, read by scoring)."""
-        self.autonomy: tuple[float, int] | None = None
-        self.session = session
-        self.proposal = proposal
-        self.classification = classification
-        self.verdict = verdict
-        self.parent_id = parent_id
-        self.write_ahead = write_ahead
-        self.proposed_at = proposed_at
-        self._t0 = time.perf_counter()
-        self.finished = False
-        self.approval_id: str | None = None
-        self.approved_by: list[str] = []
-        self.extra_attributes: dict[str, Any] = {}
-        """Facts learnt while the call runs (what the sandbox granted it), kept with its
-        outcome."""
-
-    @property
-    def step_id(self) -> str:
-        return self.proposal.step_id
-
-    @property
-    def kind(self) -> Kind:
-        return self.proposal.kind
-
-    @property
-    def args(self) -> dict[str, Any]:
-        """The call as recorded: normalised and redacted."""
-        return self.proposal.shown()
-
-    @property
-    def call_args(self) -> dict[str, Any]:
-        """The arguments to run with: the caller's own, with a reviewer's edit applied."""
-        return {**self.raw_args, **(self.modification or {})}
-
-    @property
-    def modified_by(self) -> list[str] | None:
-        """Who edited the call, when a reviewer did (they are also its approvers)."""
-        return self.approved_by if self.modifies is not None else None
-
-    def proposal_record(self) -> StepProposed:
-        p, c, v = self.proposal, self.classification, self.verdict
-        return StepProposed(
-            ts=self.proposed_at,
-            session_id=p.session_id,
-            step_id=p.step_id,
-            parent_id=self.parent_id,
-            seq=p.seq,
-            kind=p.kind.value,
-            name=p.name,
-            actor=p.actor,
-            args=p.shown(),
-            args_digest=p.args_digest,
-            # classified from the whole call: what it quotes of the call is redacted too
-            reason=redact_text(c.reason),
-            flags=sorted(c.flags),
-            targets=shown_targets(c.targets),
-            write_ahead=self.write_ahead,
-            decision=v.decision,
-            rule=v.rule,
-            policy_hash=v.policy_hash,
-            decision_reason=v.reason,
-            modifies=self.modifies,
-            enforced=self.enforced,
-        )
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[None]:
-        """While the call runs: steps started inside it (a decorated function a tool calls)
-        are recorded as its children."""
-        token, held = current_step.set(self.step_id), current_handle.set(self)
-        try:
-            yield
-        finally:
-            current_handle.reset(held)
-            current_step.reset(token)
-
-    def succeed(self, result: Any = None, *, attributes: Mapping[str, Any] | None = None) -> None:
-        """Report that the call ran; `attributes` are extra facts to record (an adapter's model
-        name and token usage, say), kept with the outcome and put on its span."""
-        if self.extra_attributes:
-            attributes = {**self.extra_attributes, **(attributes or {})}
-        if type(result) in _IMMUTABLE and not self.write_ahead and attributes is None:
-            # Nothing can change an immutable result later: summarise it in the background.
-            self._finish_later(result)
-            return
-        result_digest, summary = summarise_result(
-            result, max_chars=self._pipeline.result_summary_chars
-        )
-        self.finish(
-            "ok",
-            result_digest=result_digest,
-            result_summary=summary,
-            attributes=dict(attributes) if attributes else None,
-        )
-
-    def fail(self, exc: BaseException) -> None:
-        status: StepStatus = "cancelled" if type(exc).__name__ in _CANCELLED else "error"
-        if isinstance(exc, SessionHalted):
-            status = "halted"
-        elif isinstance(exc, CheckpointDenied) and exc.step_id == self.step_id:
-            status = "denied"
-        self.finish(status, error=f"{type(exc).__name__}: {exc}"[:2000])
-
-    def finish(
-        self,
-        status: StepStatus,
-        *,
-        result_digest: str | None = None,
-        result_summary: str | None = None,
-        error: str | None = None,
-        durable: bool = False,
-        attributes: dict[str, Any] | None = None,
-    ) -> None:
-        if self.finished:
-            return
-        self.finished = True
-        self._score(status)
-        build = functools.partial(
-            self._outcome,
-            status,
-            (time.perf_counter() - self._t0) * 1000.0,
-            result_digest=result_digest,
-            result_summary=result_summary,
-            error=error,
-            attributes=attributes,
-        )
-        if durable:
-            self._pipeline.recorder.submit_durable(build())
-        else:
-            self._pipeline.recorder.submit(build)
-
-    def _finish_later(self, result: Any) -> None:
-        if self.finished:
-            return
-        self.finished = True
-        self._score("ok")
-        duration_ms = (time.perf_counter() - self._t0) * 1000.0
-        limit = self._pipeline.result_summary_chars
-
-        def build() -> StepFinished:
-            result_digest, summary = summarise_result(result, max_chars=limit)
-            return self._outcome(
-                "ok", duration_ms, result_digest=result_digest, result_summary=summary
-            )
-
-        self._pipeline.recorder.submit(build)
-
-    def _score(self, status: StepStatus) -> None:
-        """Fold this step into its session's autonomy; stamp it when the score can move."""
-        snapshot = self.session.autonomy.fold(
-            self.proposal,
-            self.verdict,
-            ts=self.proposed_at.timestamp(),
-            status=status,
-            decided_by=self.decided_by,
-            reviewers=self.reviewed_by,
-            approval_id=self.approval_id,
-            review_wait_ms=self.review_wait_ms,
-        )
-        if snapshot is not None:
-            self.autonomy = (snapshot.score, snapshot.scenario)
-            self.session.facts.set_autonomy(snapshot.score, snapshot.scenario, snapshot.signals)
-
-    def _outcome(
-        self,
-        status: StepStatus,
-        duration_ms: float,
-        *,
-        result_digest: str | None = None,
-        result_summary: str | None = None,
-        error: str | None = None,
-        attributes: dict[str, Any] | None = None,
-    ) -> StepFinished:
-        p = self.proposal
-        return StepFinished(
-            session_id=p.session_id,
-            step_id=p.step_id,
-            seq=p.seq,
-            kind=p.kind.value,
-            status=status,
-            started_at=self.proposed_at,
-            duration_ms=duration_ms,
-            result_digest=result_digest,
-            result_summary=result_summary,
-            error=error,
-            approved_by=self.approved_by,
-            decided_by=self.decided_by,
-            reviewers=self.reviewed_by if self.decided_by == "reviewers" else [],
-            approval_id=self.approval_id,
-            review_wait_ms=self.review_wait_ms,
-            attributes=attributes,
-            autonomy_score=self.autonomy[0] if self.autonomy else None,
-            autonomy_scenario=self.autonomy[1] if self.autonomy else None,
-        )
-
-
-# Results of these types cannot change after the step returns.
-_IMMUTABLE = frozenset({str, int, float, bool, bytes, type(None)})

@@ -6,22 +6,23 @@ import collections
 import itertools
 import os
 import socket
+import sys
 import threading
 from contextvars import Token
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from oversight._version import __version__
 from oversight.autonomy.live import SessionAutonomy
 from oversight.classify.workspace import SessionView
 from oversight.context import current_session
-from oversight.decide import wants_history
-from oversight.errors import SessionError, SessionHalted
+from oversight.errors import SessionError, SessionHalted, StoreError
 from oversight.facts import FactsTracker
+from oversight.halt_switch import HaltSwitch
+from oversight.recorder import Recorder
 from oversight.records import SessionEnded, SessionStarted, SessionStatus
-
-if TYPE_CHECKING:
-    from oversight.monitor import Monitor
 
 _HOST = socket.gethostname()
 
@@ -45,19 +46,54 @@ class DenialCounts(collections.Counter[tuple[str, ...]]):
             self.pop(next(iter(self)))
 
 
+class OpenSessions:
+    """The sessions a monitor has open, for steps in threads that did not inherit one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[str, Session] = {}
+
+    def add(self, session: Session) -> None:
+        with self._lock:
+            self._open[session.id] = session
+
+    def remove(self, session: Session) -> None:
+        with self._lock:
+            self._open.pop(session.id, None)
+
+    def all(self) -> list[Session]:
+        with self._lock:
+            return list(self._open.values())
+
+
+@dataclass(frozen=True, slots=True)
+class SessionServices:
+    """What a session uses of the monitor that opened it, handed down (a session never calls
+    back into its monitor)."""
+
+    recorder: Recorder
+    halts: HaltSwitch
+    policy_name: str | None = None
+    policy_hash: str | None = None
+    keep_history: bool = False
+    """The decider reads the session's history (`decide.wants_history`)."""
+    workspace_root: Path | None = None
+    open_sessions: OpenSessions = field(default_factory=OpenSessions)
+
+
 class Session:
     """Use as `with monitor.session(...)` or `async with monitor.session(...)`."""
 
     def __init__(
         self,
-        monitor: Monitor,
+        services: SessionServices,
         session_id: str,
         *,
         agent: str | None,
         metadata: dict[str, Any],
         first_seq: int = 1,
     ) -> None:
-        self.monitor = monitor
+        self.services = services
         self.id = session_id
         self.agent = agent
         self.metadata = metadata
@@ -67,10 +103,10 @@ class Session:
         self.started = False
         self.ended = False
         self.halted_reason: str | None = None
-        self.facts = FactsTracker(keep_history=wants_history(monitor.decider))
+        self.facts = FactsTracker(keep_history=services.keep_history)
         self.autonomy = SessionAutonomy()
         # The open file, working directory and files written so far, read by the classifier.
-        self.view = SessionView(root=monitor.workspace_root)
+        self.view = SessionView(root=services.workspace_root)
         self.denials: collections.Counter[tuple[str, ...]] = DenialCounts()
         self._tokens: list[Token[Session | None]] = []
 
@@ -83,33 +119,50 @@ class Session:
         """Raise if no further step may run in this session: a halt at most `halt_poll_ms`
         old (the step itself reads the store when the last look is older)."""
         if self.halted_reason is None:
-            reason = self.monitor.halt_reason_recent(self.id)
+            reason = self.services.halts.reason_recent(self.id)
             if reason is not None:
-                self.halt(reason)
+                self.halted_reason = reason
         if self.halted_reason is not None:
             raise SessionHalted(self.id, self.halted_reason)
         if self.ended:
             raise SessionError(f"session {self.id!r} has ended; start a new session to continue")
 
-    def halt(self, reason: str) -> None:
-        self.halted_reason = reason
+    def halt(self, reason: str, *, by: str = "oversight") -> None:
+        """Halt this session for every process using the store, as `Monitor.halt` does; only
+        an admin's signed resume lifts it. When the store cannot take the halt, the session
+        stays halted in this process all the same (said on stderr): a halt fails closed."""
+        if self.halted_reason is None:
+            self.halted_reason = reason
+        halts = self.services.halts
+        if halts.reason(self.id) is not None:
+            return  # already in force in the store (that is how this step learnt of it)
+        try:
+            halts.halt(self.id, reason, by)
+        except StoreError as exc:
+            print(
+                f"oversight: warning: session {self.id} is halted in this process only; the "
+                f"store did not take the halt: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         if self.started:
             raise SessionError(f"session {self.id!r} was already started")
         self.started = True
-        self.monitor._session_opened(self)
-        self.monitor._poll_halts()
-        self.monitor._recorder.submit(
+        services = self.services
+        services.open_sessions.add(self)
+        services.halts.refresh()  # a halt issued a moment ago applies to step one
+        services.recorder.submit(
             SessionStarted(
                 session_id=self.id,
                 agent=self.agent,
                 metadata=self.metadata,
                 pid=os.getpid(),
                 host=_HOST,
-                policy=self.monitor.policy_name,
-                policy_hash=self.monitor.policy_hash,
+                policy=services.policy_name,
+                policy_hash=services.policy_hash,
                 oversight_version=__version__,
             )
         )
@@ -118,13 +171,14 @@ class Session:
         if self.ended:
             return
         self.ended = True
-        self.monitor._session_closed(self)
+        recorder = self.services.recorder
+        self.services.open_sessions.remove(self)
         if self.halted_reason is not None:
             status = "halted"
-        self.monitor._recorder.submit(
+        recorder.submit(
             SessionEnded(session_id=self.id, status=status, error=error, steps=self.steps)
         )
-        self.monitor._recorder.flush()
+        recorder.flush()
 
     def __enter__(self) -> Self:
         self.start()

@@ -105,3 +105,21 @@ def test_json_events_are_written_for_every_record(tmp_path: Path) -> None:
         "session.ended",
     ]
     assert lines[1]["kind"] == "file.read" and lines[1]["args"] == {"file_path": "a.py"}
+
+
+def test_a_store_without_review_state_is_refused_by_name(tmp_path: Path) -> None:
+    """Approvals and halts live in the store's review state: a log-only store would leave every
+    gated step without reviewers, so the monitor refuses it up front, naming what is missing."""
+
+    with open_store(f"sqlite:///{tmp_path / 'o.db'}") as real:
+
+        class LogOnly:
+            url_for_display = real.url_for_display
+
+            def __getattr__(self, name: str) -> object:
+                if name in {"halt", "halts", "resume", "votes", "add_vote", "create_approval"}:
+                    raise AttributeError(name)
+                return getattr(real, name)
+
+        with pytest.raises(ConfigError, match="lacks add_vote, create_approval, halt, halts"):
+            Monitor(store=LogOnly(), log="none")  # type: ignore[arg-type]

@@ -8,6 +8,11 @@ import oversight
 
 PUBLIC = [
     "Alert",
+    "AuditStore",
+    "HaltSwitch",
+    "InMemoryReviewState",
+    "RecordLog",
+    "ReviewState",
     "ApprovalPending",
     "ApprovalRequest",
     "ApprovalSpec",

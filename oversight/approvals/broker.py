@@ -20,13 +20,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol
 
+from oversight.approvals.deadlines import deadline_seconds, deadline_text
 from oversight.approvals.grants import covering_grant
 from oversight.approvals.registry import Reviewer, trusted_reviewers
 from oversight.approvals.signing import verify, vote_payload
 from oversight.canonical import new_id
 from oversight.decide import ApprovalSpec, Proposal
-from oversight.store import SQLStore
-from oversight.store.sql import deadline_seconds, deadline_text
+from oversight.store.base import ReviewState
 
 Status = Literal[
     "approved",
@@ -92,9 +92,15 @@ class Outcome:
 
 
 class ApprovalDesk:
+    """Decides gated steps from the review state: grants, signed votes, deadlines, halts.
+
+    It needs only a `ReviewState` (the mutable review tables), not a whole audit store, so it
+    runs against the SQL store a monitor opens and against an in-memory state in unit tests.
+    """
+
     def __init__(
         self,
-        store: SQLStore,
+        store: ReviewState,
         *,
         timeout_override_s: float | None = None,
         poll_s: float = 0.025,
@@ -283,6 +289,11 @@ class ApprovalDesk:
                 return outcome
         self.store.close_approval(approval_id, outcome.status, outcome.reason)
         return outcome
+
+    def consume(self, approval_id: str, step_id: str) -> str | None:
+        """Spend an approval on `step_id`: None the first time, else the step that used it
+        (an edited call spends the approval of the call it replaced)."""
+        return self.store.consume_approval(approval_id, step_id)
 
     def _notify(self, request: ApprovalRequest) -> None:
         assert self.notify is not None

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from oversight.approvals.broker import tally_votes
+from oversight.approvals.deadlines import deadline_seconds
 from oversight.approvals.registry import Reviewer
-from oversight.store.sql import deadline_seconds
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from oversight.approvals.registry import trusted_reviewers
 from oversight.approvals.signing import sign, vote_payload
 from oversight.approvals.state import approval_state, closed_message
 from oversight.errors import ConfigError, OversightError
-from oversight.store import SQLStore
+from oversight.store.base import ReviewState
 
 DECISIONS = ("approve", "deny", "modify")
 
@@ -36,7 +36,7 @@ def patch_text(patch: Mapping[str, Any]) -> str:
 
 
 def cast_vote(
-    store: SQLStore,
+    store: ReviewState,
     approval: dict[str, Any],
     reviewer: str,
     key: Ed25519PrivateKey,
@@ -70,7 +70,7 @@ def cast_vote(
     )
 
 
-def ensure_open(store: SQLStore, approval_id: str, *, root_key: str | None = None) -> None:
+def ensure_open(store: ReviewState, approval_id: str, *, root_key: str | None = None) -> None:
     """Raise `ApprovalClosed` (or `ConfigError` for an unknown id) unless the approval, as
     stored now, still takes votes."""
     row = store.approval(approval_id)

@@ -7,7 +7,6 @@ is batched by seq so memory stays constant however large the store grows.
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import datetime as _dt
 import functools
@@ -21,6 +20,7 @@ from typing import Any, Self, cast
 from pydantic import ValidationError
 from sqlalchemy import Connection, func, select
 
+from oversight.approvals import deadlines as _deadlines
 from oversight.errors import (
     StoreCorruptError,
     StoreError,
@@ -65,6 +65,12 @@ from oversight.store.schema import (
     reviewers,
     votes,
 )
+
+# The deadline helpers live in `oversight.approvals.deadlines` (the desk needs them without the
+# database layer); these names stay importable from here.
+DEADLINE_FORMAT = _deadlines.DEADLINE_FORMAT
+deadline_text = _deadlines.deadline_text
+deadline_seconds = _deadlines.deadline_seconds
 
 PROGRESS_EVERY = 10_000
 _VERIFY_FETCH = 5_000
@@ -1005,21 +1011,6 @@ def _verify_rows(
     if progress is not None:
         progress(checked, head_seq)
     return checked, None
-
-
-DEADLINE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-"""How approval deadlines are stored: whole UTC seconds, so text order is time order on SQLite
-and PostgreSQL alike."""
-
-
-def deadline_text(unix_s: float) -> str:
-    """The stored form of a deadline at `unix_s` (truncated to the second: never later)."""
-    return time.strftime(DEADLINE_FORMAT, time.gmtime(unix_s))
-
-
-def deadline_seconds(text: str) -> float:
-    """A stored deadline as Unix seconds; ValueError when it is not in the stored form."""
-    return float(calendar.timegm(time.strptime(text, DEADLINE_FORMAT)))
 
 
 def _require_oversight_schema(store: StoreEngine) -> None:
