@@ -212,7 +212,9 @@ class Recorder:
         return bool(self._queue or self._committed or self._stopping)
 
     def _sleep(self) -> None:
-        """Until the batch interval is up while there is work; with none, until woken."""
+        """Until the batch interval is up while there is work; with none, until woken, then
+        one interval more so the records of the next few steps share a transaction (a step
+        every few milliseconds would otherwise cost a commit each)."""
         if self._has_work():
             self._wake.wait(self._interval)
             return
@@ -223,6 +225,9 @@ class Recorder:
             self._wake.wait()
         self._idle = False
         self._last_progress = time.monotonic()  # asleep is not stuck
+        if not self._stopping and len(self._queue) < self._batch_size:
+            self._wake.clear()
+            self._wake.wait(self._interval)  # a full batch or close() ends it early
 
     def _write_batches(self) -> None:
         while self._queue:

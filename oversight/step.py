@@ -1,12 +1,15 @@
 """`StepHandle`: a decided step that may run, and the one protocol every caller runs it by.
 
-    handle = monitor.check(name, args)        # raises when the step must not run
+    handle = monitor.check(name, args)               # raises when the step must not run
     result = handle.call(tool, **handle.call_args)   # or: await handle.acall(...)
 
-`call`/`acall` run the call inside the step (nested steps become its children), report its
-outcome exactly once (`succeed` with the result, `fail` with the exception) and return or
-re-raise. Used as a context manager, a handle reports what its block did: an exception is a
-failure, leaving without `succeed` is a success with no result.
+    with monitor.check(name, args) as step:          # when the outcome needs more than a result
+        reply = model(**step.call_args)
+        step.succeed(summary(reply), attributes=usage(reply))
+
+Inside the call (or the block) steps it starts are its children; its outcome is reported exactly
+once: `call`/`acall` report the result, an exception is the step's failure (cancelled, for a
+cancelled task), and a block that reported nothing succeeded with no result.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import datetime as _dt
 import functools
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextvars import Token
 from types import TracebackType
 from typing import Any, ParamSpec, Self, TypeVar
 
@@ -49,6 +53,7 @@ class StepHandle:
     """A step that was allowed to run; report its outcome exactly once."""
 
     __slots__ = (
+        "_contexts",
         "_recorder",
         "_summary_chars",
         "_t0",
@@ -92,6 +97,7 @@ class StepHandle:
     ) -> None:
         self._recorder = recorder
         self._summary_chars = summary_chars
+        self._contexts: list[tuple[Token[str | None], Token[StepHandle | None]]] = []
         self.raw_args = raw_args
         self.modifies: str | None = None
         self.modification: dict[str, Any] | None = None
@@ -148,27 +154,21 @@ class StepHandle:
     # -- running the call ---------------------------------------------------------------------
     def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `fn(*args, **kwargs)` as this step and report its outcome."""
-        with self.running():
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:
-                self.fail(exc)
-                raise
-        self.succeed(result)
+        with self:
+            result = fn(*args, **kwargs)
+            self.succeed(result)
         return result
 
     async def acall(self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Await `fn(*args, **kwargs)` as this step and report its outcome."""
-        with self.running():
-            try:
-                result = await fn(*args, **kwargs)
-            except BaseException as exc:
-                self.fail(exc)
-                raise
-        self.succeed(result)
+        with self:
+            result = await fn(*args, **kwargs)
+            self.succeed(result)
         return result
 
     def __enter__(self) -> Self:
+        """Run the block as this step: steps started in it are its children."""
+        self._contexts.append((current_step.set(self.step_id), current_handle.set(self)))
         return self
 
     def __exit__(
@@ -177,6 +177,10 @@ class StepHandle:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """An exception is the step's failure; a block that reported nothing succeeded."""
+        step_token, handle_token = self._contexts.pop()
+        current_handle.reset(handle_token)
+        current_step.reset(step_token)
         if exc is not None:
             self.fail(exc)
         elif not self.finished:

@@ -1,5 +1,6 @@
 """`OversightMiddleware`: a LangChain v1 agent middleware that puts every model and tool call
-through the core's one pipeline (`monitor.check` → run → `handle.succeed`/`fail`).
+through the core's one pipeline (`monitor.check`, then the call inside `with handle:`, the
+core's one call protocol: an exception is the step's failure, the reply its outcome).
 
 It holds no policy: the monitor's policy decides, and this module only translates. A refusal
 becomes an error `ToolMessage` the model can read; a halt ends the run; a reviewer's edit is
@@ -165,12 +166,9 @@ class OversightMiddleware(AgentMiddleware[OversightState, Any]):
         escaped: BaseException | None = None
         try:
             name, handle = self._check_model(request, session)
-            try:
+            with handle:
                 response = handler(request)
-            except BaseException as exc:
-                handle.fail(exc)
-                raise
-            _report_model(handle, name, response)
+                _report_model(handle, name, response)
             return response
         except BaseException as exc:
             escaped = _ending(exc)
@@ -191,12 +189,9 @@ class OversightMiddleware(AgentMiddleware[OversightState, Any]):
         try:
             # In a thread: a policy may make a model call wait for a person.
             name, handle = await asyncio.to_thread(self._check_model, request, session)
-            try:
+            with handle:
                 response = await handler(request)
-            except BaseException as exc:
-                handle.fail(exc)
-                raise
-            _report_model(handle, name, response)
+                _report_model(handle, name, response)
             return response
         except BaseException as exc:
             escaped = _ending(exc)
@@ -220,13 +215,9 @@ class OversightMiddleware(AgentMiddleware[OversightState, Any]):
                 _pause(pending, request)
             except CheckpointDenied as exc:
                 return refusal_message(request.tool_call, exc)
-            try:
-                with handle.running():  # decorated functions the tool calls are its children
-                    result = handler(_as_approved(request, handle))
-            except BaseException as exc:
-                handle.fail(exc)
-                raise
-            report_tool_result(handle, result)
+            with handle:  # decorated functions the tool calls are its children
+                result = handler(_as_approved(request, handle))
+                report_tool_result(handle, result)
             return with_notice(result, edit_notice(handle, request.tool_call["name"]))
         except BaseException as exc:
             escaped = _ending(exc)
@@ -253,13 +244,9 @@ class OversightMiddleware(AgentMiddleware[OversightState, Any]):
                 _pause(pending, request)
             except CheckpointDenied as exc:
                 return refusal_message(request.tool_call, exc)
-            try:
-                with handle.running():
-                    result = await handler(_as_approved(request, handle))
-            except BaseException as exc:
-                handle.fail(exc)
-                raise
-            report_tool_result(handle, result)
+            with handle:
+                result = await handler(_as_approved(request, handle))
+                report_tool_result(handle, result)
             return with_notice(result, edit_notice(handle, request.tool_call["name"]))
         except BaseException as exc:
             escaped = _ending(exc)
