@@ -26,8 +26,6 @@ from oversight.decide import (
     NO_FACTS,
     ApprovalSpec,
     Decider,
-    Proposal,
-    SessionFacts,
     Verdict,
     wants_facts,
 )
@@ -36,7 +34,6 @@ from oversight.errors import (
     ApprovalPending,
     CheckpointDenied,
     CheckpointTimeout,
-    ConfigError,
     SessionHalted,
     StoreError,
     StoreUnavailableError,
@@ -45,10 +42,10 @@ from oversight.halt_switch import HaltSwitch
 from oversight.kinds import CONSEQUENTIAL, Kind
 from oversight.normalise import UNKEYED, NormalisedCall, normalise_call
 from oversight.recorder import Recorder
-from oversight.records import DECISIONS, Actor, Alert, DecidedBy, StepStatus
+from oversight.records import Actor, Alert, DecidedBy, StepStatus
 from oversight.session import Session
+from oversight.stages import checked_verdict, classify_whole, proposal_for
 from oversight.step import StepHandle
-from oversight.whole_call import gate_oversized, oversized
 
 __all__ = ["Edit", "Pipeline", "Refuse", "Resolution", "Run", "StepHandle"]
 
@@ -102,21 +99,9 @@ class Pipeline:
         declared: Kind | None,
         view: SessionView | None = None,
     ) -> Classification:
-        """The whole call, or, past the size limit, nothing of it: a prefix would be judged
-        on what it shows and run with what it hides (a long here-doc, then `git push`)."""
-        if call.size > self.max_classified_chars:
-            return oversized(call.size, self.max_classified_chars, declared)
-        return self.classifier.classify(name, call.args, declared, view)
-
-    def decide(self, proposal: Proposal, facts: SessionFacts = NO_FACTS) -> Verdict:
-        verdict = self.decider.decide(proposal, facts)
-        if not isinstance(verdict, Verdict) or verdict.decision not in DECISIONS:
-            # Fail closed: a decider that answers nonsense has not allowed anything.
-            raise ConfigError(
-                f"decider {type(self.decider).__name__} returned {verdict!r}; expected a Verdict "
-                f"with decision one of {', '.join(DECISIONS)}"
-            )
-        return verdict
+        return classify_whole(
+            self.classifier, name, call, declared, view, self.max_classified_chars
+        )
 
     @staticmethod
     def needs_write_ahead(classification: Classification) -> bool:
@@ -234,23 +219,17 @@ class Pipeline:
         # Folded in before the decision: a write the policy then refuses is still remembered,
         # which can only make a later run of that file look more consequential (fail closed).
         session.view.observe(name, call.args)
-        proposal = Proposal(
+        proposal = proposal_for(
+            call,
+            classification,
             session_id=session.id,
             step_id=new_id(),
             seq=session.next_seq(),
             name=name,
-            kind=classification.kind,
             actor=actor,
-            args=call.args,
-            args_digest=call.digest,
-            flags=classification.flags,
-            targets=classification.targets,
-            shown_args=call.stored,
         )
-        verdict = gate_oversized(
-            self.decide(proposal, session.facts.facts() if self.wants_facts else NO_FACTS),
-            classification,
-        )
+        facts = session.facts.facts() if self.wants_facts else NO_FACTS
+        verdict = checked_verdict(self.decider, proposal, facts, classification)
         handle = StepHandle(
             self.recorder,
             session,

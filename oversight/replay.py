@@ -25,14 +25,15 @@ from oversight.batch_gc import collect_rarely
 from oversight.classify import Classifier
 from oversight.classify.caching import MAX_CACHED_TEXT, text_cache
 from oversight.classify.workspace import SessionView
-from oversight.decide import Decider, Proposal
+from oversight.decide import Decider
 from oversight.errors import TraceFormatError
 from oversight.facts import FactsTracker
 from oversight.kinds import CONSEQUENTIAL, Kind, parse_kind
 from oversight.normalise import normalise_call, shown_targets
 from oversight.records import Decision, StepFinished, StepProposed, StepStatus
 from oversight.redact import redact_text
-from oversight.whole_call import MAX_CLASSIFIED_CHARS, gate_oversized, oversized
+from oversight.stages import checked_verdict, classify_whole, proposal_for
+from oversight.whole_call import MAX_CLASSIFIED_CHARS
 
 TraceStatus = Literal[StepStatus, "interrupted"]
 """A recorded step status, or `interrupted`: it started and no outcome was ever recorded."""
@@ -366,30 +367,22 @@ def _replay_lines(
         view = views.get(line.session)
         if view is None:
             view = views[line.session] = SessionView(root=None)
-        if call.size > MAX_CLASSIFIED_CHARS:
-            declared = parse_kind(line.kind) if line.kind is not None else None
-            result = oversized(call.size, MAX_CLASSIFIED_CHARS, declared)
-        else:
-            result = classifier.classify(line.tool, args, line.kind, view)
+        result = classify_whole(classifier, line.tool, call, line.kind, view, MAX_CLASSIFIED_CHARS)
         view.observe(line.tool, args)
         decided = traced_decision(line)
         verdict = None
         if decider is not None:
             session_facts = facts.setdefault(line.session, FactsTracker(clock=trace_time))
-            proposal = Proposal(
+            proposal = proposal_for(
+                call,
+                result,
                 session_id=line.session,
                 step_id=f"line-{number}",
                 seq=seq,
                 name=line.tool,
-                kind=result.kind,
                 actor=line.actor,
-                args=args,
-                args_digest=call.digest,
-                flags=result.flags,
-                targets=result.targets,
-                shown_args=call.stored,
             )
-            verdict = gate_oversized(decider.decide(proposal, session_facts.facts()), result)
+            verdict = checked_verdict(decider, proposal, session_facts.facts(), result)
             if people_review_gates and verdict.decision in ("require_approval", "halt"):
                 decided = WHAT_IF_REVIEW  # a person approved it, or resumed the halted session
             elif people_review_gates and verdict.decision == "deny":
