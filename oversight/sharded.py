@@ -13,17 +13,20 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import pickle
+import queue
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oversight.batch_gc import frozen_for_fork
+from oversight.batch_gc import collect_rarely, frozen_for_fork
 from oversight.classify import Classifier
 from oversight.decide import Decider
-from oversight.importing.run import ImportedFile, ImportReport, import_files, size_of
+from oversight.importing.run import ImportedFile, ImportReport, prepared_sessions, size_of
+from oversight.importing.writer import KnownSteps, SessionWriter
 from oversight.replay import ReplayedSession, ReplayedStep, TraceLine, read_trace, replay_lines
-from oversight.store import SQLStore, open_store
+from oversight.store import open_store
 
 MIN_LINES_PER_JOB = 2_000
 """Below this many lines a job costs more to start than it saves."""
@@ -138,33 +141,56 @@ class _ImportJob:
     store_url: str
     classifier: Classifier
     max_arg_chars: int
-    write_lock: Any = None  # one lock for the workers' appends (see `import_files`)
+    next_folder: Any  # a shared counter: the next folder a worker takes
+    results: Any  # ("share", report) a folder, then ("done", report) or ("failed", error)
+    write_lock: Any  # the workers take turns storing a batch (SQLite has one writer)
 
 
 _IMPORT: _ImportJob | None = None
-_WORKER_STORE: SQLStore | None = None
 
 
-def _open_worker_store() -> None:
-    """Each worker's own connection, opened once and used for every folder it takes."""
-    global _WORKER_STORE
-    assert _IMPORT is not None, "workers are forked from import_sharded"
-    _WORKER_STORE = open_store(_IMPORT.store_url)
+def _import_worker() -> None:
+    """One worker: the next folder not yet taken, read, classified and stored in batches
+    through its own writer, until none is left; a report a folder (with what its batches stored
+    meanwhile), and the last batch's at the end. A failure is sent, not raised: the parent
+    raises it."""
+    job = _IMPORT
+    assert job is not None, "workers are forked from import_sharded"
+    try:
+        with collect_rarely(), open_store(job.store_url) as store:
+            known = KnownSteps(store)
+            with SessionWriter(store, ImportReport(), lock=job.write_lock) as writer:
+                while (index := _take(job.next_folder)) < len(job.folders):
+                    share = writer.report = ImportReport()
+                    for prepared in prepared_sessions(
+                        job.folders[index],
+                        known,
+                        share,
+                        job.classifier,
+                        max_arg_chars=job.max_arg_chars,
+                    ):
+                        writer.add(prepared)
+                    writer.report = ImportReport()  # `share` is sent as it stands now
+                    job.results.put(("share", share))
+            job.results.put(("done", writer.report))
+    except BaseException as exc:  # noqa: BLE001 (every failure goes to the parent)
+        job.results.put(("failed", _sendable(exc)))
 
 
-def _import_folder(index: int) -> ImportReport:
-    job, store = _IMPORT, _WORKER_STORE
-    assert job is not None and store is not None
-    report = ImportReport()
-    import_files(
-        job.folders[index],
-        store,
-        report,
-        classifier=job.classifier,
-        max_arg_chars=job.max_arg_chars,
-        write_lock=job.write_lock,
-    )
-    return report
+def _take(counter: Any) -> int:
+    with counter.get_lock():
+        taken = int(counter.value)
+        counter.value = taken + 1
+    return taken
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    """The error itself when it pickles, else its text in one that does."""
+    try:
+        pickle.dumps(exc)
+    except Exception:  # noqa: BLE001 (anything unpicklable)
+        return RuntimeError(f"an import worker failed: {type(exc).__name__}: {exc}")
+    return exc
 
 
 def import_folders(files: list[ImportedFile]) -> list[list[ImportedFile]]:
@@ -188,17 +214,60 @@ def import_sharded(
     jobs: int,
     on_share: Callable[[ImportReport], None] | None = None,
 ) -> None:
-    """`import_files` on `jobs` processes, each appending its sessions to the store itself
-    (the store takes concurrent writers, as it does from monitors in several processes)."""
+    """`import_files` on `jobs` processes. Each worker stores its sessions itself, a batch at a
+    time (`SessionWriter`), taking turns at one lock: each batch is one transaction, so the
+    workers rarely wait, and nothing crosses between processes but reports. A session two
+    workers both found new (two copies of one transcript) is stored once: the store checks,
+    under its write lock, that it still holds what each session was built after."""
     global _IMPORT
     folders = import_folders(files)
     context = multiprocessing.get_context("fork")
-    _IMPORT = _ImportJob(folders, store_url, classifier, max_arg_chars, context.Lock())
+    open_store(store_url).close()  # created (and migrated) once, before the workers open it
+    _IMPORT = _ImportJob(
+        folders,
+        store_url,
+        classifier,
+        max_arg_chars,
+        next_folder=context.Value("q", 0),
+        results=context.Queue(),
+        write_lock=context.Lock(),
+    )
+    workers = [context.Process(target=_import_worker, daemon=True) for _ in range(jobs)]
     try:
-        with frozen_for_fork(), context.Pool(jobs, initializer=_open_worker_store) as pool:
-            for share in pool.imap_unordered(_import_folder, range(len(folders))):
-                report.merge(share)
-                if on_share is not None:
-                    on_share(share)
+        with frozen_for_fork():
+            for worker in workers:
+                worker.start()
+        _collect(_IMPORT.results, workers, report, on_share)
     finally:
         _IMPORT = None
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
+
+
+def _collect(
+    results: Any,
+    workers: list[Any],
+    report: ImportReport,
+    on_share: Callable[[ImportReport], None] | None,
+) -> None:
+    """Merge the workers' reports until each has said it is done; raise what one sent, or
+    that one died without a word (killed, out of memory)."""
+    running = len(workers)
+    while running:
+        try:
+            kind, payload = results.get(timeout=0.5)
+        except queue.Empty:
+            if any(w.exitcode not in (None, 0) for w in workers) or all(
+                w.exitcode is not None for w in workers
+            ):
+                raise RuntimeError("an import worker died; what it stored is kept") from None
+            continue
+        if kind == "failed":
+            raise payload
+        report.merge(payload)
+        if kind == "done":
+            running -= 1
+        elif on_share is not None:
+            on_share(payload)

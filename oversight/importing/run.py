@@ -1,15 +1,16 @@
 """Import transcript files: detect each file's format, read it, classify it, store it.
 
-Files are read one at a time and each session is stored in one append, so a long import holds
-one session in memory and an interrupted one keeps every session it finished. A file no reader
+Files are read one at a time; each session's new calls become rows (`prepared_sessions`), and
+the rows of many sessions are stored together (`writer.SessionWriter`), so a long import holds
+at most one batch in memory and an interrupted one keeps every batch it stored. A file no reader
 recognises, and every record a reader could not use, is reported and skipped; the rest imports.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,41 +19,26 @@ from oversight.classify import Classifier
 from oversight.importing.detect import candidate_files, detect, format_named
 from oversight.importing.formats import Format
 from oversight.importing.model import ImportedSession, ImportProblem
+from oversight.importing.report import ImportReport
 from oversight.importing.to_store import session_records
 from oversight.importing.to_trace import trace_lines
+from oversight.importing.writer import KnownSteps, Prepared, SessionWriter
 from oversight.replay import ReplayedStep, replay_lines
 from oversight.store import SQLStore
+from oversight.store.bulk import SessionRows
+from oversight.store.columns import record_columns
 
-
-@dataclass
-class ImportReport:
-    files: int = 0
-    unrecognised: list[Path] = field(default_factory=list)
-    sessions_new: int = 0
-    sessions_grown: int = 0
-    sessions_unchanged: int = 0
-    calls: int = 0
-    calls_added: int = 0
-    by_format: dict[str, int] = field(default_factory=dict)
-    problems: list[ImportProblem] = field(default_factory=list)
-
-    def saw(self, session: ImportedSession) -> None:
-        """Count a session read (and its calls), whatever becomes of it."""
-        self.calls += len(session.calls)
-        self.by_format[session.format] = self.by_format.get(session.format, 0) + 1
-
-    def merge(self, other: ImportReport) -> None:
-        """Add another worker's counts (files read, sessions, calls, problems) to these."""
-        self.files += other.files
-        self.unrecognised += other.unrecognised
-        self.sessions_new += other.sessions_new
-        self.sessions_grown += other.sessions_grown
-        self.sessions_unchanged += other.sessions_unchanged
-        self.calls += other.calls
-        self.calls_added += other.calls_added
-        for name, count in other.by_format.items():
-            self.by_format[name] = self.by_format.get(name, 0) + count
-        self.problems += other.problems
+__all__ = [
+    "ImportReport",
+    "ImportedFile",
+    "classify_session",
+    "import_files",
+    "prepared_session",
+    "prepared_sessions",
+    "read_sessions",
+    "recognised_files",
+    "size_of",
+]
 
 
 @dataclass(frozen=True)
@@ -122,6 +108,56 @@ def classify_session(
     return steps
 
 
+def prepared_session(
+    session: ImportedSession,
+    stored: int | None,
+    classifier: Classifier,
+    *,
+    max_arg_chars: int,
+) -> Prepared | None:
+    """The session's calls after the `stored` highest step (None: it is not stored) classified
+    and turned into rows to store; None when the store already has every call."""
+    if stored is not None and stored >= len(session.calls):
+        return None
+    after = stored or 0
+    steps = classify_session(session, classifier, max_arg_chars=max_arg_chars)
+    records = session_records(session, steps, after_seq=after, new=stored is None)
+    rows = SessionRows(
+        session_id=session.session_id,
+        new=stored is None,
+        after_steps=after,
+        through_step=len(session.calls),
+        columns=[record_columns(r) for r in records],
+    )
+    return Prepared(rows, len(session.calls) - after)
+
+
+def prepared_sessions(
+    files: list[ImportedFile],
+    known: KnownSteps,
+    report: ImportReport,
+    classifier: Classifier,
+    *,
+    max_arg_chars: int,
+    on_file: Callable[[Path], None] | None = None,
+) -> Iterator[Prepared]:
+    """Every session of `files` with calls the store lacks, prepared to store; each one read is
+    counted in `report`, and those with nothing new as unchanged."""
+    for item in files:
+        for session in read_sessions([item], report):
+            report.saw(session)
+            prepared = prepared_session(
+                session, known(session.session_id), classifier, max_arg_chars=max_arg_chars
+            )
+            if prepared is None:
+                report.sessions_unchanged += 1
+                continue
+            known.offered(prepared.rows)
+            yield prepared
+        if on_file is not None:
+            on_file(item.path)
+
+
 def import_files(
     files: list[ImportedFile],
     store: SQLStore | None,
@@ -133,56 +169,15 @@ def import_files(
     write_lock: AbstractContextManager[Any] | None = None,
 ) -> None:
     """Read, classify and (with a store) append every session; `store=None` is a dry run that
-    counts what would be added. `write_lock` is held around each append: importers in several
-    processes take turns on it (woken at once) rather than polling SQLite's busy lock, which
-    sleeps up to 100 ms between tries."""
+    counts what would be added. `write_lock`, if given, is held around each batch stored."""
     classifier = classifier or Classifier()
-    with collect_rarely():
-        _import_each(
-            files, store, report, classifier, max_arg_chars, on_file, write_lock or nullcontext()
-        )
-
-
-def _import_each(
-    files: list[ImportedFile],
-    store: SQLStore | None,
-    report: ImportReport,
-    classifier: Classifier,
-    max_arg_chars: int,
-    on_file: Callable[[Path], None] | None,
-    write_lock: AbstractContextManager[Any],
-) -> None:
-    for item in files:
-        sessions = read_sessions([item], report)
-        for session in sessions:
-            report.saw(session)
-            known = store is not None and store.has_session(session.session_id)
-            stored = _stored_steps(store, session.session_id) if known else 0
-            if known and stored >= len(session.calls):
-                report.sessions_unchanged += 1
-                continue
-            steps = classify_session(session, classifier, max_arg_chars=max_arg_chars)
-            records = session_records(session, steps, after_seq=stored, new=not known)
-            # `durable=False`: a power cut may lose the last sessions imported (a crash of this
-            # process cannot); the transcripts are still there and importing again adds them.
-            if store is not None and not known:
-                # another importer may have stored it since we looked: then it is not new
-                with write_lock:
-                    added = store.append(records, durable=False, new_session=session.session_id)
-                if not added:
-                    report.sessions_unchanged += 1
-                    continue
-            elif store is not None:
-                with write_lock:
-                    store.append(records, durable=False)
-            if known:
-                report.sessions_grown += 1
-            else:
-                report.sessions_new += 1
-            report.calls_added += len(session.calls) - stored
-        if on_file is not None:
-            on_file(item.path)
-
-
-def _stored_steps(store: SQLStore | None, session_id: str) -> int:
-    return 0 if store is None else store.next_step_seq(session_id) - 1
+    with collect_rarely(), SessionWriter(store, report, lock=write_lock) as writer:
+        for prepared in prepared_sessions(
+            files,
+            KnownSteps(store),
+            report,
+            classifier,
+            max_arg_chars=max_arg_chars,
+            on_file=on_file,
+        ):
+            writer.add(prepared)

@@ -29,6 +29,7 @@ from oversight.errors import (
 )
 from oversight.records import REVIEW_SESSION, Record, ReviewEvent, parse_record
 from oversight.store.base import SessionSummary, StoredRecord, VerifyProblem, VerifyReport
+from oversight.store.bulk import SessionRows, append_sessions, stored_steps
 from oversight.store.chain import GENESIS_HASH, record_hash
 from oversight.store.columns import (
     Columns,
@@ -229,6 +230,20 @@ class SQLStore:
             StoredRecord(seq=row[0], hash=row[9], prev_hash=row[8], record=record)
             for row, record in zip(rows, records, strict=True)
         ]
+
+    def append_sessions(
+        self, sessions: Sequence[SessionRows], *, durable: bool = True
+    ) -> list[bool]:
+        """Many sessions' prepared rows in one transaction (a batch import), each stored only if
+        the store still holds what it was built after; whether each was stored (`bulk.py`)."""
+        self._check_open()
+        return append_sessions(self._store, self._write_lock, sessions, durable=durable)
+
+    def stored_steps(self, session_ids: Collection[str]) -> dict[str, int]:
+        """The stored sessions among `session_ids`, each with its highest step seq (0: none):
+        `has_session` and `next_step_seq` for many sessions in one query."""
+        self._check_open()
+        return stored_steps(self._store, self._read_lock, session_ids)
 
     def _insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         cursor = cast(Any, conn.connection.dbapi_connection).cursor()
