@@ -158,7 +158,7 @@ class Recorder:
             time.sleep(0.002)
         return len(self._queue) < self._max_queued
 
-    def submit_durable(self, *records: Record) -> None:
+    def submit_durable(self, *records: Record, fsync: bool = True) -> None:
         """Write everything queued so far plus `records` now, in one transaction.
 
         Raises StoreUnavailableError when the store cannot be written: the caller must then not
@@ -167,7 +167,7 @@ class Recorder:
         with self._write_lock:
             pending = self._drain(len(self._queue))
             try:
-                self._store.append([*pending, *records])
+                self._store.append([*pending, *records], durable=fsync)
             except StoreError as exc:
                 self._queue.extendleft(reversed(pending))
                 raise StoreUnavailableError(str(exc)) from exc
@@ -183,9 +183,11 @@ class Recorder:
         if self._idle:
             self._wake.set()
 
-    def flush(self) -> None:
-        """Make every queued record durable now."""
-        self.submit_durable()
+    def flush(self, *, fsync: bool = True) -> None:
+        """Write every queued record now, in one transaction. `fsync=False` (a session's end)
+        commits without waiting for the disk, as batched records are: safe against a crash of
+        this process, not of the machine."""
+        self.submit_durable(fsync=fsync)
         self._deliver()
 
     # -- the background writer --------------------------------------------------------------

@@ -178,7 +178,7 @@ class Session:
         recorder.submit(
             SessionEnded(session_id=self.id, status=status, error=error, steps=self.steps)
         )
-        recorder.flush()
+        recorder.flush(fsync=False)  # the outcomes it ends on are cheap records too
 
     def __enter__(self) -> Self:
         self.start()

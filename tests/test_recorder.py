@@ -157,3 +157,18 @@ def test_close_writes_what_is_queued_and_spills_what_the_store_refuses(
     files = list(spill.glob("unwritten-*.jsonl"))
     assert len(files) == 1 and '"reason":"r1"' in files[0].read_text()
     assert any("oversight import" in w for w in warnings)
+
+
+def test_a_sessions_end_flush_commits_without_waiting_for_the_disk(sink: Sink) -> None:
+    """`flush(fsync=False)` (Session.end) writes everything now, as a batch is written; the
+    default flush and every write-ahead record wait for the disk."""
+    recorder = Recorder(sink, flush_interval_s=60.0)
+    try:
+        recorder.submit(alert(1))
+        recorder.flush(fsync=False)
+        recorder.submit(alert(2))
+        recorder.flush()
+        assert sink.batches == [["r1"], ["r2"]]
+        assert sink.durable == [False, True]
+    finally:
+        recorder.close()
