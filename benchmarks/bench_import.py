@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import header, verdict
+from oversight._sharded import default_jobs, import_sharded, replay_sharded
 from oversight.classify import Classifier
 from oversight.classify.workspace import SessionView
 from oversight.importing.formats.inspect_log import FORMAT as INSPECT
@@ -33,7 +34,6 @@ from oversight.importing.to_trace import trace_lines
 from oversight.normalise import normalise_call
 from oversight.policy import load_policy
 from oversight.replay import TraceLine, read_trace, replay
-from oversight.sharded import default_jobs, import_sharded, replay_sharded
 from oversight.store import open_store
 
 TARGET_CALLS_PER_S = 5_000

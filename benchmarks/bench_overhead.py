@@ -18,8 +18,8 @@ import structlog
 
 from benchmarks.common import Timing, header, per_call, verdict
 from oversight import Monitor, Settings
+from oversight._store_guard import StoreGuard
 from oversight.store import open_store
-from oversight.store_guard import StoreGuard
 
 N = 20_000
 ROUNDS = 3
@@ -122,7 +122,7 @@ def _idle(tmp: Path, seconds: float = 3.0) -> tuple[float, float]:
 
 def _store_guard(tmp: Path) -> Timing:
     """The check before each consequential step that the store is still the one opened: a
-    `stat`, the chain head and the schema's triggers and views (`store_guard.py`)."""
+    `stat`, the chain head and the schema's triggers and views (`_store_guard.py`)."""
     db = tmp / "guarded.db"
     with open_store(f"sqlite:///{db}") as store:
         guard = StoreGuard(store, f"sqlite:///{db}")

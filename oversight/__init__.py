@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 from oversight._version import __version__
 
 if TYPE_CHECKING:
+    from oversight._halt_switch import HaltSwitch
+    from oversight._session import Session
+    from oversight._step import StepHandle
+    from oversight._store_guard import StoreVanishedError
     from oversight.approvals.broker import ApprovalRequest
     from oversight.approvals.memory_state import InMemoryReviewState
     from oversight.approvals.votes import cast_vote
@@ -34,7 +38,6 @@ if TYPE_CHECKING:
         TraceFormatError,
         UnknownKindError,
     )
-    from oversight.halt_switch import HaltSwitch
     from oversight.kinds import Kind, parse_kind
     from oversight.monitor import Monitor
     from oversight.records import (
@@ -48,17 +51,14 @@ if TYPE_CHECKING:
         StepProposed,
         parse_record,
     )
-    from oversight.session import Session
     from oversight.settings import Settings
-    from oversight.step import StepHandle
     from oversight.store import AuditStore, RecordLog, ReviewState
-    from oversight.store_guard import StoreVanishedError
 
 _WHERE: dict[str, str] = {
     "AuditStore": "oversight.store",
     "RecordLog": "oversight.store",
     "ReviewState": "oversight.store",
-    "HaltSwitch": "oversight.halt_switch",
+    "HaltSwitch": "oversight._halt_switch",
     "InMemoryReviewState": "oversight.approvals.memory_state",
     "Alert": "oversight.records",
     "ApprovalPending": "oversight.errors",
@@ -81,7 +81,7 @@ _WHERE: dict[str, str] = {
     "RecordOnly": "oversight.decide",
     "ReviewEvent": "oversight.records",
     "SchemaVersionError": "oversight.errors",
-    "Session": "oversight.session",
+    "Session": "oversight._session",
     "SessionEnded": "oversight.records",
     "SessionError": "oversight.errors",
     "SessionFacts": "oversight.decide",
@@ -89,12 +89,12 @@ _WHERE: dict[str, str] = {
     "SessionStarted": "oversight.records",
     "Settings": "oversight.settings",
     "StepFinished": "oversight.records",
-    "StepHandle": "oversight.step",
+    "StepHandle": "oversight._step",
     "StepProposed": "oversight.records",
     "StoreCorruptError": "oversight.errors",
     "StoreError": "oversight.errors",
     "StoreUnavailableError": "oversight.errors",
-    "StoreVanishedError": "oversight.store_guard",
+    "StoreVanishedError": "oversight._store_guard",
     "TraceFormatError": "oversight.errors",
     "UnknownKindError": "oversight.errors",
     "Verdict": "oversight.decide",

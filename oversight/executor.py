@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from oversight._context import current_handle
+from oversight._known_stores import state_folder
 from oversight.classify import Classification
 from oversight.classify.destructive import is_data_path
 from oversight.classify.eval_code import PROTECTED_TARGET
 from oversight.classify.paths import PathRules
-from oversight.context import current_handle
 from oversight.errors import ConfigError
 from oversight.kinds import CONSEQUENTIAL, Kind
-from oversight.known_stores import state_folder
 from oversight.policy.capabilities import CapabilityGrant, grant_for
 from oversight.sandbox import (
     DEFAULT_HIDDEN,
@@ -41,8 +41,8 @@ from oversight.sandbox import (
 from oversight.settings import store_dir
 
 if TYPE_CHECKING:
+    from oversight._step import StepHandle
     from oversight.monitor import Monitor
-    from oversight.step import StepHandle
 
 SHELL_TOOL = "bash"
 MAX_WALK = 20_000

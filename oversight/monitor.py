@@ -13,29 +13,29 @@ from typing import Any, Self, TypeVar, overload
 
 from opentelemetry.trace import TracerProvider
 
+from oversight._context import current_session
+from oversight._decorator import wrap_step
+from oversight._edits import ArgsSchema, edit_check_for
+from oversight._halt_switch import ALL_SESSIONS, HaltSwitch
+from oversight._known_stores import KnownStores
+from oversight._pipeline import Pipeline
+from oversight._recorder import Recorder
+from oversight._session import OpenSessions, Session, SessionServices
+from oversight._step import StepHandle
+from oversight._store_guard import StoreGuard, StoreVanishedError
 from oversight.approvals.broker import ApprovalDesk, ApprovalRequest, Notify
 from oversight.approvals.notice import TerminalNotice
 from oversight.approvals.terminal import TerminalReviewer, parse_prompt_reviewer, terminal_available
 from oversight.canonical import new_id
 from oversight.classify import Classifier, load_classifier_config
 from oversight.classify.config import with_protected_paths
-from oversight.context import current_session
 from oversight.decide import RECORD_ONLY, Decider, RecordOnly, wants_history
-from oversight.decorator import wrap_step
-from oversight.edits import ArgsSchema, edit_check_for
 from oversight.errors import ConfigError, StoreError
-from oversight.halt_switch import ALL_SESSIONS, HaltSwitch
 from oversight.kinds import Kind, parse_kind
-from oversight.known_stores import KnownStores
-from oversight.pipeline import Pipeline
 from oversight.policy import load_policy
-from oversight.recorder import Recorder
 from oversight.records import Actor, Alert
-from oversight.session import OpenSessions, Session, SessionServices
 from oversight.settings import Settings
-from oversight.step import StepHandle
 from oversight.store import AuditStore, RecordLog, ReviewState, open_store
-from oversight.store_guard import StoreGuard, StoreVanishedError
 from oversight.telemetry import Telemetry
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -19,21 +19,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from oversight._batch_gc import collect_rarely
+from oversight._facts import FactsTracker
+from oversight._stages import checked_verdict, classify_whole, proposal_for
+from oversight._whole_call import MAX_CLASSIFIED_CHARS
 from oversight.autonomy import AutonomySnapshot, AutonomyTracker, StepObservation
 from oversight.autonomy.observation import RAN_STATUSES, Decided, observation_of, who_decided
-from oversight.batch_gc import collect_rarely
 from oversight.classify import Classifier
 from oversight.classify.caching import MAX_CACHED_TEXT, text_cache
 from oversight.classify.workspace import SessionView
 from oversight.decide import Decider
 from oversight.errors import TraceFormatError
-from oversight.facts import FactsTracker
 from oversight.kinds import CONSEQUENTIAL, Kind, parse_kind
 from oversight.normalise import normalise_call, shown_targets
 from oversight.records import Decision, StepFinished, StepProposed, StepStatus
 from oversight.redact import redact_text
-from oversight.stages import checked_verdict, classify_whole, proposal_for
-from oversight.whole_call import MAX_CLASSIFIED_CHARS
 
 TraceStatus = Literal[StepStatus, "interrupted"]
 """A recorded step status, or `interrupted`: it started and no outcome was ever recorded."""

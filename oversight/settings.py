@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from oversight._known_stores import state_folder
 from oversight.errors import ConfigError
-from oversight.known_stores import state_folder
 from oversight.normalise import UNKEYED
 
 DEFAULT_DIR = ".oversight"

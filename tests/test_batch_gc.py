@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from oversight.batch_gc import BATCH_THRESHOLD, collect_rarely, frozen_for_fork
+from oversight._batch_gc import BATCH_THRESHOLD, collect_rarely, frozen_for_fork
 
 
 def test_thresholds_are_raised_inside_and_restored_after_an_error() -> None:

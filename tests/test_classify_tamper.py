@@ -90,7 +90,7 @@ PYTHON_TAMPERING = {
     "os-system-uninstall": "import os\nos.system('pip uninstall -y agent-oversight')",
     "env-kwarg": "import subprocess, os\nsubprocess.run(['python', 'a.py'], env={**os.environ, 'OVERSIGHT_DB': ''})",
     "monkeypatch": "import oversight\noversight.Monitor.record = lambda *a: None",
-    "mock-patch": "from unittest import mock\nmock.patch('oversight.pipeline.Pipeline.decide').start()",
+    "mock-patch": "from unittest import mock\nmock.patch('oversight._pipeline.Pipeline.decide').start()",
 }
 
 

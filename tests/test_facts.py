@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from oversight._facts import HISTORY_LIMIT, WINDOW_S, FactsTracker
 from oversight.decide import Proposal
-from oversight.facts import HISTORY_LIMIT, WINDOW_S, FactsTracker
 from oversight.kinds import Kind
 
 

@@ -105,10 +105,9 @@ def test_halt_all_stops_every_session_until_an_admin_resumes(tmp_path: Path) -> 
     assert cli("halt", "--all", "--reason", "incident", "--db", str(db)).returncode == 0
     with (
         Monitor(db=str(db), policy="record-only", log="none") as mon,
-        pytest.raises(SessionHalted, match="incident"),
+        pytest.raises(SessionHalted, match="incident"),mon.session("new")
     ):
-        with mon.session("new"):
-            mon.check("Bash", {"command": "python train.py"})
+        mon.check("Bash", {"command": "python train.py"})
     unsigned = cli("resume", "--all", "--db", str(db))
     assert unsigned.returncode == 2 and "only an admin" in unsigned.stderr
     resumed = cli("resume", "--all", "--as", "root", "--key", str(root_key), "--db", str(db))

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from oversight._sharded import import_sharded
 from oversight.classify import Classifier
 from oversight.importing.formats import Format
 from oversight.importing.model import ImportedCall, ImportedSession
@@ -30,7 +31,6 @@ from oversight.importing.run import (
 )
 from oversight.importing.writer import KnownSteps, SessionWriter
 from oversight.records import SessionStarted, StepProposed
-from oversight.sharded import import_sharded
 from oversight.store import SQLStore, open_store
 from oversight.store.bulk import SessionRows
 

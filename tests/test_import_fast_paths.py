@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from oversight._sharded import import_folders
 from oversight.classify.python_code import RULE_NODES, _walk
 from oversight.importing.detect import format_named
 from oversight.importing.model import (
@@ -25,7 +26,6 @@ from oversight.importing.model import (
     text_lines,
 )
 from oversight.importing.run import ImportedFile, size_of
-from oversight.sharded import import_folders
 
 TRICKY = [
     '{"a": 1}',

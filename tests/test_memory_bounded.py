@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
+from oversight._facts import FactsTracker
+from oversight._recorder import Recorder
+from oversight._session import DenialCounts
 from oversight.classify import Classifier
 from oversight.classify.workspace import FORGOTTEN, MAX_FORGOTTEN, SessionView
 from oversight.decide import Proposal
-from oversight.facts import FactsTracker
 from oversight.kinds import Kind
-from oversight.recorder import Recorder
 from oversight.records import Record, SessionEnded
-from oversight.session import DenialCounts
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,6 +15,11 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from oversight._halt_switch import HaltSwitch
+from oversight._pipeline import Edit, Pipeline, Refuse, Run
+from oversight._recorder import Recorder
+from oversight._session import Session, SessionServices
+from oversight._step import StepHandle
 from oversight.approvals.broker import ApprovalDesk, ApprovalRequest
 from oversight.approvals.memory_state import InMemoryReviewState
 from oversight.approvals.signing import endorsement_payload, new_private_key, public_hex, sign
@@ -28,12 +33,7 @@ from oversight.errors import (
     ConfigError,
     SessionHalted,
 )
-from oversight.halt_switch import HaltSwitch
-from oversight.pipeline import Edit, Pipeline, Refuse, Run
-from oversight.recorder import Recorder
 from oversight.records import Record, StepFinished, StepProposed
-from oversight.session import Session, SessionServices
-from oversight.step import StepHandle
 
 GATE = ApprovalSpec(timeout_s=300)
 
@@ -86,7 +86,9 @@ class Rig:
             halt_after_denials=3,
             approvals=ApprovalDesk(self.state, notify=self._answer, poll_s=0.001),
         )
-        self.session = Session(SessionServices(self.recorder, self.halts), "s1", agent=None, metadata={})
+        self.session = Session(
+            SessionServices(self.recorder, self.halts), "s1", agent=None, metadata={}
+        )
         self.session.start()
 
     def _answer(self, request: ApprovalRequest) -> None:
@@ -192,7 +194,11 @@ def test_a_policy_denial_is_recorded_durably_with_who_decided(rig: Any) -> None:
         r.propose("push", remote="origin")
     assert denied.value.rule == "no-push"
     finished = r.outcome(denied.value.step_id)
-    assert (finished.status, finished.decided_by, finished.error) == ("denied", "policy", "no pushes")
+    assert (finished.status, finished.decided_by, finished.error) == (
+        "denied",
+        "policy",
+        "no pushes",
+    )
     assert finished in r.sink.durable
 
 

@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
+from oversight._recorder import Recorder
 from oversight.errors import StoreUnavailableError
-from oversight.recorder import Recorder
 from oversight.records import Alert, Record
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from reviewing import cli
 
+from oversight._sharded import import_folders, import_sharded, replay_sharded, shard_of
 from oversight.classify import Classifier
 from oversight.importing.run import ImportReport, import_files, recognised_files
 from oversight.policy import load_policy
 from oversight.replay import replay
-from oversight.sharded import import_folders, import_sharded, replay_sharded, shard_of
 from oversight.store import open_store
 
 LOG = ("docent", "docent/samples/log.eval")

@@ -228,7 +228,7 @@ def test_an_older_copy_put_back_is_noticed_by_the_next_process(tmp_path: Path) -
 
 
 def test_deleting_the_note_retires_a_store_on_purpose(tmp_path: Path) -> None:
-    from oversight.known_stores import KnownStores
+    from oversight._known_stores import KnownStores
 
     db = tmp_path / "o.db"
     assert "ACTED" in _agent_process(tmp_path, db, "first", 2)

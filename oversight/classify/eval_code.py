@@ -103,7 +103,7 @@ def defines_eval_code(text: str) -> str | None:
     """What in `text` computes a metric, reward or grade (a definition or a metric call), or
     None. The whole text is read (a metric after 70 KB of filler is still a metric): the scans
     are single regex or `find` passes, linear in its length, and the pipeline gates any call
-    over 1 MiB before it is classified (oversight/whole_call.py)."""
+    over 1 MiB before it is classified (oversight/_whole_call.py)."""
     for name in _definitions(text):
         if not DEFINITION_WORDS.isdisjoint(split_words(name)):
             return f"defines `{name}`"

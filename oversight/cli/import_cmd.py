@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from oversight._sharded import default_jobs, import_sharded
 from oversight.classify import Classifier, load_classifier_config
 from oversight.cli import app
 from oversight.cli.common import DbOption, JsonOption, console, err_console, open_cli_store
@@ -26,7 +27,6 @@ from oversight.importing.run import (
 from oversight.importing.to_trace import trace_lines
 from oversight.records import Record, parse_record
 from oversight.settings import Settings
-from oversight.sharded import default_jobs, import_sharded
 
 MAX_PROBLEMS_SHOWN = 20
 MAX_SKIPPED_SHOWN = 5

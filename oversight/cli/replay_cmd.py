@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from oversight._sharded import default_jobs, replay_sharded
 from oversight.autonomy import SCENARIO_NAMES, AutonomySnapshot
 from oversight.classify import Classifier, load_classifier_config
 from oversight.classify.config import with_protected_paths
@@ -28,7 +29,6 @@ from oversight.replay import (
     replay_document,
 )
 from oversight.settings import Settings
-from oversight.sharded import default_jobs, replay_sharded
 
 DECISION_STYLE = {
     "allow": "green",

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from oversight._known_stores import KnownStores
 from oversight.approvals.broker import ApprovalRequest
 from oversight.autonomy.metric import FAST_APPROVAL_S
 from oversight.canonical import new_id
@@ -24,7 +25,6 @@ from oversight.demo.commands import oversight_command
 from oversight.demo.explain import checkpoint_lines, print_autonomy
 from oversight.demo.keys import DEMO_DB, REVIEWER, demo_reviewer_key, reset_demo_store
 from oversight.demo.workspace import create_workspace
-from oversight.known_stores import KnownStores
 from oversight.monitor import Monitor
 from oversight.sandbox import available
 from oversight.settings import Settings

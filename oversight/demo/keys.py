@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from oversight._known_stores import KnownStores
 from oversight.approvals.registry import trusted_reviewers
 from oversight.approvals.signing import (
     endorsement_payload,
@@ -26,7 +27,6 @@ from oversight.approvals.signing import (
     write_private_key,
 )
 from oversight.errors import ConfigError, StoreError
-from oversight.known_stores import KnownStores
 from oversight.store import SQLStore, open_store
 
 DEMO_DB = Path(".oversight") / "demo.db"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oversight.batch_gc import collect_rarely
+from oversight._batch_gc import collect_rarely
 from oversight.classify import Classifier
 from oversight.importing.detect import candidate_files, detect, format_named
 from oversight.importing.formats import Format

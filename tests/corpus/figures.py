@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oversight._facts import FactsTracker
 from oversight.classify import Classifier
 from oversight.decide import Proposal
-from oversight.facts import FactsTracker
 from oversight.normalise import normalise_call
 from oversight.policy import load_policy
 from oversight.replay import TraceLine, replay, replay_lines

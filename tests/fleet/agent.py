@@ -19,7 +19,7 @@ from collections import Counter
 from typing import Any
 
 from oversight import Monitor
-from oversight.context import current_handle
+from oversight._context import current_handle
 from oversight.errors import StoreUnavailableError
 
 

@@ -198,9 +198,7 @@ class OversightCallbackHandler(BaseCallbackHandler):
         try:
             # Without `block` nothing raised here could stop the call: the decision is recorded
             # as not enforced (`enforced: false`) and the call's real outcome follows it.
-            handle = self.monitor.check(
-                name, args, kind=kind, session=session, enforce=self.block
-            )
+            handle = self.monitor.check(name, args, kind=kind, session=session, enforce=self.block)
         except (CheckpointDenied, SessionHalted) as exc:
             if self.block:
                 # The run stops here; its error events will not reach a step of ours.

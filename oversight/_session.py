@@ -14,14 +14,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from oversight._context import current_session
+from oversight._facts import FactsTracker
+from oversight._halt_switch import HaltSwitch
+from oversight._recorder import Recorder
 from oversight._version import __version__
 from oversight.autonomy.live import SessionAutonomy
 from oversight.classify.workspace import SessionView
-from oversight.context import current_session
 from oversight.errors import SessionError, SessionHalted, StoreError
-from oversight.facts import FactsTracker
-from oversight.halt_switch import HaltSwitch
-from oversight.recorder import Recorder
 from oversight.records import SessionEnded, SessionStarted, SessionStatus
 
 _HOST = socket.gethostname()

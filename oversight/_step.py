@@ -25,17 +25,17 @@ from contextvars import Token
 from types import TracebackType
 from typing import Any, ParamSpec, Self, TypeVar
 
+from oversight._context import current_handle, current_step
+from oversight._edits import EditCheck
+from oversight._recorder import Recorder
+from oversight._session import Session
 from oversight.classify import Classification
-from oversight.context import current_handle, current_step
 from oversight.decide import Proposal, Verdict
-from oversight.edits import EditCheck
 from oversight.errors import CheckpointDenied, SessionHalted
 from oversight.kinds import Kind
 from oversight.normalise import shown_targets, summarise_result
-from oversight.recorder import Recorder
 from oversight.records import DecidedBy, StepFinished, StepProposed, StepStatus
 from oversight.redact import redact_text
-from oversight.session import Session
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -2,7 +2,7 @@
 
     prepare:  normalise → classify → decide               (no I/O: an event loop calls it in place)
     admit:    record the proposal → resolve: run | refuse | edit (a loop: an edit is decided again)
-    run:      StepHandle.call / acall → record the outcome (step.py)
+    run:      StepHandle.call / acall → record the outcome (_step.py)
 
 The decorator, the low-level `Monitor.check` API and every adapter come through `propose` (or
 `prepare` then `admit`) and run the call through the handle it returns; nothing else writes step
@@ -17,11 +17,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from oversight._context import current_step
+from oversight._edits import EditCheck
+from oversight._halt_switch import HaltSwitch
+from oversight._recorder import Recorder
+from oversight._session import Session
+from oversight._stages import checked_verdict, classify_whole, proposal_for
+from oversight._step import StepHandle
 from oversight.approvals.broker import ApprovalDesk, ApprovalRequest
 from oversight.canonical import new_id, utc_now
 from oversight.classify import Classification, Classifier
 from oversight.classify.workspace import SessionView
-from oversight.context import current_step
 from oversight.decide import (
     NO_FACTS,
     ApprovalSpec,
@@ -29,7 +35,6 @@ from oversight.decide import (
     Verdict,
     wants_facts,
 )
-from oversight.edits import EditCheck
 from oversight.errors import (
     ApprovalPending,
     CheckpointDenied,
@@ -38,14 +43,9 @@ from oversight.errors import (
     StoreError,
     StoreUnavailableError,
 )
-from oversight.halt_switch import HaltSwitch
 from oversight.kinds import CONSEQUENTIAL, Kind
 from oversight.normalise import UNKEYED, NormalisedCall, normalise_call
-from oversight.recorder import Recorder
 from oversight.records import Actor, Alert, DecidedBy, StepStatus
-from oversight.session import Session
-from oversight.stages import checked_verdict, classify_whole, proposal_for
-from oversight.step import StepHandle
 
 __all__ = ["Edit", "Pipeline", "Refuse", "Resolution", "Run", "StepHandle"]
 
@@ -77,7 +77,7 @@ class Pipeline:
         """Asked before each consequential step and while reviewers are awaited."""
         self.store_check = store_check
         """Raises before a consequential step when the store is not the one this monitor
-        opened (deleted, moved, replaced, emptied): see `store_guard.py`."""
+        opened (deleted, moved, replaced, emptied): see `_store_guard.py`."""
         self.halt_after_denials = halt_after_denials
         self.classifier = classifier
         self.decider = decider

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oversight.batch_gc import collect_rarely, frozen_for_fork
+from oversight._batch_gc import collect_rarely, frozen_for_fork
 from oversight.classify import Classifier
 from oversight.decide import Decider
 from oversight.importing.run import ImportedFile, ImportReport, prepared_sessions, size_of

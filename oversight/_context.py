@@ -10,8 +10,8 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from oversight.session import Session
-    from oversight.step import StepHandle
+    from oversight._session import Session
+    from oversight._step import StepHandle
 
 current_session: ContextVar[Session | None] = ContextVar("oversight_session", default=None)
 current_step: ContextVar[str | None] = ContextVar("oversight_step", default=None)

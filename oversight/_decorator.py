@@ -10,12 +10,12 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
-from oversight.edits import SignatureCheck
+from oversight._edits import SignatureCheck
+from oversight._pipeline import Pipeline
+from oversight._session import Session
+from oversight._step import StepHandle
 from oversight.kinds import Kind
 from oversight.normalise import ArgumentBinder
-from oversight.pipeline import Pipeline
-from oversight.session import Session
-from oversight.step import StepHandle
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -6,6 +6,7 @@ replayed call is classified and decided exactly as a live one is.
 
 from __future__ import annotations
 
+from oversight._whole_call import gate_oversized, oversized
 from oversight.classify import Classification, Classifier
 from oversight.classify.workspace import SessionView
 from oversight.decide import Decider, Proposal, SessionFacts, Verdict
@@ -13,7 +14,6 @@ from oversight.errors import ConfigError
 from oversight.kinds import Kind, parse_kind
 from oversight.normalise import NormalisedCall
 from oversight.records import DECISIONS, Actor
-from oversight.whole_call import gate_oversized, oversized
 
 
 def classify_whole(

@@ -18,8 +18,8 @@ import os
 import time
 from dataclasses import dataclass
 
+from oversight._known_stores import KnownStores
 from oversight.errors import StoreError, StoreUnavailableError
-from oversight.known_stores import KnownStores
 from oversight.store import AuditStore
 from oversight.store.engine import StoreUnreachableError
 
