@@ -23,6 +23,7 @@ from oversight.autonomy.live import SessionAutonomy
 from oversight.classify.workspace import SessionView
 from oversight.errors import SessionError, SessionHalted, StoreError
 from oversight.records import SessionEnded, SessionStarted, SessionStatus
+from oversight.redact import redact, redact_text
 
 _HOST = socket.gethostname()
 
@@ -96,7 +97,9 @@ class Session:
         self.services = services
         self.id = session_id
         self.agent = agent
-        self.metadata = metadata
+        self.metadata = redact(metadata)
+        """As given, with secrets redacted (a `db_password` entry, a token in a value): it is
+        recorded and sent to telemetry as it stands."""
         self._seq = itertools.count(first_seq)
         self._lock = threading.Lock()
         self.steps = 0
@@ -176,7 +179,12 @@ class Session:
         if self.halted_reason is not None:
             status = "halted"
         recorder.submit(
-            SessionEnded(session_id=self.id, status=status, error=error, steps=self.steps)
+            SessionEnded(
+                session_id=self.id,
+                status=status,
+                error=redact_text(error) if error else error,
+                steps=self.steps,
+            )
         )
         recorder.flush(fsync=False)  # the outcomes it ends on are cheap records too
 

@@ -35,7 +35,7 @@ from oversight.errors import CheckpointDenied, SessionHalted
 from oversight.kinds import Kind
 from oversight.normalise import shown_targets, summarise_result
 from oversight.records import DecidedBy, StepFinished, StepProposed, StepStatus
-from oversight.redact import redact_text
+from oversight.redact import redact, redact_text
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -332,13 +332,15 @@ class StepHandle:
             duration_ms=duration_ms,
             result_digest=result_digest,
             result_summary=result_summary,
-            error=error,
+            # Whatever the text came from (an exception, a reviewer's reason, a tool's error
+            # message), secrets in it never reach the store, the event log or a span.
+            error=redact_text(error) if error else error,
             approved_by=self.approved_by,
             decided_by=self.decided_by,
             reviewers=self.reviewed_by if self.decided_by == "reviewers" else [],
             approval_id=self.approval_id,
             review_wait_ms=self.review_wait_ms,
-            attributes=attributes,
+            attributes=redact(attributes) if attributes else attributes,
             autonomy_score=self.autonomy[0] if self.autonomy else None,
             autonomy_scenario=self.autonomy[1] if self.autonomy else None,
         )

@@ -69,6 +69,15 @@ _ALTERNATIVES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("key", "token", "secret", "passw", "pwd"),
     ),
     (
+        # A bare name at the start of an assignment (`TOKEN=…`, `password=…`): the form above
+        # needs a letter before the secret word, so these slipped through.
+        (
+            r"(?P<bare_prefix>(?<![A-Za-z0-9_\-])(?i:token|secret|password|passwd|passphrase|pwd)"
+            r"\s*[=:]\s*['\"]?)(?P<bare>[^\s'\"&;|]{6,})"
+        ),
+        ("token", "secret", "passw", "pwd"),
+    ),
+    (
         (
             r"(?P<flag_prefix>--(?i:password|passwd|token|api-key|secret)[= ]\s*['\"]?)"
             r"(?P<flag>[^\s'\"]{4,})"
@@ -89,7 +98,7 @@ def _replace(match: re.Match[str]) -> str:
     groups = match.groupdict()
     if groups.get("pem") is not None or groups.get("key") is not None:
         return REDACTED
-    for prefix in ("bearer_prefix", "url_prefix", "assign_prefix", "flag_prefix"):
+    for prefix in ("bearer_prefix", "url_prefix", "assign_prefix", "bare_prefix", "flag_prefix"):
         kept = groups.get(prefix)
         if kept is not None:
             return kept + REDACTED
