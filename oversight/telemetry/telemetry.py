@@ -16,8 +16,10 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider as SDKTracerProvider
 from opentelemetry.trace import TracerProvider
 
+from oversight.errors import ConfigError, MissingExtraError
 from oversight.records import Record
 from oversight.telemetry.events import EventLog, open_event_log
+from oversight.telemetry.from_env import provider_from_env
 from oversight.telemetry.spans import SpanRecorder
 
 WARNING_INTERVAL_S = 60.0
@@ -43,14 +45,25 @@ class Telemetry:
         lazy_file: bool = False,
     ) -> None:
         self._events: EventLog | None = open_event_log(log, log_format, lazy=lazy_file)
-        self._explicit_provider = tracer_provider is not None
-        self._spans: SpanRecorder | None = (
-            SpanRecorder(tracer_provider, self._fail) if tracer_provider is not None else None
-        )
         self._lock = threading.Lock()
         self._closed = False
         self._last_warning: float | None = None
         self.failures = 0
+        self._owned_provider: SDKTracerProvider | None = None
+        """Built from the OTEL_* environment (see from_env.py): shut down, and so flushed, at
+        close."""
+        if tracer_provider is None and not isinstance(
+            trace.get_tracer_provider(), SDKTracerProvider
+        ):
+            try:
+                tracer_provider = self._owned_provider = provider_from_env()
+            except (ConfigError, MissingExtraError) as exc:
+                # Telemetry never stops the agent: the records are stored all the same.
+                _warn(f"{exc}; no spans are exported")
+        self._explicit_provider = tracer_provider is not None
+        self._spans: SpanRecorder | None = (
+            SpanRecorder(tracer_provider, self._fail) if tracer_provider is not None else None
+        )
 
     def emit(self, records: Sequence[Record]) -> None:
         """Log and trace `records`, given in commit order. Never raises."""
@@ -94,6 +107,11 @@ class Telemetry:
                     self._events.close()
                 except Exception as exc:  # noqa: BLE001
                     self._fail(exc)
+            if self._owned_provider is not None:
+                try:
+                    self._owned_provider.shutdown()  # exports what the batch still holds
+                except Exception as exc:  # noqa: BLE001
+                    self._fail(exc)
 
     def _discover_spans(self) -> SpanRecorder | None:
         if self._explicit_provider:
@@ -121,3 +139,7 @@ class Telemetry:
             stream.flush()
         except Exception:  # noqa: BLE001, S110 - nowhere left to report to
             pass
+
+
+def _warn(message: str) -> None:
+    print(f"oversight: warning: {message}", file=sys.stderr, flush=True)
