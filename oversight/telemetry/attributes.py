@@ -70,6 +70,17 @@ OVERSIGHT_AUTONOMY_SCENARIO: Final = "oversight.autonomy.scenario"
 OVERSIGHT_APPROVAL_ID: Final = "oversight.approval_id"
 OVERSIGHT_APPROVED_BY: Final = "oversight.approved_by"
 OVERSIGHT_STEPS: Final = "oversight.steps"
+OVERSIGHT_DECIDED_BY: Final = "oversight.decided_by"
+OVERSIGHT_REVIEWERS: Final = "oversight.reviewers"
+OVERSIGHT_REVIEW_WAIT_MS: Final = "oversight.review_wait_ms"
+OVERSIGHT_REFUSED_STEPS: Final = "oversight.refused_steps"
+OVERSIGHT_ALERT_REASON: Final = "oversight.alert.reason"
+
+# Span events: a gated step's request to people and their answer, and alerts.
+EVENT_APPROVAL_REQUESTED: Final = "oversight.approval.requested"
+EVENT_APPROVAL_DECIDED: Final = "oversight.approval.decided"
+EVENT_ALERT: Final = "oversight.alert"
+APPROVAL_DECISION: Final = "oversight.approval.decision"
 # The id of the record that opened the span (session.started or step.proposed) ...
 OVERSIGHT_RECORD_ID: Final = "oversight.record_id"
 # ... and of the record that closed it (session.ended or step.finished).

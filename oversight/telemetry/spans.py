@@ -32,7 +32,14 @@ from opentelemetry.util.types import AttributeValue
 from oversight._version import __version__
 from oversight.canonical import canonical_json, to_jsonable
 from oversight.kinds import Kind
-from oversight.records import Record, SessionEnded, SessionStarted, StepFinished, StepProposed
+from oversight.records import (
+    Alert,
+    Record,
+    SessionEnded,
+    SessionStarted,
+    StepFinished,
+    StepProposed,
+)
 from oversight.telemetry import attributes as A
 
 # Outcomes that make a span's status ERROR; "ok" and "cancelled" leave it unset.
@@ -52,6 +59,8 @@ class _OpenSession:
     span: Span
     start_ns: int
     agent: str | None
+    refused: int = 0
+    """Steps refused so far (denied, halted, timed out): the session's span is an error then."""
 
 
 @dataclass(slots=True)
@@ -59,6 +68,7 @@ class _OpenStep:
     span: Span
     start_ns: int
     session_id: str
+    decision: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +107,8 @@ class SpanRecorder:
             self._session_started(record)
         elif isinstance(record, SessionEnded):
             self._session_ended(record)
+        elif isinstance(record, Alert):
+            self._alert(record)
 
     def close(self) -> None:
         """End every open span as interrupted: its outcome was never recorded."""
@@ -132,6 +144,11 @@ class SpanRecorder:
         _put(attrs, A.OVERSIGHT_POLICY_HASH, r.policy_hash)
         if r.metadata:
             attrs[A.METADATA] = _json(r.metadata)
+        # What lists of traces show for the session: who ran, under which policy, with what.
+        attrs[A.INPUT_VALUE] = _json(
+            {"agent": r.agent, "policy": r.policy, "metadata": r.metadata, "host": r.host}
+        )
+        attrs[A.INPUT_MIME_TYPE] = A.MIME_JSON
         name = f"{A.OP_INVOKE_AGENT} {r.agent}" if r.agent else A.OP_INVOKE_AGENT
         start = to_ns(r.ts)
         span = self._tracer.start_span(
@@ -157,11 +174,23 @@ class SpanRecorder:
         span.set_attribute(A.OVERSIGHT_STATUS, r.status)
         span.set_attribute(A.OVERSIGHT_STEPS, r.steps)
         span.set_attribute(A.OVERSIGHT_OUTCOME_RECORD_ID, r.id)
+        span.set_attribute(A.OVERSIGHT_REFUSED_STEPS, state.refused)
+        span.set_attribute(
+            A.OUTPUT_VALUE,
+            _json(
+                {"status": r.status, "steps": r.steps, "refused": state.refused, "error": r.error}
+            ),
+        )
+        span.set_attribute(A.OUTPUT_MIME_TYPE, A.MIME_JSON)
         if r.error is not None:
             span.set_attribute(A.OVERSIGHT_ERROR, clip(r.error))
         if r.status in ERROR_SESSION_STATUSES:
             span.set_attribute(A.ERROR_TYPE, r.status)
             span.set_status(Status(StatusCode.ERROR, _describe(r.status, r.error)))
+        elif state.refused:
+            # A session whose steps were refused shows as an error in trace lists.
+            span.set_attribute(A.ERROR_TYPE, "refused")
+            span.set_status(Status(StatusCode.ERROR, f"{state.refused} step(s) refused"))
         _remember(
             self._ended_sessions,
             r.session_id,
@@ -181,7 +210,7 @@ class SpanRecorder:
         span = self._tracer.start_span(
             name, context=parent, kind=kind, attributes=attrs, start_time=start
         )
-        self._steps[r.step_id] = _OpenStep(span, start, r.session_id)
+        self._steps[r.step_id] = _OpenStep(span, start, r.session_id, r.decision)
 
     def _step_finished(self, r: StepFinished) -> None:
         started = to_ns(r.started_at)
@@ -199,10 +228,37 @@ class SpanRecorder:
             )
             start = started
         span.set_attributes(outcome_attributes(r))
+        if state is not None and state.decision == "require_approval":
+            _approval_events(span, r, start)
         if r.status in ERROR_STEP_STATUSES:
             span.set_status(Status(StatusCode.ERROR, _describe(r.status, r.error)))
+            session = self._sessions.get(r.session_id)
+            if session is not None and r.status != "error":
+                session.refused += 1
         _remember(self._ended_steps, r.step_id, span.get_span_context(), self._ended_memory)
         span.end(end_time=max(started + round(r.duration_ms * 1_000_000), start))
+
+    def _alert(self, r: Alert) -> None:
+        """An alert is an event on its step's span, else on its session's; with neither open, a
+        span of its own under the session, so it is never dropped."""
+        attrs: Attributes = {A.OVERSIGHT_ALERT_REASON: clip(r.reason), A.OVERSIGHT_RECORD_ID: r.id}
+        at = to_ns(r.ts)
+        step = self._steps.get(r.step_id) if r.step_id else None
+        session = self._sessions.get(r.session_id)
+        target = step.span if step is not None else session.span if session is not None else None
+        if target is not None:
+            target.add_event(A.EVENT_ALERT, attrs, timestamp=at)
+            return
+        parent, _ = self._parent(r.session_id, r.step_id)
+        span = self._tracer.start_span(
+            A.EVENT_ALERT,
+            context=parent,
+            kind=SpanKind.INTERNAL,
+            attributes={**attrs, A.SESSION_ID: r.session_id},
+            start_time=at,
+        )
+        span.set_status(Status(StatusCode.ERROR, clip(r.reason)))
+        span.end(end_time=at)
 
     def _interrupt_step(self, step_id: str, end: int) -> None:
         state = self._steps.pop(step_id)
@@ -315,6 +371,11 @@ def outcome_attributes(r: StepFinished) -> Attributes:
         attrs[A.OUTPUT_MIME_TYPE] = A.MIME_TEXT
     _put(attrs, A.OVERSIGHT_ERROR, r.error)
     _put(attrs, A.OVERSIGHT_APPROVAL_ID, r.approval_id)
+    _put(attrs, A.OVERSIGHT_DECIDED_BY, r.decided_by)
+    if r.reviewers:
+        attrs[A.OVERSIGHT_REVIEWERS] = list(r.reviewers)
+    if r.review_wait_ms is not None:
+        attrs[A.OVERSIGHT_REVIEW_WAIT_MS] = r.review_wait_ms
     if r.approved_by:
         attrs[A.OVERSIGHT_APPROVED_BY] = list(r.approved_by)
     if r.autonomy_score is not None:
@@ -327,6 +388,40 @@ def outcome_attributes(r: StepFinished) -> Attributes:
     if r.status in ERROR_STEP_STATUSES:
         attrs[A.ERROR_TYPE] = r.status
     return attrs
+
+
+_ANSWERS: Mapping[str, str] = {
+    "grant": "granted",
+    "deadline": "timed_out",
+    "no_reviewers": "unavailable",
+    "halt": "halted",
+    "system": "refused",
+}
+
+
+def _approval_events(span: Span, r: StepFinished, start_ns: int) -> None:
+    """A gated step's request to people, when it began, and their answer, when it came: who,
+    what, and how long they took."""
+    requested: Attributes = {}
+    _put(requested, A.OVERSIGHT_APPROVAL_ID, r.approval_id)
+    span.add_event(A.EVENT_APPROVAL_REQUESTED, requested, timestamp=start_ns)
+    if r.decided_by == "waiting":
+        return  # deferred: the answer comes to a later call
+    if r.decided_by == "reviewers":
+        answer = {"modified": "modified", "denied": "denied"}.get(r.status, "approved")
+    else:
+        answer = _ANSWERS.get(r.decided_by or "", r.status)
+    decided: Attributes = {
+        A.APPROVAL_DECISION: answer,
+        A.OVERSIGHT_REVIEWERS: list(r.reviewers),
+    }
+    _put(decided, A.OVERSIGHT_DECIDED_BY, r.decided_by)
+    _put(decided, A.OVERSIGHT_APPROVAL_ID, r.approval_id)
+    wait_ms = r.review_wait_ms
+    if wait_ms is not None:
+        decided[A.OVERSIGHT_REVIEW_WAIT_MS] = wait_ms
+    at = start_ns + round((wait_ms if wait_ms is not None else r.duration_ms) * 1_000_000)
+    span.add_event(A.EVENT_APPROVAL_DECIDED, decided, timestamp=at)
 
 
 def to_ns(ts: _dt.datetime) -> int:
