@@ -101,3 +101,21 @@ def test_a_gated_steps_span_shows_the_request_the_answer_and_a_forged_vote(
     attrs = dict(session.attributes or {})
     assert '"agent":"researcher"' in str(attrs["input.value"])
     assert '"refused":1' in str(attrs["output.value"])
+
+
+def test_a_model_calls_token_usage_is_counted_under_openinference_names(tmp_path: Path) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with (
+        Monitor(db=str(tmp_path / "o.db"), log="none", tracer_provider=provider) as mon,
+        mon.session("s2", agent="researcher"),
+        mon.check("chat", {"model": "gpt-x", "messages": "2 messages"}, kind="model.call") as step,
+    ):
+        usage = {"gen_ai.usage.input_tokens": 120, "gen_ai.usage.output_tokens": 30}
+        step.succeed("the reply", attributes=usage)
+    attrs = dict(_spans(exporter)["chat gpt-x"].attributes or {})
+    assert attrs["llm.token_count.prompt"] == 120
+    assert attrs["llm.token_count.completion"] == 30
+    assert attrs["llm.token_count.total"] == 150
+    assert attrs["llm.model_name"] == "gpt-x"

@@ -385,6 +385,7 @@ def outcome_attributes(r: StepFinished) -> Attributes:
     for key, value in (r.attributes or {}).items():
         if isinstance(value, str | bool | int | float):
             attrs[key] = value
+    _token_counts(attrs)
     if r.status in ERROR_STEP_STATUSES:
         attrs[A.ERROR_TYPE] = r.status
     return attrs
@@ -422,6 +423,19 @@ def _approval_events(span: Span, r: StepFinished, start_ns: int) -> None:
         decided[A.OVERSIGHT_REVIEW_WAIT_MS] = wait_ms
     at = start_ns + round((wait_ms if wait_ms is not None else r.duration_ms) * 1_000_000)
     span.add_event(A.EVENT_APPROVAL_DECIDED, decided, timestamp=at)
+
+
+def _token_counts(attrs: Attributes) -> None:
+    """A model call's GenAI token usage also under OpenInference's names, which Phoenix and
+    other OpenInference readers total by trace and session."""
+    prompt = attrs.get(A.GEN_AI_USAGE_INPUT_TOKENS)
+    completion = attrs.get(A.GEN_AI_USAGE_OUTPUT_TOKENS)
+    if isinstance(prompt, int) and not isinstance(prompt, bool):
+        attrs[A.LLM_TOKEN_COUNT_PROMPT] = prompt
+    if isinstance(completion, int) and not isinstance(completion, bool):
+        attrs[A.LLM_TOKEN_COUNT_COMPLETION] = completion
+    if isinstance(prompt, int) and isinstance(completion, int):
+        attrs[A.LLM_TOKEN_COUNT_TOTAL] = prompt + completion
 
 
 def to_ns(ts: _dt.datetime) -> int:
