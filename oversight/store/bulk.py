@@ -109,7 +109,7 @@ def append_sessions(
         return []
     sql = _SQL[store.dialect]
     try:
-        with lock, _write_cursor(store, durable) as cursor:
+        with lock, write_cursor(store, durable) as cursor:
             cursor.execute(sql.head)
             head = cursor.fetchone()
             if head is None:
@@ -177,10 +177,10 @@ def _read_cursor(store: StoreEngine) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def _write_cursor(store: StoreEngine, durable: bool) -> Iterator[Any]:
+def write_cursor(store: StoreEngine, durable: bool) -> Iterator[Any]:
     """A driver cursor inside a write transaction holding the chain lock, committed when the
-    block ends and rolled back when it raises. SQLite: `BEGIN IMMEDIATE` on the raw connection,
-    as `SQLStore.append` does; PostgreSQL: the head row is locked by the first statement."""
+    block ends and rolled back when it raises (`SQLStore.append` writes through it on SQLite too).
+    SQLite: `BEGIN IMMEDIATE` on the raw connection; PostgreSQL: the head row is locked by the first statement."""
     if store.dialect != "sqlite":
         options = BATCHED if not durable else {}
         with store.engine.connect().execution_options(**options) as conn, conn.begin():

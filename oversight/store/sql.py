@@ -29,7 +29,7 @@ from oversight.errors import (
 )
 from oversight.records import REVIEW_SESSION, Record, ReviewEvent, parse_record
 from oversight.store.base import SessionSummary, StoredRecord, VerifyProblem, VerifyReport
-from oversight.store.bulk import SessionRows, append_sessions, stored_steps
+from oversight.store.bulk import SessionRows, append_sessions, stored_steps, write_cursor
 from oversight.store.chain import GENESIS_HASH, record_hash
 from oversight.store.columns import (
     Columns,
@@ -192,38 +192,19 @@ class SQLStore:
         A write-ahead append sits on the agent's path before a consequential step; SQLAlchemy's
         per-statement machinery cost more than SQLite's own work there.
         """
-        mode = self._store.synchronous if durable else "NORMAL"
         try:
-            with self._write_lock:
-                raw = self._engine.raw_connection()
-                try:
-                    cursor = raw.cursor()
-                    if raw.info.get("oversight_synchronous") != mode:
-                        cursor.execute(f"PRAGMA synchronous = {mode}")
-                        raw.info["oversight_synchronous"] = mode
-                    cursor.execute("BEGIN IMMEDIATE")
-                    try:
-                        head = cursor.execute(self._sql_head).fetchone()
-                        if head is None:
-                            raise StoreUnavailableError(self._no_head_message())
-                        if (
-                            new_session is not None
-                            and cursor.execute(self._sql_has_session, (new_session,)).fetchone()
-                        ):
-                            cursor.execute("ROLLBACK")
-                            return []
-                        rows = chained_rows(int(head[0]), str(head[1]), prepared)
-                        cursor.executemany(self._sql_insert, rows)
-                        cursor.execute(self._sql_set_head, (rows[-1][0], rows[-1][9], _HEAD_ID))
-                        cursor.execute("COMMIT")
-                    except BaseException:
-                        if raw.dbapi_connection is not None and raw.dbapi_connection.in_transaction:
-                            cursor.execute("ROLLBACK")
-                        raise
-                    finally:
-                        cursor.close()
-                finally:
-                    raw.close()
+            with self._write_lock, write_cursor(self._store, durable) as cursor:
+                head = cursor.execute(self._sql_head).fetchone()
+                if head is None:
+                    raise StoreUnavailableError(self._no_head_message())
+                if (
+                    new_session is not None
+                    and cursor.execute(self._sql_has_session, (new_session,)).fetchone()
+                ):
+                    return []  # nothing written: the empty transaction commits nothing
+                rows = chained_rows(int(head[0]), str(head[1]), prepared)
+                cursor.executemany(self._sql_insert, rows)
+                cursor.execute(self._sql_set_head, (rows[-1][0], rows[-1][9], _HEAD_ID))
         except self._store.db_errors as exc:
             raise store_failure(exc, self._store, "append to") from exc
         return [
