@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import collections
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from oversight._stderr import warn
 from oversight.errors import StoreError, StoreUnavailableError
 from oversight.records import Alert, Record, record_body
 
@@ -71,7 +71,7 @@ class Recorder:
         self._interval = flush_interval_s
         self._batch_size = batch_size
         self._spill_dir = spill_dir or Path(".oversight")
-        self._on_error = on_error or _stderr_warning
+        self._on_error = on_error or warn
         self._max_queued = max_queued
         self._queue: collections.deque[Pending] = collections.deque()
         self._spill_lock = threading.Lock()
@@ -356,7 +356,3 @@ class Recorder:
         if message != self._last_error:
             self._last_error = message
             self._on_error(message)
-
-
-def _stderr_warning(message: str) -> None:
-    print(f"oversight: warning: {message}", file=sys.stderr, flush=True)

@@ -6,7 +6,6 @@ import collections
 import itertools
 import os
 import socket
-import sys
 import threading
 from contextvars import Token
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from oversight._context import current_session
 from oversight._facts import FactsTracker
 from oversight._halt_switch import HaltSwitch
 from oversight._recorder import Recorder
+from oversight._stderr import warn
 from oversight._version import __version__
 from oversight.autonomy.live import SessionAutonomy
 from oversight.classify.workspace import SessionView
@@ -142,11 +142,9 @@ class Session:
         try:
             halts.halt(self.id, reason, by)
         except StoreError as exc:
-            print(
-                f"oversight: warning: session {self.id} is halted in this process only; the "
-                f"store did not take the halt: {exc}",
-                file=sys.stderr,
-                flush=True,
+            warn(
+                f"session {self.id} is halted in this process only; the store did not take "
+                f"the halt: {exc}"
             )
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import sys
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,6 +20,7 @@ from oversight._known_stores import KnownStores
 from oversight._pipeline import Pipeline
 from oversight._recorder import Recorder
 from oversight._session import OpenSessions, Session, SessionServices
+from oversight._stderr import warn
 from oversight._step import StepHandle
 from oversight._store_guard import StoreGuard, StoreVanishedError
 from oversight.approvals.broker import ApprovalDesk, ApprovalRequest, Notify
@@ -148,7 +148,7 @@ class Monitor:
                 self.store,
                 timeout_override_s=self.settings.approval_timeout,
                 notify=notify,
-                on_error=_warn,
+                on_error=warn,
                 root_key=self.settings.root_key,
                 notice=TerminalNotice(self.settings.store_url()) if show_notice else None,
             ),
@@ -181,7 +181,7 @@ class Monitor:
             return callback, False
         name, key = parse_prompt_reviewer(self.settings.prompt_reviewer)
         if not terminal_available():
-            _warn(
+            warn(
                 "OVERSIGHT_PROMPT_REVIEWER is set but there is no terminal; approvals wait for "
                 "`oversight approve`"
             )
@@ -316,7 +316,7 @@ class Monitor:
         except StoreVanishedError as exc:
             if not self._store_guard.announced:
                 self._store_guard.announced = True
-                _warn(f"{exc}; every step that acts is refused from now on")
+                warn(f"{exc}; every step that acts is refused from now on")
                 alert = Alert(session_id=session_id, reason=f"store lost: {exc}")
                 self.telemetry.emit([alert])
                 with contextlib.suppress(StoreError):
@@ -387,10 +387,6 @@ def _protocol_methods(protocol: type) -> list[str]:
     return sorted(
         name for name in vars(protocol) if not name.startswith("_") and name != "url_for_display"
     )
-
-
-def _warn(message: str) -> None:
-    print(f"oversight: warning: {message}", file=sys.stderr, flush=True)
 
 
 # Open monitors are held here until closed, so queued records are flushed at interpreter exit

@@ -16,6 +16,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider as SDKTracerProvider
 from opentelemetry.trace import TracerProvider
 
+from oversight._stderr import warn
 from oversight.errors import ConfigError, MissingExtraError
 from oversight.records import Record
 from oversight.telemetry.events import EventLog, open_event_log
@@ -59,7 +60,7 @@ class Telemetry:
                 tracer_provider = self._owned_provider = provider_from_env()
             except (ConfigError, MissingExtraError) as exc:
                 # Telemetry never stops the agent: the records are stored all the same.
-                _warn(f"{exc}; no spans are exported")
+                warn(f"{exc}; no spans are exported")
         self._explicit_provider = tracer_provider is not None
         self._spans: SpanRecorder | None = (
             SpanRecorder(tracer_provider, self._fail) if tracer_provider is not None else None
@@ -139,7 +140,3 @@ class Telemetry:
             stream.flush()
         except Exception:  # noqa: BLE001, S110 - nowhere left to report to
             pass
-
-
-def _warn(message: str) -> None:
-    print(f"oversight: warning: {message}", file=sys.stderr, flush=True)
