@@ -374,7 +374,7 @@ def _check_store_protocol(store: object) -> None:
         for protocol in (RecordLog, ReviewState)
         if not isinstance(store, protocol)
         for name in _protocol_methods(protocol)
-        if not callable(getattr(store, name, None)) and name != "url_for_display"
+        if not callable(getattr(store, name, None))
     ]
     if missing:
         raise ConfigError(
