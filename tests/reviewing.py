@@ -8,7 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from oversight.store import open_store
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from oversight.approvals.signing import endorsement_payload, new_private_key, public_hex, sign
+from oversight.store import ReviewState, open_store
 
 
 def cli(
@@ -81,3 +84,26 @@ def finish(agent: subprocess.Popen[str]) -> str:
     out = agent.stdout.read()
     agent.stdout.close()
     return out
+
+
+def register_in_process(
+    state: ReviewState, approvers: tuple[str, ...] = ("alice", "bob")
+) -> dict[str, Ed25519PrivateKey]:
+    """A self-endorsed root admin `root` and each name as an approver it endorsed, written
+    straight into `state` with the signing code the CLI uses; their private keys. For unit
+    tests, where starting a CLI process per reviewer would cost more than the test."""
+    keys = {"root": new_private_key()}
+    for name in ("root", *approvers):
+        role = "admin" if name == "root" else "approver"
+        key = keys.setdefault(name, new_private_key())
+        public = public_hex(key)
+        state.add_reviewer(
+            {
+                "name": name,
+                "role": role,
+                "public_key": public,
+                "endorsed_by": "root",
+                "endorsement": sign(keys["root"], endorsement_payload(name, role, public)),
+            }
+        )
+    return keys

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from reviewing import register_in_process
 
 from oversight.approvals.broker import ApprovalDesk, ApprovalRequest, Outcome
 from oversight.approvals.deadlines import deadline_text
@@ -45,27 +46,6 @@ def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReviewStat
 
 
 # -- reviewers, calls and votes ---------------------------------------------------------------
-
-
-def register(
-    state: ReviewState, approvers: tuple[str, ...] = ("alice", "bob")
-) -> dict[str, Ed25519PrivateKey]:
-    """A self-endorsed root admin `root` and each name as an approver it endorsed; their keys."""
-    keys = {"root": new_private_key()}
-    for name in ("root", *approvers):
-        role = "admin" if name == "root" else "approver"
-        key = keys.setdefault(name, new_private_key())
-        public = public_hex(key)
-        state.add_reviewer(
-            {
-                "name": name,
-                "role": role,
-                "public_key": public,
-                "endorsed_by": "root",
-                "endorsement": sign(keys["root"], endorsement_payload(name, role, public)),
-            }
-        )
-    return keys
 
 
 def call(step_id: str = "st1", *, gpus: int = 8, session_id: str = "s1") -> Proposal:
@@ -157,7 +137,7 @@ def ask(
 
 
 def test_a_trusted_quorum_approves_and_the_step_uses_the_approval(state: ReviewState) -> None:
-    keys = register(state)
+    keys = register_in_process(state)
     votes: list[Vote] = [("alice", "approve", "ok"), ("bob", "approve", "fine")]
     outcome = ask(desk(state, keys, votes), spec=ApprovalSpec(quorum=2, timeout_s=300))
     assert (outcome.status, outcome.approvers, outcome.rejected_votes) == (
@@ -173,7 +153,7 @@ def test_a_trusted_quorum_approves_and_the_step_uses_the_approval(state: ReviewS
 
 
 def test_one_approval_does_not_meet_a_quorum_of_two(state: ReviewState) -> None:
-    keys = register(state)
+    keys = register_in_process(state)
     votes: list[Vote] = [("alice", "approve", "ok"), ("alice", "approve", "again")]
     d = desk(state, keys, votes, clock=TickingClock(60.0))
     outcome = ask(d, spec=ApprovalSpec(quorum=2, timeout_s=300))
@@ -182,7 +162,7 @@ def test_one_approval_does_not_meet_a_quorum_of_two(state: ReviewState) -> None:
 
 
 def test_a_vote_by_an_untrusted_key_is_rejected_and_reported(state: ReviewState) -> None:
-    keys = register(state, ("alice",))
+    keys = register_in_process(state, ("alice",))
     keys["mallory"] = new_private_key()  # never registered
     votes: list[Vote] = [("mallory", "approve", "trust me"), ("alice", "approve", "ok")]
     d = desk(state, keys, votes)
@@ -194,7 +174,7 @@ def test_a_vote_by_an_untrusted_key_is_rejected_and_reported(state: ReviewState)
 
 
 def test_a_vote_signed_with_someone_elses_key_does_not_count(state: ReviewState) -> None:
-    register(state, ("alice",))
+    register_in_process(state, ("alice",))
     forged = {"alice": new_private_key()}  # alice's name, another key
     d = desk(state, forged, [("alice", "approve", "ok")], clock=TickingClock(100.0))
     outcome = ask(d)
@@ -203,7 +183,7 @@ def test_a_vote_signed_with_someone_elses_key_does_not_count(state: ReviewState)
 
 
 def test_a_denial_carries_the_reviewers_reason(state: ReviewState) -> None:
-    keys = register(state)
+    keys = register_in_process(state)
     outcome = ask(desk(state, keys, [("bob", "deny", "too many GPUs")]))
     assert outcome.status == "denied"
     assert outcome.reason == "too many GPUs (bob)"
@@ -218,14 +198,14 @@ def test_a_denial_carries_the_reviewers_reason(state: ReviewState) -> None:
 
 
 def test_a_deny_wins_over_an_approval_cast_before_the_quorum(state: ReviewState) -> None:
-    keys = register(state)
+    keys = register_in_process(state)
     votes: list[Vote] = [("alice", "approve", "ok"), ("bob", "deny", "no")]
     outcome = ask(desk(state, keys, votes), spec=ApprovalSpec(quorum=2, timeout_s=300))
     assert (outcome.status, outcome.reason) == ("denied", "no (bob)")
 
 
 def test_a_modification_returns_the_reviewers_edit(state: ReviewState) -> None:
-    keys = register(state)
+    keys = register_in_process(state)
     outcome = ask(desk(state, keys, [("alice", "modify", "fewer GPUs", {"gpus": 2})]))
     assert (outcome.status, outcome.patch, outcome.approvers) == (
         "modified",
@@ -238,7 +218,7 @@ def test_a_modification_returns_the_reviewers_edit(state: ReviewState) -> None:
 
 
 def test_no_decision_by_the_deadline_times_out(state: ReviewState) -> None:
-    keys = register(state)
+    keys = register_in_process(state)
     notice = RecordingNotice()
     d = desk(state, keys, clock=TickingClock(60.0), notice=notice)
     started = time.monotonic()
@@ -263,7 +243,7 @@ def test_no_trusted_reviewer_for_the_role_is_unavailable_at_once(state: ReviewSt
 
 
 def test_a_quorum_larger_than_the_trusted_reviewers_is_unavailable(state: ReviewState) -> None:
-    keys = register(state)
+    keys = register_in_process(state)
     # A row written straight into the table, endorsed by nobody trusted, is not a reviewer.
     stranger = new_private_key()
     state.add_reviewer(
@@ -297,7 +277,7 @@ def add_grant(
 
 
 def test_a_grant_covering_the_call_lets_it_run_without_a_person(state: ReviewState) -> None:
-    keys = register(state, ("alice",))
+    keys = register_in_process(state, ("alice",))
     add_grant(state, keys["alice"], "alice", max_gpu_hours=4.0)  # 8 GPUs x 2 h is more than 4
     grant_id = add_grant(state, keys["alice"], "alice", max_gpu_hours=20.0)
     outcome = ask(desk(state, keys))
@@ -310,7 +290,7 @@ def test_a_grant_covering_the_call_lets_it_run_without_a_person(state: ReviewSta
 def test_a_grant_by_an_untrusted_key_or_for_a_two_person_rule_covers_nothing(
     state: ReviewState,
 ) -> None:
-    keys = register(state, ("alice", "bob"))
+    keys = register_in_process(state, ("alice", "bob"))
     add_grant(state, new_private_key(), "alice", max_gpu_hours=None)  # not alice's signature
     d = desk(state, keys, clock=TickingClock(100.0))
     assert ask(d, call("a")).status == "timed_out"
@@ -321,7 +301,7 @@ def test_a_grant_by_an_untrusted_key_or_for_a_two_person_rule_covers_nothing(
 
 
 def test_not_waiting_leaves_the_approval_pending_for_later(state: ReviewState) -> None:
-    keys = register(state)
+    keys = register_in_process(state)
     outcome = ask(desk(state, keys), wait=False)
     assert outcome.status == "pending"
     assert outcome.request is not None and outcome.request.approval_id == outcome.approval_id
@@ -330,7 +310,7 @@ def test_not_waiting_leaves_the_approval_pending_for_later(state: ReviewState) -
 
 
 def test_a_deferred_approval_is_claimed_once_its_votes_are_in(state: ReviewState) -> None:
-    keys = register(state)
+    keys = register_in_process(state)
     d = desk(state, keys)
     first = ask(d, approval_id="ap-1", wait=False)
     assert first.status == "pending"
@@ -344,7 +324,7 @@ def test_a_deferred_approval_is_claimed_once_its_votes_are_in(state: ReviewState
 
 
 def test_an_approval_is_used_by_one_step_only(state: ReviewState) -> None:
-    keys = register(state)
+    keys = register_in_process(state)
     d = desk(state, keys, [("alice", "approve", "ok")])
     assert ask(d, call("st1"), approval_id="ap-1").status == "approved"
     again = ask(d, call("st2"), approval_id="ap-1")
@@ -352,7 +332,7 @@ def test_an_approval_is_used_by_one_step_only(state: ReviewState) -> None:
 
 
 def test_claiming_an_approval_for_a_different_call_is_refused(state: ReviewState) -> None:
-    keys = register(state)
+    keys = register_in_process(state)
     d = desk(state, keys, [("alice", "approve", "ok")])
     assert ask(d, call("st1", gpus=1), approval_id="ap-1", wait=False).status == "approved"
     other = ask(d, call("st2", gpus=64), approval_id="ap-1")
@@ -363,7 +343,7 @@ def test_claiming_an_approval_for_a_different_call_is_refused(state: ReviewState
 
 
 def test_a_cancelled_wait_is_withdrawn_and_leaves_the_approval_unused(state: ReviewState) -> None:
-    keys = register(state)
+    keys = register_in_process(state)
     d = desk(state, keys, [("alice", "approve", "ok")])
     outcome = ask(d, cancelled=lambda: True)
     assert (outcome.status, outcome.reason) == (
@@ -375,7 +355,7 @@ def test_a_cancelled_wait_is_withdrawn_and_leaves_the_approval_unused(state: Rev
 
 
 def test_a_halt_that_comes_with_the_approval_wins(state: ReviewState) -> None:
-    keys = register(state)
+    keys = register_in_process(state)
     d = desk(state, keys, [("alice", "approve", "ok")])
     outcome = ask(d, halted=lambda: "halted by root: stop everything")
     assert (outcome.status, outcome.reason) == ("halted", "halted by root: stop everything")
@@ -490,7 +470,7 @@ def test_the_in_memory_rows_have_the_sql_stores_columns(tmp_path: Path) -> None:
     with open_store(f"sqlite:///{tmp_path / 'o.db'}") as sql:
         shapes = []
         for state in (memory, sql):
-            keys = register(state, ("alice",))
+            keys = register_in_process(state, ("alice",))
             add_grant(state, keys["alice"], "alice", max_gpu_hours=None)
             state.halt("s1", "stop", "root")
             outcome = ask(
@@ -525,7 +505,7 @@ def test_a_vote_wakes_a_waiting_desk_at_once() -> None:
     """The in-memory state signals votes (as PostgreSQL's NOTIFY does): a desk polling every ten
     seconds still sees a vote cast a moment after it started waiting, straight away."""
     state = InMemoryReviewState()
-    keys = register(state, ("alice",))
+    keys = register_in_process(state, ("alice",))
 
     def answer_later(request: ApprovalRequest) -> None:
         def vote() -> None:

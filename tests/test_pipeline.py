@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from reviewing import register_in_process
 
 from oversight._halt_switch import HaltSwitch
 from oversight._pipeline import Edit, Pipeline, Refuse, Run
@@ -22,7 +22,6 @@ from oversight._session import Session, SessionServices
 from oversight._step import StepHandle
 from oversight.approvals.broker import ApprovalDesk, ApprovalRequest
 from oversight.approvals.memory_state import InMemoryReviewState
-from oversight.approvals.signing import endorsement_payload, new_private_key, public_hex, sign
 from oversight.approvals.votes import cast_vote
 from oversight.classify import Classifier
 from oversight.decide import NO_FACTS, ApprovalSpec, Proposal, SessionFacts, Verdict
@@ -72,7 +71,7 @@ class Rig:
     def __init__(self, decider: Script, *, votes: Sequence[tuple[str, str, Any]] = ()) -> None:
         self.sink = Sink()
         self.state = InMemoryReviewState()
-        self.keys = _register(self.state)
+        self.keys = register_in_process(self.state, ("alice",))
         self.votes = list(votes)
         self.recorder = Recorder(self.sink, flush_interval_s=0.01)
         self.halts = HaltSwitch(self.state, poll_interval_s=0.0)
@@ -107,22 +106,6 @@ class Rig:
 
     def outcome(self, step_id: str) -> StepFinished:
         return next(r for r in self.steps() if isinstance(r, StepFinished) and r.step_id == step_id)
-
-
-def _register(state: InMemoryReviewState) -> dict[str, Ed25519PrivateKey]:
-    keys = {"root": new_private_key(), "alice": new_private_key()}
-    for name, role in (("root", "admin"), ("alice", "approver")):
-        public = public_hex(keys[name])
-        state.add_reviewer(
-            {
-                "name": name,
-                "role": role,
-                "public_key": public,
-                "endorsed_by": "root",
-                "endorsement": sign(keys["root"], endorsement_payload(name, role, public)),
-            }
-        )
-    return keys
 
 
 @pytest.fixture

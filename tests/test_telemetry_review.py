@@ -13,10 +13,11 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
+from reviewing import register_in_process
 
 from oversight import CheckpointDenied, Monitor
 from oversight.approvals.broker import ApprovalRequest
-from oversight.approvals.signing import endorsement_payload, new_private_key, public_hex, sign
+from oversight.approvals.signing import new_private_key
 from oversight.approvals.votes import cast_vote
 
 PACK = """
@@ -34,6 +35,7 @@ rules:
     reason: deployments are made by people
 """
 
+
 def _spans(exporter: InMemorySpanExporter) -> dict[str, ReadableSpan]:
     return {s.name: s for s in exporter.get_finished_spans()}
 
@@ -45,7 +47,6 @@ def test_a_gated_steps_span_shows_the_request_the_answer_and_a_forged_vote(
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    keys = {"root": new_private_key(), "alice": new_private_key(), "mallory": new_private_key()}
     holder: dict[str, Any] = {}
 
     def answer(request: ApprovalRequest) -> None:
@@ -62,17 +63,8 @@ def test_a_gated_steps_span_shows_the_request_the_answer_and_a_forged_vote(
         on_approval_request=answer,
     )
     holder["mon"] = mon
-    for name, role in (("root", "admin"), ("alice", "approver")):
-        public = public_hex(keys[name])
-        mon.store.add_reviewer(
-            {
-                "name": name,
-                "role": role,
-                "public_key": public,
-                "endorsed_by": "root",
-                "endorsement": sign(keys["root"], endorsement_payload(name, role, public)),
-            }
-        )
+    keys = register_in_process(mon.store, ("alice",))
+    keys["mallory"] = new_private_key()  # a key nobody endorsed
     with mon.session("s1", agent="researcher"):
         mon.check("launch", {"config": "small.yaml"}, kind="train.launch").succeed("started")
         with pytest.raises(CheckpointDenied):
