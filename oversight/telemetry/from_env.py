@@ -49,7 +49,9 @@ def provider_from_env(environ: Mapping[str, str] | None = None) -> TracerProvide
     if not names:
         return None
     exporters = [_exporter(name, env) for name in names]
-    resource = Resource.create()  # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES
+    # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES: the SDK reads these from the process
+    # environment itself, whatever `environ` was passed.
+    resource = Resource.create()
     if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
         resource = resource.merge(Resource({"service.name": SERVICE_NAME}))
     provider = TracerProvider(resource=resource)
