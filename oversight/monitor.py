@@ -114,7 +114,10 @@ class Monitor:
             log_format=self.settings.log_format,
             tracer_provider=tracer_provider,
             lazy_file=self.settings.log is None,
+            store=self.store,
         )
+        # A session an agent killed before us left open shows in the backend, under its spans.
+        self.telemetry.recover_abandoned()
         self.halt_switch = HaltSwitch(
             self.store,
             poll_interval_s=self.settings.halt_poll_ms / 1000.0,

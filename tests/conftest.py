@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from otlp_receiver import Receiver
 
 # Monitors note the stores they use (`known_stores`) and spill in the state folder; a test run
 # keeps its own, so thousands of test stores leave nothing in the developer's home.
@@ -105,3 +107,14 @@ def realdata() -> Callable[[str, str], Path]:
             pytest.skip(f"real transcript unavailable (run `python tests/realdata.py`): {exc}")
 
     return get
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real OTLP/HTTP receiver on a free local port (`otlp_receiver.Receiver`)."""
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -48,6 +48,7 @@ METADATA: Final = "metadata"
 KIND_AGENT: Final = "AGENT"
 KIND_TOOL: Final = "TOOL"
 KIND_LLM: Final = "LLM"
+KIND_GUARDRAIL: Final = "GUARDRAIL"
 MIME_JSON: Final = "application/json"
 MIME_TEXT: Final = "text/plain"
 
@@ -90,6 +91,15 @@ APPROVAL_DECISION: Final = "oversight.approval.decision"
 OVERSIGHT_RECORD_ID: Final = "oversight.record_id"
 # ... and of the record that closed it (session.ended or step.finished).
 OVERSIGHT_OUTCOME_RECORD_ID: Final = "oversight.outcome_record_id"
+
+# The span that shows, when it happens, that a step waits for people (its own span is exported
+# once they answer).
+CHECKPOINT_SPAN: Final = "checkpoint"
+# oversight.status of that span.
+STATUS_WAITING: Final = "waiting_for_approval"
+# A link from a call that resumes one deferred to people, and what it says.
+OVERSIGHT_LINK: Final = "oversight.link"
+LINK_RESUMES: Final = "resumes"
 
 # oversight.status of a step or session whose outcome was never recorded.
 STATUS_INTERRUPTED: Final = "interrupted"

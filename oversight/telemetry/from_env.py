@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from oversight.errors import ConfigError, MissingExtraError
 
 SERVICE_NAME = "agent-oversight"
+LIVE_EXPORT_DELAY_MS = 1000
 _OTLP_EXPORTERS = {
     "http/protobuf": "opentelemetry.exporter.otlp.proto.http.trace_exporter",
     "grpc": "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
@@ -55,8 +56,11 @@ def provider_from_env(environ: Mapping[str, str] | None = None) -> TracerProvide
     if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
         resource = resource.merge(Resource({"service.name": SERVICE_NAME}))
     provider = TracerProvider(resource=resource)
+    # A second between exports unless the environment says otherwise (the SDK's default is 5):
+    # what an agent does shows while it runs, and a killed agent loses at most a second of it.
+    delay = None if env.get("OTEL_BSP_SCHEDULE_DELAY") else LIVE_EXPORT_DELAY_MS
     for exporter in exporters:
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=delay))
     return provider
 
 

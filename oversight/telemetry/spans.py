@@ -5,6 +5,13 @@ rather than around the live call. A session is an `invoke_agent` span; each step
 `execute_tool` (or, for model calls, a `chat`) span under its parent step or its session. Open
 spans are held only until their outcome arrives; a bounded memory of ended ones lets late
 children and outcomes still find their parent.
+
+What happens while a span is open is made visible at once: a step that waits for people gets a
+`checkpoint` span, ended and flushed when the request is made, so a backend shows the waiting
+agent before anyone answers. A session's span ids follow from its records (`span_ids`), and a
+note marks it open (`open_sessions`), so a killed agent's session span is made by the next
+monitor and the steps it exported still sit under it. A call deferred to people elsewhere and
+the call that resumes it are linked.
 """
 
 from __future__ import annotations
@@ -41,6 +48,13 @@ from oversight.records import (
     StepProposed,
 )
 from oversight.telemetry import attributes as A
+from oversight.telemetry.open_sessions import OpenSessionNotes
+from oversight.telemetry.span_ids import (
+    ChosenIds,
+    deferred_step_span,
+    span_id_for,
+    trace_id_for,
+)
 
 # Outcomes that make a span's status ERROR; "ok" and "cancelled" leave it unset.
 ERROR_STEP_STATUSES: frozenset[str] = frozenset({"error", "denied", "halted", "timed_out"})
@@ -48,6 +62,8 @@ ERROR_SESSION_STATUSES: frozenset[str] = frozenset({"failed", "halted"})
 
 # How many ended spans are remembered so late children and duplicate outcomes find them.
 ENDED_MEMORY = 4096
+# How long a checkpoint span may hold the recorder's thread to leave now (approvals are rare).
+CHECKPOINT_FLUSH_MS = 1000
 
 Attributes = dict[str, AttributeValue]
 
@@ -85,14 +101,29 @@ class SpanRecorder:
         provider: TracerProvider,
         on_error: Callable[[Exception], None],
         ended_memory: int = ENDED_MEMORY,
+        notes: OpenSessionNotes | None = None,
+        stored: Callable[[str], Sequence[Record]] | None = None,
     ) -> None:
+        """`stored(session_id)`: a session's records from the store, to link a resumed call to
+        the call deferred in another run (read only then: resumes are rare)."""
+        self._provider = provider
+        self._stored = stored
         self._tracer = provider.get_tracer("oversight", __version__)
+        self._ids: ChosenIds | None = None
+        fallback = getattr(self._tracer, "id_generator", None)
+        if fallback is not None:  # the SDK's tracer: a new object of ours, its generator ours
+            self._ids = ChosenIds(fallback)
+            self._tracer.id_generator = self._ids  # type: ignore[attr-defined]
+        self._notes = notes if self._ids is not None else None
         self._on_error = on_error
         self._ended_memory = ended_memory
         self._sessions: dict[str, _OpenSession] = {}
         self._steps: dict[str, _OpenStep] = {}
         self._ended_sessions: OrderedDict[str, _EndedSession] = OrderedDict()
         self._ended_steps: OrderedDict[str, SpanContext] = OrderedDict()
+        self._deferred: OrderedDict[str, SpanContext] = OrderedDict()
+        """The span of each call deferred to people elsewhere, by approval id: the call that
+        resumes it links to it."""
 
     @property
     def open_spans(self) -> int:
@@ -119,13 +150,31 @@ class SpanRecorder:
             except Exception as exc:  # noqa: BLE001 - one failing span must not keep others open
                 self._on_error(exc)
         for session_id in list(self._sessions):
-            state = self._sessions.pop(session_id)
             try:
-                state.span.set_attribute(A.OVERSIGHT_STATUS, A.STATUS_INTERRUPTED)
-                state.span.set_status(Status(StatusCode.ERROR, A.INTERRUPTED_DESCRIPTION))
-                state.span.end(end_time=max(now, state.start_ns))
+                self._interrupt_session(session_id, now)
             except Exception as exc:  # noqa: BLE001
                 self._on_error(exc)
+
+    def recover(self, records: Sequence[Record]) -> bool:
+        """Make again the span of a session whose process died with it open: from its stored
+        records, with the ids it had, so the steps it exported sit under it; the steps it left
+        without an outcome end as interrupted, and so does the session, at its last record
+        (unless the store holds its end). False when the records hold no session start."""
+        started = next((r for r in records if isinstance(r, SessionStarted)), None)
+        if started is None or started.session_id in self._sessions:
+            return False
+        finished = {r.step_id for r in records if isinstance(r, StepFinished)}
+        self._session_started(started)
+        for record in records:
+            if isinstance(record, StepProposed) and record.step_id not in finished:
+                self._step_proposed(record, live=False)
+        ended = next((r for r in records if isinstance(r, SessionEnded)), None)
+        if ended is not None:
+            self._session_ended(ended)
+        else:
+            last = max((to_ns(r.ts) for r in records), default=to_ns(started.ts))
+            self._interrupt_session(started.session_id, last)
+        return True
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -151,6 +200,8 @@ class SpanRecorder:
         attrs[A.INPUT_MIME_TYPE] = A.MIME_JSON
         name = f"{A.OP_INVOKE_AGENT} {r.agent}" if r.agent else A.OP_INVOKE_AGENT
         start = to_ns(r.ts)
+        if self._ids is not None:
+            self._ids.choose(span_id_for(r.id), trace_id_for(r.id))
         span = self._tracer.start_span(
             clip(name),
             context=Context(),
@@ -159,6 +210,8 @@ class SpanRecorder:
             start_time=start,
         )
         self._sessions[r.session_id] = _OpenSession(span, start, r.agent)
+        if self._notes is not None:
+            self._notes.opened(r.session_id)
 
     def _session_ended(self, r: SessionEnded) -> None:
         end = to_ns(r.ts)
@@ -191,26 +244,73 @@ class SpanRecorder:
             # A session whose steps were refused shows as an error in trace lists.
             span.set_attribute(A.ERROR_TYPE, "refused")
             span.set_status(Status(StatusCode.ERROR, f"{state.refused} step(s) refused"))
+        self._end_session(r.session_id, state, end)
+
+    def _interrupt_session(self, session_id: str, end: int) -> None:
+        for step_id in [k for k, s in self._steps.items() if s.session_id == session_id]:
+            self._interrupt_step(step_id, end)
+        state = self._sessions.pop(session_id)
+        state.span.set_attribute(A.OVERSIGHT_STATUS, A.STATUS_INTERRUPTED)
+        state.span.set_status(Status(StatusCode.ERROR, A.INTERRUPTED_DESCRIPTION))
+        self._end_session(session_id, state, end)
+
+    def _end_session(self, session_id: str, state: _OpenSession, end: int) -> None:
         _remember(
             self._ended_sessions,
-            r.session_id,
-            _EndedSession(span.get_span_context(), state.agent),
+            session_id,
+            _EndedSession(state.span.get_span_context(), state.agent),
             self._ended_memory,
         )
-        span.end(end_time=max(end, state.start_ns))
+        state.span.end(end_time=max(end, state.start_ns))
+        if self._notes is not None:
+            self._notes.closed(session_id)
 
     # -- steps ------------------------------------------------------------------------------
 
-    def _step_proposed(self, r: StepProposed) -> None:
+    def _step_proposed(self, r: StepProposed, *, live: bool = True) -> None:
         if r.step_id in self._steps or r.step_id in self._ended_steps:
             return
         parent, agent = self._parent(r.session_id, r.parent_id)
         name, kind, attrs = proposal_attributes(r, agent)
         start = to_ns(r.ts)
+        if self._ids is not None:
+            self._ids.choose(span_id_for(r.id))
         span = self._tracer.start_span(
             name, context=parent, kind=kind, attributes=attrs, start_time=start
         )
         self._steps[r.step_id] = _OpenStep(span, start, r.session_id, r.decision)
+        if live and r.decision == "require_approval":
+            self._checkpoint(span, r, agent, start)
+
+    def _checkpoint(self, step: Span, r: StepProposed, agent: str | None, at: int) -> None:
+        """A span that says, now, that the step waits for people: the step's own span is only
+        exported once they answer. Flushed at once, so a backend shows the waiting agent."""
+        attrs: Attributes = {
+            A.OPENINFERENCE_SPAN_KIND: A.KIND_GUARDRAIL,
+            A.SESSION_ID: r.session_id,
+            A.GEN_AI_CONVERSATION_ID: r.session_id,
+            A.OVERSIGHT_STEP_ID: r.step_id,
+            A.OVERSIGHT_KIND: r.kind,
+            A.OVERSIGHT_DECISION: r.decision,
+            A.OVERSIGHT_REASON: clip(r.reason),
+            A.OVERSIGHT_STATUS: A.STATUS_WAITING,
+            A.INPUT_VALUE: _json(r.args),
+            A.INPUT_MIME_TYPE: A.MIME_JSON,
+        }
+        _put(attrs, A.GEN_AI_AGENT_NAME, agent)
+        _put(attrs, A.OVERSIGHT_RULE, r.rule)
+        _put(attrs, A.OVERSIGHT_DECISION_REASON, r.decision_reason)
+        span = self._tracer.start_span(
+            clip(f"{A.CHECKPOINT_SPAN} {r.name}"),
+            context=set_span_in_context(step, Context()),
+            kind=SpanKind.INTERNAL,
+            attributes=attrs,
+            start_time=at,
+        )
+        span.end(end_time=at)
+        flush = getattr(self._provider, "force_flush", None)
+        if callable(flush):
+            flush(CHECKPOINT_FLUSH_MS)
 
     def _step_finished(self, r: StepFinished) -> None:
         started = to_ns(r.started_at)
@@ -230,6 +330,8 @@ class SpanRecorder:
         span.set_attributes(outcome_attributes(r))
         if state is not None and state.decision == "require_approval":
             _approval_events(span, r, start)
+        if r.approval_id is not None:
+            self._link_deferred(span, r)
         if r.status in ERROR_STEP_STATUSES:
             span.set_status(Status(StatusCode.ERROR, _describe(r.status, r.error)))
             session = self._sessions.get(r.session_id)
@@ -237,6 +339,21 @@ class SpanRecorder:
                 session.refused += 1
         _remember(self._ended_steps, r.step_id, span.get_span_context(), self._ended_memory)
         span.end(end_time=max(started + round(r.duration_ms * 1_000_000), start))
+
+    def _link_deferred(self, span: Span, r: StepFinished) -> None:
+        """A call deferred to people (LangGraph's interrupt) and the later call that claims its
+        approval (the resume) are two steps: the second's span links to the first's."""
+        assert r.approval_id is not None
+        if r.status == "deferred":
+            _remember(
+                self._deferred, r.approval_id, span.get_span_context(), self._ended_memory
+            )
+            return
+        deferred = self._deferred.pop(r.approval_id, None)
+        if deferred is None and self._stored is not None and r.decided_by != "waiting":
+            deferred = deferred_step_span(self._stored(r.session_id), r.approval_id)
+        if deferred is not None:
+            span.add_link(deferred, {A.OVERSIGHT_LINK: A.LINK_RESUMES})
 
     def _alert(self, r: Alert) -> None:
         """An alert is an event on its step's span, else on its session's; with neither open, a

@@ -19,8 +19,10 @@ from opentelemetry.trace import TracerProvider
 from oversight._stderr import warn
 from oversight.errors import ConfigError, MissingExtraError
 from oversight.records import Record
+from oversight.store.base import RecordLog
 from oversight.telemetry.events import EventLog, open_event_log
 from oversight.telemetry.from_env import provider_from_env
+from oversight.telemetry.open_sessions import OpenSessionNotes
 from oversight.telemetry.spans import SpanRecorder
 
 WARNING_INTERVAL_S = 60.0
@@ -44,7 +46,11 @@ class Telemetry:
         log_format: str = "json",
         tracer_provider: TracerProvider | None = None,
         lazy_file: bool = False,
+        store: RecordLog | None = None,
     ) -> None:
+        """`store`: the monitor's. Spans then note which sessions are open on it, so one a
+        killed agent left is made by the next monitor (`recover_abandoned`), and a call that
+        resumes one deferred in another run is linked to it."""
         self._events: EventLog | None = open_event_log(log, log_format, lazy=lazy_file)
         self._lock = threading.Lock()
         self._closed = False
@@ -62,8 +68,12 @@ class Telemetry:
                 # Telemetry never stops the agent: the records are stored all the same.
                 warn(f"{exc}; no spans are exported")
         self._explicit_provider = tracer_provider is not None
+        self._store = store
+        self._open_sessions = (
+            OpenSessionNotes(store.url_for_display) if store is not None else None
+        )
         self._spans: SpanRecorder | None = (
-            SpanRecorder(tracer_provider, self._fail) if tracer_provider is not None else None
+            self._span_recorder(tracer_provider) if tracer_provider is not None else None
         )
 
     def emit(self, records: Sequence[Record]) -> None:
@@ -92,6 +102,23 @@ class Telemetry:
             except Exception as exc:  # noqa: BLE001
                 self._fail(exc)
 
+    def recover_abandoned(self) -> int:
+        """Make the spans of sessions on the store whose process died with them open (see
+        `open_sessions`), from the stored records. How many; never raises."""
+        with self._lock:
+            spans = self._spans if self._spans is not None else self._discover_spans()
+            store = self._store
+            if spans is None or store is None or self._open_sessions is None or self._closed:
+                return 0
+            made = 0
+            try:
+                for note in self._open_sessions.abandoned():
+                    records = [s.record for s in store.records_for_session(note.session_id)]
+                    made += spans.recover(records)
+            except Exception as exc:  # noqa: BLE001 - telemetry must not break the agent
+                self._fail(exc)
+            return made
+
     def close(self) -> None:
         """End still-open spans as interrupted and close a log file we opened. Idempotent."""
         with self._lock:
@@ -119,8 +146,21 @@ class Telemetry:
             return None
         provider = trace.get_tracer_provider()
         if isinstance(provider, SDKTracerProvider):
-            self._spans = SpanRecorder(provider, self._fail)
+            self._spans = self._span_recorder(provider)
         return self._spans
+
+    def _span_recorder(self, provider: TracerProvider) -> SpanRecorder:
+        store = self._store
+        return SpanRecorder(
+            provider,
+            self._fail,
+            notes=self._open_sessions,
+            stored=(
+                (lambda session_id: [s.record for s in store.records_for_session(session_id)])
+                if store is not None
+                else None
+            ),
+        )
 
     def _fail(self, exc: Exception) -> None:
         self.failures += 1

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from opentelemetry.trace import TracerProvider
 
 pytest.importorskip("langchain.agents", reason="needs the langchain extra")
 
@@ -31,8 +32,17 @@ class Store:
     def url(self) -> str:
         return f"sqlite:///{self.db}"
 
-    def monitor(self, policy: str | Path | None = "research-default") -> Monitor:
-        return Monitor(db=str(self.db), policy=str(policy) if policy else None, log="none")
+    def monitor(
+        self,
+        policy: str | Path | None = "research-default",
+        tracer_provider: TracerProvider | None = None,
+    ) -> Monitor:
+        return Monitor(
+            db=str(self.db),
+            policy=str(policy) if policy else None,
+            log="none",
+            tracer_provider=tracer_provider,
+        )
 
     def records(self, session_id: str) -> list[Record]:
         with open_store(self.url) as store:

@@ -44,6 +44,10 @@ def test_a_chain_records_its_runs_and_its_model_call_in_one_session(store: Store
     model_step = store.steps(session)[2]
     assert model_step.finished is not None and model_step.finished.attributes is not None
     assert model_step.finished.attributes["gen_ai.usage.output_tokens"] == 6
+    chat = model_step.finished.attributes
+    assert chat["llm.input_messages.0.message.role"] == "user"
+    assert chat["llm.input_messages.0.message.content"] == "Question: which lr?"
+    assert chat["llm.output_messages.0.message.content"] == "Use a learning rate of 0.01."
     assert store.boundaries(session) == [("started", None), ("ended", "completed")]
 
 

@@ -17,6 +17,9 @@ from conftest import Store
 from langchain_agents import build_agent, launches, user, write_pack
 from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.checkpoint.sqlite import SqliteSaver
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from oversight import Monitor
 from oversight_langchain import approval_id_for, approval_requests, resume_command
@@ -28,24 +31,30 @@ SCRIPT = [[LAUNCH], "Training is queued."]
 
 
 @contextmanager
-def paused_agent(store: Store, workspace: Path, tmp_path: Path) -> Iterator[tuple[Any, Monitor]]:
+def paused_agent(
+    store: Store, workspace: Path, tmp_path: Path, tracer_provider: TracerProvider | None = None
+) -> Iterator[tuple[Any, Monitor]]:
     """The agent (SQLite checkpointer, test pack), with a fresh monitor: as after a restart."""
     with (
         SqliteSaver.from_conn_string(str(tmp_path / "checkpoints.db")) as saver,
-        store.monitor(write_pack(tmp_path)) as monitor,
+        store.monitor(write_pack(tmp_path), tracer_provider) as monitor,
     ):
         agent = build_agent(monitor, workspace, SCRIPT, mode="interrupt", checkpointer=saver)
         yield agent, monitor
 
 
-def start(store: Store, workspace: Path, tmp_path: Path) -> dict[str, Any]:
-    with paused_agent(store, workspace, tmp_path) as (agent, _):
+def start(
+    store: Store, workspace: Path, tmp_path: Path, tracer_provider: TracerProvider | None = None
+) -> dict[str, Any]:
+    with paused_agent(store, workspace, tmp_path, tracer_provider) as (agent, _):
         result: dict[str, Any] = agent.invoke(user("Train the big model."), CONFIG)
     return result
 
 
-def resume(store: Store, workspace: Path, tmp_path: Path) -> dict[str, Any]:
-    with paused_agent(store, workspace, tmp_path) as (agent, _):
+def resume(
+    store: Store, workspace: Path, tmp_path: Path, tracer_provider: TracerProvider | None = None
+) -> dict[str, Any]:
+    with paused_agent(store, workspace, tmp_path, tracer_provider) as (agent, _):
         result: dict[str, Any] = agent.invoke(resume_command(agent.get_state(CONFIG)), CONFIG)
     return result
 
@@ -88,6 +97,34 @@ def test_resuming_after_approval_runs_the_approved_call_once(
     assert steps[2].finished is not None and steps[2].finished.approved_by == ["alice"]
     assert steps[2].finished.approval_id == request["approval_id"]
     assert store.boundaries("exp-pause")[-1] == ("ended", "completed")
+
+
+def test_the_resumed_call_links_to_the_call_that_paused_the_run(
+    store: Store, workspace: Path, tmp_path: Path
+) -> None:
+    """Telemetry: the pause and the resume are two steps in two runs (two monitors, as after a
+    restart); the resumed call's span links to the paused call's, which shows it waited."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    (request,) = approval_requests(start(store, workspace, tmp_path, provider))
+    store.vote("approve", request["approval_id"])
+    resume(store, workspace, tmp_path, provider)
+    spans = exporter.get_finished_spans()
+    paused, resumed = [s for s in spans if s.name == "execute_tool launch_training"]
+    assert paused.attributes is not None and resumed.attributes is not None
+    assert paused.attributes["oversight.status"] == "deferred"
+    assert resumed.attributes["oversight.decided_by"] == "reviewers"
+    (link,) = resumed.links
+    assert link.context.span_id == paused.context.span_id
+    assert link.context.trace_id == paused.context.trace_id
+    assert link.attributes is not None and link.attributes["oversight.link"] == "resumes"
+    # Each call was gated, so each announced its checkpoint under its own span when proposed.
+    checkpoints = [s for s in spans if s.name == "checkpoint launch_training"]
+    assert {c.parent.span_id for c in checkpoints if c.parent is not None} == {
+        paused.context.span_id,
+        resumed.context.span_id,
+    }
 
 
 def test_resuming_before_anyone_decides_pauses_again_and_runs_nothing(

@@ -20,6 +20,9 @@ from langchain_agents import (
 )
 from langchain_core.messages import ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from oversight import ConfigError, SessionHalted, StepFinished, UnknownKindError
 from oversight_langchain import OversightMiddleware
@@ -81,7 +84,40 @@ def test_model_calls_record_the_model_and_its_token_usage(store: Store, workspac
         "gen_ai.response.model": "scripted-research-model",
         "gen_ai.usage.input_tokens": 5,
         "gen_ai.usage.output_tokens": 3,
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.content": "Say hello to the team",
+        "llm.output_messages.0.message.role": "assistant",
+        "llm.output_messages.0.message.content": "Nothing to do.",
     }
+
+
+def test_a_model_calls_span_carries_the_chat_a_backend_shows(store: Store, workspace: Path) -> None:
+    """OpenInference's chat view: the messages sent (a tool call and its result among them),
+    the reply, and the token counts, on the model call's LLM span."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    script = [[tool_call("read_file", path="notes.md")], "The notes say lr=0.1."]
+    (workspace / "notes.md").write_text("lr=0.1")
+    with store.monitor(tracer_provider=provider) as monitor:
+        agent = build_agent(monitor, workspace, script, checkpointer=InMemorySaver())
+        agent.invoke(user("What do the notes say?"), thread("exp-chat"))
+    second = [s for s in exporter.get_finished_spans() if s.name.startswith("chat ")][1]
+    chat = dict(second.attributes or {})
+    assert chat["openinference.span.kind"] == "LLM"
+    assert [chat[f"llm.input_messages.{i}.message.role"] for i in range(3)] == [
+        "user", "assistant", "tool"
+    ]  # fmt: skip
+    assert chat["llm.input_messages.0.message.content"] == "What do the notes say?"
+    call = "llm.input_messages.1.message.tool_calls.0.tool_call"
+    assert chat[f"{call}.function.name"] == "read_file"
+    assert chat[f"{call}.function.arguments"] == '{"path": "notes.md"}'
+    assert chat["llm.input_messages.2.message.content"] == "lr=0.1"
+    assert chat["llm.input_messages.2.message.tool_call_id"] == chat[f"{call}.id"]
+    assert chat["llm.output_messages.0.message.content"] == "The notes say lr=0.1."
+    assert chat["llm.token_count.total"] == (
+        chat["llm.token_count.prompt"] + chat["llm.token_count.completion"]
+    )
 
 
 def test_a_refused_call_does_not_run_and_the_model_reads_why(

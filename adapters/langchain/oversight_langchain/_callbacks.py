@@ -29,7 +29,10 @@ from oversight import (
 )
 from oversight_langchain._sessions import Sessions
 from oversight_langchain._translate import (
+    CHAT_MESSAGES,
     MAX_TEXT,
+    chat_attributes,
+    last_ai,
     model_call_args,
     parse_kind,
     reply_summary,
@@ -77,6 +80,8 @@ class OversightCallbackHandler(BaseCallbackHandler):
         self._sessions = Sessions(monitor, agent=agent)
         self._lock = threading.Lock()
         self._handles: dict[UUID, StepHandle] = {}
+        self._sent: dict[UUID, list[BaseMessage]] = {}
+        """The newest messages of each model call running: its chat view when it ends."""
         self._run_session: dict[UUID, str] = {}
         self._roots: set[UUID] = set()
 
@@ -121,8 +126,12 @@ class OversightCallbackHandler(BaseCallbackHandler):
         name = _model_name(serialized, metadata, kwargs)
         params = kwargs.get("invocation_params") or {}
         tools = params.get("tools") or [] if isinstance(params, Mapping) else []
-        args = model_call_args(name, messages[0] if messages else [], tools)
+        sent = messages[0] if messages else []
+        args = model_call_args(name, sent, tools)
         self._start(run_id, parent_run_id, metadata, name, args, Kind.MODEL_CALL)
+        with self._lock:
+            if run_id in self._handles:
+                self._sent[run_id] = list(sent[-CHAT_MESSAGES:])
 
     def on_llm_start(
         self,
@@ -141,6 +150,8 @@ class OversightCallbackHandler(BaseCallbackHandler):
         self._start(run_id, parent_run_id, metadata, name, args, Kind.MODEL_CALL)
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        with self._lock:
+            sent = self._sent.get(run_id, [])
         handle = self._pop(run_id)
         if handle is None:
             return
@@ -148,7 +159,10 @@ class OversightCallbackHandler(BaseCallbackHandler):
         messages = [g.message for g in generations if isinstance(g, ChatGeneration)]
         name = str(handle.args.get("model", handle.proposal.name))
         if messages:
-            attributes = usage_attributes(name, messages[-1])
+            attributes = {
+                **usage_attributes(name, messages[-1]),
+                **chat_attributes(sent, last_ai(messages)),
+            }
             handle.succeed(reply_summary(messages), attributes=attributes)
         else:
             text = [g.text for g in generations]
@@ -234,6 +248,7 @@ class OversightCallbackHandler(BaseCallbackHandler):
 
     def _pop(self, run_id: UUID) -> StepHandle | None:
         with self._lock:
+            self._sent.pop(run_id, None)  # a model call that failed leaves nothing behind
             return self._handles.pop(run_id, None)
 
     def _session_for(

@@ -39,6 +39,7 @@ from oversight import (
 )
 from oversight_langchain._sessions import Sessions
 from oversight_langchain._translate import (
+    chat_attributes,
     edit_notice,
     last_ai,
     model_call_args,
@@ -168,7 +169,7 @@ class OversightMiddleware(AgentMiddleware[OversightState, Any]):
             name, handle = self._check_model(request, session)
             with handle:
                 response = handler(request)
-                _report_model(handle, name, response)
+                _report_model(handle, name, request, response)
             return response
         except BaseException as exc:
             escaped = _ending(exc)
@@ -191,7 +192,7 @@ class OversightMiddleware(AgentMiddleware[OversightState, Any]):
             name, handle = await asyncio.to_thread(self._check_model, request, session)
             with handle:
                 response = await handler(request)
-                _report_model(handle, name, response)
+                _report_model(handle, name, request, response)
             return response
         except BaseException as exc:
             escaped = _ending(exc)
@@ -390,9 +391,13 @@ def _args_schema(tool: BaseTool | None) -> type[BaseModel] | dict[str, Any] | No
     return None
 
 
-def _report_model(handle: StepHandle, name: str, response: ModelResponse[Any]) -> None:
+def _report_model(
+    handle: StepHandle, name: str, request: ModelRequest[Any], response: ModelResponse[Any]
+) -> None:
     messages = response.result
-    handle.succeed(reply_summary(messages), attributes=usage_attributes(name, last_ai(messages)))
+    reply = last_ai(messages)
+    attributes = {**usage_attributes(name, reply), **chat_attributes(request.messages, reply)}
+    handle.succeed(reply_summary(messages), attributes=attributes)
 
 
 def _ending(exc: BaseException) -> BaseException | None:

@@ -125,6 +125,44 @@ def usage_attributes(requested: str, reply: BaseMessage | None) -> dict[str, Any
     return attributes
 
 
+CHAT_MESSAGES = 4
+"""How many of the newest messages sent to a model are shown in a backend's chat view."""
+CHAT_TEXT = 1_000
+"""Characters of each shown message (they are stored with the step, redacted)."""
+
+_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
+
+
+def chat_attributes(sent: Sequence[BaseMessage], reply: AIMessage | None) -> dict[str, Any]:
+    """A model call as OpenInference's chat view reads it (`llm.input_messages.*`,
+    `llm.output_messages.*`): the newest messages it was sent and its reply, with the tool calls
+    asked for, each bounded."""
+    attributes: dict[str, Any] = {}
+    for index, message in enumerate(sent[-CHAT_MESSAGES:]):
+        _chat_message(attributes, f"llm.input_messages.{index}.message", message)
+    if reply is not None:
+        _chat_message(attributes, "llm.output_messages.0.message", reply)
+    return attributes
+
+
+def _chat_message(attributes: dict[str, Any], prefix: str, message: BaseMessage) -> None:
+    attributes[f"{prefix}.role"] = _ROLES.get(message.type, message.type)
+    text = str(message.text)
+    if len(text) > CHAT_TEXT:
+        text = f"{text[:CHAT_TEXT]}…[{len(text) - CHAT_TEXT} more chars]"
+    attributes[f"{prefix}.content"] = text
+    if isinstance(message, ToolMessage):
+        attributes[f"{prefix}.tool_call_id"] = message.tool_call_id
+    if isinstance(message, AIMessage):
+        for index, call in enumerate(message.tool_calls[:CHAT_MESSAGES]):
+            call_prefix = f"{prefix}.tool_calls.{index}.tool_call"
+            attributes[f"{call_prefix}.function.name"] = call["name"]
+            arguments = json.dumps(call["args"], default=str)
+            attributes[f"{call_prefix}.function.arguments"] = arguments[:CHAT_TEXT]
+            if call.get("id"):
+                attributes[f"{call_prefix}.id"] = call["id"]
+
+
 def refusal_text(name: str, exc: CheckpointDenied) -> str:
     """What the model reads when oversight refuses a call, so it can adapt."""
     rule = f" (rule {exc.rule})" if exc.rule else ""
