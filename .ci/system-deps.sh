@@ -6,7 +6,9 @@ want=(bwrap:bubblewrap)
 if [[ "${1:-demo}" != demo ]]; then
   # The adversarial corpus (tests/adversarial) runs each disguise for real with these.
   want+=(curl:curl wget:wget gawk:gawk nc:netcat-openbsd ruby:ruby rsync:rsync unzip:unzip
-         zip:zip patch:patch sqlite3:sqlite3 xxd:xxd node:nodejs)
+         zip:zip patch:patch sqlite3:sqlite3 xxd:xxd node:nodejs
+         # the review web app's browser tests drive Debian's Chromium through Playwright
+         chromium:chromium)
 fi
 if [[ "${1:-demo}" == ci ]]; then
   want+=(pg_ctlcluster:postgresql)

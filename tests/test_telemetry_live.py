@@ -80,7 +80,8 @@ def test_a_pending_approval_shows_before_it_is_decided_and_its_answer_after(
         (checkpoint,) = _named(spans, "checkpoint launch")
         assert not _named(spans, "execute_tool launch")
         waiting = attributes(checkpoint)
-        assert waiting["oversight.status"] == "waiting_for_approval"
+        assert waiting["oversight.status"] == "approval_requested"
+        assert waiting["output.value"] == "approval requested: training needs a person"
         assert waiting["session.id"] == "live"
         assert waiting["oversight.rule"] == "gate-training"
         assert waiting["openinference.span.kind"] == "GUARDRAIL"

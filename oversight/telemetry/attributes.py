@@ -95,8 +95,9 @@ OVERSIGHT_OUTCOME_RECORD_ID: Final = "oversight.outcome_record_id"
 # The span that shows, when it happens, that a step waits for people (its own span is exported
 # once they answer).
 CHECKPOINT_SPAN: Final = "checkpoint"
-# oversight.status of that span.
-STATUS_WAITING: Final = "waiting_for_approval"
+# oversight.status of that span: what happened at its moment (the step's own span says how the
+# wait ended).
+STATUS_APPROVAL_REQUESTED: Final = "approval_requested"
 # A link from a call that resumes one deferred to people, and what it says.
 OVERSIGHT_LINK: Final = "oversight.link"
 LINK_RESUMES: Final = "resumes"

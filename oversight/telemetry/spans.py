@@ -105,7 +105,9 @@ class SpanRecorder:
         stored: Callable[[str], Sequence[Record]] | None = None,
     ) -> None:
         """`stored(session_id)`: a session's records from the store, to link a resumed call to
-        the call deferred in another run (read only then: resumes are rare)."""
+        the call deferred in another run. Read only for a step people decided whose deferred
+        call is not in memory: a few per session, on the writer's thread, where a read of even
+        a long session is small beside the seconds a person took."""
         self._provider = provider
         self._stored = stored
         self._tracer = provider.get_tracer("oversight", __version__)
@@ -293,9 +295,12 @@ class SpanRecorder:
             A.OVERSIGHT_KIND: r.kind,
             A.OVERSIGHT_DECISION: r.decision,
             A.OVERSIGHT_REASON: clip(r.reason),
-            A.OVERSIGHT_STATUS: A.STATUS_WAITING,
+            A.OVERSIGHT_STATUS: A.STATUS_APPROVAL_REQUESTED,
             A.INPUT_VALUE: _json(r.args),
             A.INPUT_MIME_TYPE: A.MIME_JSON,
+            # What lists show in their output column, read at any later time.
+            A.OUTPUT_VALUE: clip(f"approval requested: {r.decision_reason or r.reason}"),
+            A.OUTPUT_MIME_TYPE: A.MIME_TEXT,
         }
         _put(attrs, A.GEN_AI_AGENT_NAME, agent)
         _put(attrs, A.OVERSIGHT_RULE, r.rule)
@@ -492,7 +497,7 @@ def outcome_attributes(r: StepFinished) -> Attributes:
     if r.reviewers:
         attrs[A.OVERSIGHT_REVIEWERS] = list(r.reviewers)
     if r.review_wait_ms is not None:
-        attrs[A.OVERSIGHT_REVIEW_WAIT_MS] = r.review_wait_ms
+        attrs[A.OVERSIGHT_REVIEW_WAIT_MS] = round(r.review_wait_ms)
     if r.approved_by:
         attrs[A.OVERSIGHT_APPROVED_BY] = list(r.approved_by)
     if r.autonomy_score is not None:
@@ -537,7 +542,7 @@ def _approval_events(span: Span, r: StepFinished, start_ns: int) -> None:
     _put(decided, A.OVERSIGHT_APPROVAL_ID, r.approval_id)
     wait_ms = r.review_wait_ms
     if wait_ms is not None:
-        decided[A.OVERSIGHT_REVIEW_WAIT_MS] = wait_ms
+        decided[A.OVERSIGHT_REVIEW_WAIT_MS] = round(wait_ms)
     at = start_ns + round((wait_ms if wait_ms is not None else r.duration_ms) * 1_000_000)
     span.add_event(A.EVENT_APPROVAL_DECIDED, decided, timestamp=at)
 
