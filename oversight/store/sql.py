@@ -314,6 +314,31 @@ class SQLStore:
                 return
             last = rows[-1][0]
 
+    def iter_bodies(
+        self, types: Collection[str], *, after_seq: int = 0, batch: int = 5000
+    ) -> Iterator[list[tuple[int, str, str]]]:
+        """(seq, type, body) of records of `types` after `after_seq`, in seq order, a batch at a
+        time, unparsed: for indexes built beside the store (search), where parsing every record
+        into its model would cost more than the index."""
+        t = records.c
+        last = after_seq
+        while True:
+            stmt = (
+                select(t.seq, t.type, t.body)
+                .where(t.seq > last, t.type.in_(sorted(types)))
+                .order_by(t.seq)
+                .limit(batch)
+            )
+            with self._reading("read") as conn:
+                rows = [
+                    (int(seq), str(type_), str(body)) for seq, type_, body in conn.execute(stmt)
+                ]
+            if rows:
+                yield rows
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
+
     @staticmethod
     def _filters(
         session_id: str | None, types: Collection[str] | None, step_ids: Collection[str] | None
