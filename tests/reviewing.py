@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,29 @@ def write_gate_pack(tmp: Path, timeout: float) -> Path:
     pack = tmp / "pack.yaml"
     pack.write_text(GATE_TRAINING_PACK.format(timeout=timeout))
     return pack
+
+
+LAUNCH_AGENT = textwrap.dedent(
+    """
+    import sys
+    from oversight import Monitor, CheckpointDenied, CheckpointTimeout
+    mon = Monitor(db=sys.argv[1], log="none", policy=sys.argv[2])
+
+    @mon.step(name="launch_training", kind="train.launch")
+    def launch(config):
+        print("RAN", config, flush=True)
+
+    with mon.session("exp", agent="bot"):
+        try:
+            launch("configs/big.yaml")
+        except CheckpointTimeout as exc:
+            print("TIMEOUT", exc.reason, flush=True)
+        except CheckpointDenied as exc:
+            print("DENIED", exc.reason, flush=True)
+    """
+)
+"""An agent that launches one training run through `@mon.step` and prints what became of it:
+RAN, TIMEOUT or DENIED with the reason (argv: store, policy pack)."""
 
 
 def register_reviewers(

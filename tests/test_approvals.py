@@ -5,12 +5,11 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
-from reviewing import cli, finish, register_reviewers, wait_for_pending
+from reviewing import LAUNCH_AGENT, cli, finish, register_reviewers, wait_for_pending
 
 from oversight.approvals.signing import new_private_key, sign, vote_payload
 from oversight.records import Alert, StepFinished
@@ -27,26 +26,6 @@ rules:
     approval: {{role: approver, quorum: {quorum}, timeout_s: {timeout}}}
 """
 
-AGENT = textwrap.dedent(
-    """
-    import sys
-    from oversight import Monitor, CheckpointDenied, CheckpointTimeout
-    mon = Monitor(db=sys.argv[1], log="none", policy=sys.argv[2])
-
-    @mon.step(name="launch_training", kind="train.launch")
-    def launch(config):
-        print("RAN", config, flush=True)
-
-    with mon.session("exp", agent="bot"):
-        try:
-            launch("configs/big.yaml")
-        except CheckpointTimeout as exc:
-            print("TIMEOUT", exc.reason, flush=True)
-        except CheckpointDenied as exc:
-            print("DENIED", exc.reason, flush=True)
-    """
-)
-
 
 @pytest.fixture
 def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -61,7 +40,7 @@ def start_agent(
     pack = tmp_path / "pack.yaml"
     pack.write_text(PACK.format(quorum=quorum, timeout=timeout))
     script = tmp_path / "agent.py"
-    script.write_text(AGENT)
+    script.write_text(LAUNCH_AGENT)
     return subprocess.Popen(
         [sys.executable, str(script), str(db), str(pack)], stdout=subprocess.PIPE, text=True
     )
@@ -207,7 +186,7 @@ def test_approvals_work_on_postgresql_with_listen_notify(pg_url: str, tmp_path: 
     pack = tmp_path / "pack.yaml"
     pack.write_text(PACK.format(quorum=1, timeout=30))
     script = tmp_path / "agent.py"
-    script.write_text(AGENT)
+    script.write_text(LAUNCH_AGENT)
     agent = subprocess.Popen(
         [sys.executable, str(script), pg_url, str(pack)], stdout=subprocess.PIPE, text=True
     )

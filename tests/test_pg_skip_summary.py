@@ -25,7 +25,8 @@ def test_plain():
 
 
 def test_postgres_skips_are_reported_once_with_how_to_start_it(tmp_path: Path) -> None:
-    shutil.copy(Path(__file__).with_name("conftest.py"), tmp_path / "conftest.py")
+    for helper in ("conftest.py", "otlp_receiver.py"):  # the conftest imports the receiver
+        shutil.copy(Path(__file__).with_name(helper), tmp_path / helper)
     (tmp_path / "test_sample.py").write_text(TESTS)
     env = {k: v for k, v in os.environ.items() if k not in ("OVERSIGHT_TEST_PG_URL", "CI")}
     out = subprocess.run(

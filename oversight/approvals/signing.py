@@ -1,9 +1,9 @@
 """Reviewer credentials: Ed25519 keys, and signatures over canonical payloads.
 
-A reviewer's private key lives in a file outside the agent's environment; the store holds only
-public keys. A vote counts only when its signature verifies against a registered reviewer's key
-over exactly (approval id, step digest, decision, reviewer): a row written straight into the
-database, or a vote for a different call, does not verify.
+A reviewer's private key lives in a file outside the agent's environment (or in a passkey, see
+`passkeys.py`); the store holds only public keys. A vote counts only when its signature verifies
+against a registered reviewer's key over exactly (approval id, step digest, decision, reviewer):
+a row written straight into the database, or a vote for a different call, does not verify.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from oversight.approvals import passkeys
 from oversight.canonical import canonical_bytes
 from oversight.errors import ConfigError
 
@@ -91,8 +92,15 @@ def sign(key: Ed25519PrivateKey, payload: dict[str, Any]) -> str:
     return key.sign(canonical_bytes(payload)).hex()
 
 
-def verify(public_key_hex: str, payload: dict[str, Any], signature_hex: str) -> bool:
-    """True only for a well-formed signature by this key over exactly this payload."""
+def verify(public_key: str, payload: dict[str, Any], signature: str) -> bool:
+    """True only for a well-formed signature by this key over exactly this payload: a passkey's
+    WebAuthn assertion for a `webauthn:` key, else an Ed25519 signature (hex) by a hex key."""
+    if passkeys.is_passkey(public_key):
+        return passkeys.verify_assertion(public_key, payload, signature)
+    return _verify_ed25519(public_key, payload, signature)
+
+
+def _verify_ed25519(public_key_hex: str, payload: dict[str, Any], signature_hex: str) -> bool:
     try:
         public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex))
         public.verify(bytes.fromhex(signature_hex), canonical_bytes(payload))

@@ -3,8 +3,9 @@
 `approvals` shows where each approval stands (`oversight/approvals/state.py`): expiry is
 derived from the deadline on read, so an approval whose agent died is never left "pending".
 
-Every vote is signed with the reviewer's own Ed25519 key (a file outside the agent's reach); the
-waiting monitor verifies it against the registered public key before it counts.
+Every vote is signed with the reviewer's own Ed25519 key (a file outside the agent's reach) or,
+from the browser, their passkey (`reviewer add NAME --passkey FILE` registers one); the waiting
+monitor verifies it against the registered public key before it counts.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.table import Table
 from rich.text import Text
 
+from oversight.approvals.passkeys import read_pending_registration
 from oversight.approvals.registry import ROLES, authenticate, trusted_reviewers
 from oversight.approvals.signing import (
     endorsement_payload,
@@ -43,15 +46,35 @@ app.add_typer(reviewer_app, name="reviewer")
 
 AsOption = Annotated[str, typer.Option("--as", help="Your reviewer name.")]
 KeyOption = Annotated[Path, typer.Option("--key", help="Your private key file (PEM).")]
+DEFAULT_KEY_OUT = Path("reviewer.pem")
 
 
 @reviewer_app.command("add")
 def reviewer_add(
     name: Annotated[str, typer.Argument(help="The new reviewer's name.")],
-    role: Annotated[str, typer.Option(help="approver or admin.")] = "approver",
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="approver or admin [default: approver, or the role a passkey registration "
+            "asks for]."
+        ),
+    ] = None,
     key_out: Annotated[
-        Path, typer.Option("--key-out", help="Where to write the new reviewer's private key.")
-    ] = Path("reviewer.pem"),
+        Path | None,
+        typer.Option(
+            "--key-out",
+            help="Where to write the new reviewer's private key [default: reviewer.pem].",
+        ),
+    ] = None,
+    passkey: Annotated[
+        Path | None,
+        typer.Option(
+            "--passkey",
+            metavar="FILE",
+            help="Register the passkey in this pending registration (written by the web app) "
+            "instead of making a key file; the reviewer then votes from the browser.",
+        ),
+    ] = None,
     admin: Annotated[str | None, typer.Option("--as", help="Endorsing admin's name.")] = None,
     admin_key: Annotated[
         Path | None, typer.Option("--key", help="Endorsing admin's private key file.")
@@ -67,19 +90,22 @@ def reviewer_add(
     db: DbOption = None,
 ) -> None:
     """Register a reviewer. The first must be an admin (it endorses itself); later ones need an
-    admin's endorsement (--as ADMIN --key ADMIN_KEY)."""
-    if role not in ROLES:
-        raise ConfigError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    admin's endorsement (--as ADMIN --key ADMIN_KEY). With --passkey FILE, the reviewer is the
+    passkey a person registered in the browser, endorsed the same way."""
+    role, public, key = _new_credential(name, role, passkey, key_out, passphrase)
     with open_cli_store(db, create=True) as store:
         trusted, _ = trusted_reviewers(store.reviewers(), root_key=root_key())
         if name in trusted:
             raise ConfigError(f"reviewer {name!r} is already registered")
-        key = new_private_key()
-        public = public_hex(key)
         payload = endorsement_payload(name, role, public)
         if not trusted:
             if role != "admin":
                 raise ConfigError("the first reviewer must be an admin (--role admin)")
+            if key is None:
+                raise ConfigError(
+                    "the first reviewer (the root of trust) endorses itself with a key file; "
+                    "register it without --passkey, then endorse passkeys with its key"
+                )
             endorser, endorsement = name, sign(key, payload)
         else:
             if admin is None or admin_key is None:
@@ -87,14 +113,8 @@ def reviewer_add(
             signing_key = load_reviewer_key(admin_key)
             authenticate(store.reviewers(), admin, signing_key, admin=True, root_key=root_key())
             endorser, endorsement = admin, sign(signing_key, payload)
-        secret = (
-            typer.prompt(
-                f"passphrase for {name}'s new key", hide_input=True, confirmation_prompt=True
-            ).encode("utf-8")
-            if passphrase
-            else None
-        )
-        write_private_key(key, key_out, passphrase=secret)
+        if key is not None:
+            _write_new_key(name, key, key_out or DEFAULT_KEY_OUT, passphrase)
         store.add_reviewer(
             {
                 "name": name,
@@ -104,9 +124,13 @@ def reviewer_add(
                 "endorsement": endorsement,
             }
         )
+    if key is None:
+        console.print(Text(f"registered {role} {name} with a passkey; they vote from the browser"))
+        return
     console.print(
         Text(
-            f"registered {role} {name}; private key written to {key_out} (keep it away from agents)"
+            f"registered {role} {name}; private key written to {key_out or DEFAULT_KEY_OUT} "
+            "(keep it away from agents)"
         )
     )
     if endorser == name:
@@ -116,6 +140,42 @@ def reviewer_add(
                 f"can write the database can replace it:\n  OVERSIGHT_ROOT_KEY={public}"
             )
         )
+
+
+def _new_credential(
+    name: str, role: str | None, passkey: Path | None, key_out: Path | None, passphrase: bool
+) -> tuple[str, str, Ed25519PrivateKey | None]:
+    """(role, public key text, new private key) of a new reviewer: a fresh Ed25519 key, or
+    the passkey in a pending registration (no private key here: it never leaves the device)."""
+    registration = None
+    if passkey is not None:
+        if key_out is not None or passphrase:
+            raise ConfigError("--passkey registers a browser passkey: no --key-out or --passphrase")
+        registration = read_pending_registration(passkey)
+        if registration.name != name:
+            raise ConfigError(
+                f"{str(passkey)!r} registers {registration.name!r}, not {name!r}; "
+                f"run: oversight reviewer add {registration.name} --passkey {passkey}"
+            )
+    if role is None:
+        role = (registration.role if registration else None) or "approver"
+    if role not in ROLES:
+        raise ConfigError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if registration is not None:
+        return role, registration.public_key, None
+    key = new_private_key()
+    return role, public_hex(key), key
+
+
+def _write_new_key(name: str, key: Ed25519PrivateKey, path: Path, passphrase: bool) -> None:
+    secret = (
+        typer.prompt(
+            f"passphrase for {name}'s new key", hide_input=True, confirmation_prompt=True
+        ).encode("utf-8")
+        if passphrase
+        else None
+    )
+    write_private_key(key, path, passphrase=secret)
 
 
 @reviewer_app.command("list")
