@@ -58,6 +58,7 @@ def _register() -> None:
         report_cmd,
         review_cmd,
         run_cmd,
+        serve_cmd,
         trends_cmd,
         verify_cmd,
     )
