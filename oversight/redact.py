@@ -100,6 +100,7 @@ _ALTERNATIVES: tuple[tuple[str, Callable[[str], bool]], ...] = (
         lambda folded: "--" in folded and _holds_any(folded, _FLAG_HINTS),
     ),
 )
+_TESTS = tuple(possible for _, possible in _ALTERNATIVES)
 _SECRET_VALUE = re.compile("|".join(pattern for pattern, _ in _ALTERNATIVES))
 """Every alternative at once: what `redact_text` is equivalent to (and what tests compare)."""
 
@@ -151,7 +152,7 @@ def redact_text(text: str) -> str:
     if len(text) < 8:
         return text
     folded = text.casefold()  # not lower(): `(?i:s)` also matches `ſ`, which only folds to `s`
-    present = tuple(possible(folded) for _, possible in _ALTERNATIVES)
+    present = tuple([possible(folded) for possible in _TESTS])  # a list: no generator frames
     if not any(present):
         return text
     return _scanner(present).sub(_replace, text)
