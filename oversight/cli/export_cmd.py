@@ -1,25 +1,34 @@
-"""`oversight export`: a session's records as JSONL, with their chain hashes."""
+"""`oversight export`: a session's records as JSONL, with their chain hashes; or an audit bundle
+(`oversight/bundle.py`) that an auditor verifies without the store."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from oversight.cli import app
-from oversight.cli.common import DbOption, err_console, open_cli_store
-from oversight.errors import OversightError
+from oversight.cli.common import DbOption, err_console, open_cli_store, store_url
+from oversight.errors import ConfigError, OversightError
 from oversight.records import Record, StepFinished, StepProposed, record_body
 from oversight.replay import trace_line
+
+if TYPE_CHECKING:
+    from oversight.anchors import Anchor
 
 
 @app.command()
 def export(
-    session_id: Annotated[str, typer.Argument(metavar="SESSION", help="Session id.")],
+    session_id: Annotated[
+        str | None,
+        typer.Argument(metavar="SESSION", help="Session id (leave it out with --bundle --all)."),
+    ] = None,
     db: DbOption = None,
     output: Annotated[
         Path | None,
@@ -34,8 +43,44 @@ def export(
             "of it and who decided it, so the replay scores what `oversight report` scores.",
         ),
     ] = False,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--bundle",
+            metavar="FILE",
+            help="Write an audit bundle instead: every record from the session's first to the "
+            "chain head (other sessions' records in between included, so every hash "
+            "recomputes), the reviewers' endorsed keys and the anchors given with --anchors. "
+            "An auditor checks it with `oversight verify --bundle FILE`, without the store.",
+        ),
+    ] = None,
+    whole: Annotated[
+        bool,
+        typer.Option("--all", help="With --bundle: the whole store, from its first record."),
+    ] = False,
+    anchors: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchors",
+            metavar="FILE",
+            help="With --bundle: include the signed heads in FILE (`oversight anchor --to "
+            "FILE`) that fall in or after the bundle's records.",
+        ),
+    ] = None,
 ) -> None:
-    """Export one session as JSON lines: {seq, hash, prev_hash, record} per record."""
+    """Export one session as JSON lines: {seq, hash, prev_hash, record} per record; or, with
+    --bundle, an audit bundle of a session or the whole store."""
+    if bundle is not None:
+        if as_trace or output is not None:
+            raise ConfigError("--bundle writes its own file: leave out --as-trace and --output")
+        if whole == (session_id is not None):
+            raise ConfigError("give a SESSION or --all with --bundle, not both or neither")
+        _write_bundle(db, session_id, bundle, anchors)
+        return
+    if whole or anchors is not None:
+        raise ConfigError("--all and --anchors go with --bundle FILE")
+    if session_id is None:
+        raise ConfigError("give the SESSION to export (or --bundle FILE --all for the store)")
     fh: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
     written = 0
     progress = Progress(
@@ -76,6 +121,44 @@ def export(
         raise OversightError(f"no session {session_id!r} in the store")
     if output:
         err_console.print(f"wrote {written} lines to {output}")
+
+
+def _write_bundle(db: str | None, session_id: str | None, path: Path, anchors: Path | None) -> None:
+    """Write the bundle next to `path` and move it into place once complete: a bundle that
+    exists is whole (an interrupted export leaves only the `.partial` file)."""
+    from oversight.anchors import read_anchors
+    from oversight.bundle import bundle_lines, read_segment
+
+    signed: list[Anchor] = []
+    if anchors is not None:
+        signed, unreadable = read_anchors(_read_text(anchors, "anchors").splitlines())
+        if unreadable:
+            raise ConfigError(f"anchors file {str(anchors)!r}: {'; '.join(unreadable[:3])}")
+    open_cli_store(db).close()  # a missing store fails here, naming where its location came from
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with read_segment(store_url(db), session_id) as segment, partial.open("wb") as fh:
+            for line in bundle_lines(segment, signed):
+                fh.write(line)
+            first, head = segment.first, segment.head_seq
+        os.replace(partial, path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the bundle {str(path)!r}: {exc.strerror}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    kept = sum(a.seq >= first - 1 for a in signed)
+    err_console.print(
+        f"wrote {escape(str(path))}: records seq {first}..{head}, "
+        f"{kept} anchor{'' if kept == 1 else 's'}; "
+        f"check it with `oversight verify --bundle {escape(str(path))}`"
+    )
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {what} {str(path)!r}: {exc}") from None
 
 
 class _TraceLines:
