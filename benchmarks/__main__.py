@@ -1,4 +1,4 @@
-"""Run every benchmark: `python -m benchmarks [overhead|store|verify|many ...]`."""
+"""Run every benchmark: `python -m benchmarks [overhead|store|verify|many|web ...]`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from benchmarks import (
     bench_sandbox,
     bench_store,
     bench_verify,
+    bench_web,
 )
 
 SUITES = {
@@ -32,6 +33,7 @@ SUITES = {
     "memory": bench_memory.main,
     "crash": bench_crash.main,
     "many": bench_many.main,
+    "web": bench_web.main,
 }
 
 

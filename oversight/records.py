@@ -158,7 +158,14 @@ ReviewAction = Literal[
     "grant.given",
     "halt.requested",
     "halt.resumed",
+    "reviewer.registered",
+    "reviewer.declined",
+    "reviewer.signed_in",
+    "reviewer.signed_out",
 ]
+"""The last four write no review-table row: a passkey registered in the review app (pending an
+admin's endorsement) or declined by an admin, and a reviewer signing in to or out of the app
+(`oversight/web/audit.py`). They are chained so every reviewer action is on the record."""
 
 REVIEW_SESSION = "oversight:review"
 """The session id of review records that belong to no one session (a halt of every session,
@@ -166,7 +173,8 @@ a reviewer's registration, a grant for any session)."""
 
 
 class ReviewEvent(_Record):
-    """A row written to the review tables (reviewers, approvals, votes, grants, halts).
+    """A row written to the review tables (reviewers, approvals, votes, grants, halts), or a
+    reviewer's action in the review app that writes no row (see `ReviewAction`).
 
     Those tables are the mailbox between agents and reviewers, so they are plain rows; each
     write to them also appends one of these to the chain in the same transaction. `verify`
@@ -180,7 +188,8 @@ class ReviewEvent(_Record):
     """The row's key: an approval, halt, grant or vote id, or a reviewer's name."""
     by: str | None = None
     row_digest: str
-    """SHA-256 of the canonical JSON of the columns this action wrote (`store.review_log`)."""
+    """SHA-256 of the canonical JSON of the columns this action wrote (`store.review_log`),
+    or, for an action that writes no row, of the facts it records (`web/audit.py`)."""
 
 
 Record = Annotated[

@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from oversight.approvals.signing import endorsement_payload, public_hex, verify
 from oversight.errors import ConfigError
 
-ROLES = ("approver", "admin")
+ROLES = ("viewer", "approver", "admin")
+"""A viewer may sign in to the review app and read; only approvers and admins act."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,10 @@ class Reviewer:
     public_key: str
 
     def may_act_as(self, role: str) -> bool:
+        """Whether this reviewer's vote (or grant) counts for an approval needing `role`. A
+        viewer's never does, even where a policy names "viewer" as the role."""
+        if self.role == "viewer":
+            return False
         return self.role == "admin" or self.role == role
 
 

@@ -55,7 +55,7 @@ def reviewer_add(
     role: Annotated[
         str | None,
         typer.Option(
-            help="approver or admin [default: approver, or the role a passkey registration "
+            help="viewer, approver or admin [default: approver, or the role a passkey registration "
             "asks for]."
         ),
     ] = None,

@@ -243,6 +243,8 @@ def review_problems(
     latest: dict[tuple[str, str], tuple[int, ReviewEvent]] = {}
     problems: list[tuple[int, str]] = []
     for seq, event in events:
+        if event.action not in PART_BY_ACTION:
+            continue  # an action that wrote no row (a sign-in): nothing to hold a table to
         written = (event.action, event.ref)
         if written in latest and PART_BY_ACTION[event.action].present is None:
             # A row is written once: a second one under the same key means the first was

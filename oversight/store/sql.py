@@ -319,13 +319,19 @@ class SQLStore:
     ) -> Iterator[list[tuple[int, str, str]]]:
         """(seq, type, body) of records of `types` after `after_seq`, in seq order, a batch at a
         time, unparsed: for indexes built beside the store (search), where parsing every record
-        into its model would cost more than the index."""
+        into its model would cost more than the index.
+
+        Read along seq (the primary key), the types checked row by row: `types` are meant to be
+        most of the store (steps). On SQLite the type test is written so that it cannot use the
+        (type, ts) index, which SQLite otherwise picks, reading every record of those types and
+        sorting them for each batch."""
         t = records.c
+        type_column = t.type.concat("") if self._store.dialect == "sqlite" else t.type
         last = after_seq
         while True:
             stmt = (
                 select(t.seq, t.type, t.body)
-                .where(t.seq > last, t.type.in_(sorted(types)))
+                .where(t.seq > last, type_column.in_(sorted(types)))
                 .order_by(t.seq)
                 .limit(batch)
             )

@@ -1,11 +1,15 @@
 """The review web app: `create_app(store_url)` builds it on an existing store.
 
-Server-rendered pages on the same store a monitor writes (SQLite or PostgreSQL), read-only:
-sessions, a session's timeline and autonomy chart, pending approvals, integrity, export. The
-app holds no key and writes nothing. Later parts plug in through `create_app`'s arguments:
-`middleware` (sign-in, CSRF: it runs inside the security headers and may set
-`request.state.reviewer` and `request.state.flashes`, which every page's frame shows) and
-`routers` (actions, live updates).
+Server-rendered pages on the same store a monitor writes (SQLite or PostgreSQL): sessions, a
+session's timeline and autonomy chart, pending approvals, integrity, export. The app holds no
+key that can approve: what it writes to the store is what reviewers signed in their browsers
+(votes, grants, endorsements), halts, and the audit records of their sign-ins and
+registrations (`review_app` adds those parts). Beside it, it keeps a full-text search index
+current (`search_updater`) and, with webhooks configured, announces approval requests
+(`notifier`), each in a thread that starts and stops with the app. Later parts plug in
+through `create_app`'s arguments: `middleware` (sign-in, CSRF: it runs inside the security
+headers and may set `request.state.reviewer` and `request.state.flashes`, which every page's
+frame shows) and `routers` (actions, live updates).
 """
 
 from __future__ import annotations
@@ -24,14 +28,18 @@ from oversight.web import (
     error_pages,
     export_page,
     integrity_page,
+    search_page,
     sessions_page,
     timeline_page,
 )
 from oversight.web.autonomy_view import AutonomyCache
 from oversight.web.config import WebConfig
 from oversight.web.headers import SecurityHeaders
+from oversight.web.notifier import ApprovalNotifier, SentLog, default_sent_path
 from oversight.web.queries import StoreReader
 from oversight.web.render import STATIC
+from oversight.web.search import default_index_path
+from oversight.web.search_updater import SearchUpdater
 from oversight.web.state import WebState
 
 
@@ -52,13 +60,29 @@ def create_app(
     except BaseException:
         store.close()
         raise
+    notifier: ApprovalNotifier | None = None
+    try:
+        notifier = _notifier(store_url, reader, settings)
+        search = SearchUpdater(store, settings.search_index or default_index_path(store_url))
+    except BaseException:
+        if notifier is not None:
+            notifier.stop()
+        reader.close()
+        store.close()
+        raise
     state = WebState(store=store, reader=reader, config=settings, autonomy=AutonomyCache(store))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        search.start()
+        if notifier is not None:
+            notifier.start()
         try:
             yield
         finally:
+            if notifier is not None:
+                notifier.stop()
+            search.stop()
             reader.close()
             store.close()
 
@@ -72,12 +96,14 @@ def create_app(
         middleware=[Middleware(SecurityHeaders), *middleware],
     )
     app.state.web = state
+    app.state.search = search
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Added routes first, then export and step links before the timeline: its
     # {session_id:path} would take their paths.
     for router in (
         *routers,
         sessions_page.router,
+        search_page.router,
         export_page.router,
         timeline_page.router,
         approvals_page.router,
@@ -86,3 +112,15 @@ def create_app(
         app.include_router(router)
     error_pages.install(app)
     return app
+
+
+def _notifier(store_url: str, reader: StoreReader, settings: WebConfig) -> ApprovalNotifier | None:
+    """The webhook notifier when webhooks are configured (`--webhook`)."""
+    if not settings.webhooks or settings.public_url is None:
+        return None
+    return ApprovalNotifier(
+        reader,
+        settings.webhooks,
+        public_url=settings.public_url,
+        sent=SentLog(settings.webhook_state or default_sent_path(store_url)),
+    )

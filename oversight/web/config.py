@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from oversight.web.webhooks import WebhookTarget
+
 
 @dataclass(frozen=True)
 class WebConfig:
@@ -32,6 +34,16 @@ class WebConfig:
     list_score_max_steps: int = 300
     """A session with no score recorded live (an imported one) is scored for the sessions list
     when it has at most this many steps; larger ones are scored when opened."""
+    search_index: Path | None = None
+    """The full-text search index file; None: one per store in the state folder
+    (`search.default_index_path`)."""
+    webhooks: tuple[WebhookTarget, ...] = ()
+    """Where each approval request is announced (`--webhook`), by the server's notifier."""
+    public_url: str | None = None
+    """The app's address as reviewers reach it (`--public-url`), for the links in webhooks."""
+    webhook_state: Path | None = None
+    """Where the notifier notes what it delivered; None: one file per store in the state folder
+    (`notifier.default_sent_path`)."""
 
     def __post_init__(self) -> None:
         for name in ("sessions_per_page", "steps_per_page", "approvals_per_page"):
@@ -40,3 +52,5 @@ class WebConfig:
                 raise ValueError(f"{name} must be between 1 and 1000, got {value!r}")
         if not self.filter_budget_s > 0:
             raise ValueError(f"filter_budget_s must be positive, got {self.filter_budget_s!r}")
+        if self.webhooks and not self.public_url:
+            raise ValueError("webhooks need public_url: the address their links point to")

@@ -25,10 +25,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import (
     JSON,
     Connection,
     Select,
+    bindparam,
     case,
     cast,
     exists,
@@ -40,17 +42,23 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from oversight.approvals.deadlines import deadline_text
-from oversight.records import REVIEW_SESSION, SessionStarted, parse_record
+from oversight.errors import StoreCorruptError
+from oversight.records import REVIEW_SESSION, Record, SessionStarted, parse_record
 from oversight.store.columns import parse_ts, ts_text
 from oversight.store.engine import READ_ONLY, create_store_engine, store_failure
 from oversight.store.schema import approvals, records
-from oversight.timeline import process_alive
+from oversight.timeline import FRAME_TYPES, process_alive
 
 STATUSES: tuple[str, ...] = ("running", "completed", "failed", "halted", "interrupted", "unknown")
 TAIL = 8
 """Records read back from a session's end for its status and step count."""
-SCORE_LOOKBACK = 256
-"""Outcomes read back from a session's end for the latest live autonomy score."""
+SCORE_LOOKBACK = 512
+"""Records read back from a session's end for its latest live autonomy score (about 250
+steps: a monitor stamps one on every step that can move it)."""
+FRAME_COUNT_CAP = 2_000
+"""A session with fewer records than this has its frame read on its own index outright."""
+FRAME_SCAN_CAP = 250_000
+"""Index entries counted at most to choose how to read a long session's frame."""
 
 ScoreFallback = Callable[[str, int], tuple[float, int] | None]
 """(score, scenario) of a session (id, seq of its last record) with no score recorded live, or
@@ -64,6 +72,16 @@ class StoreReader:
         self._store = create_store_engine(url, create=False)
         self._engine = self._store.engine.execution_options(**READ_ONLY)
         self.dialect = self._store.dialect
+        self._statements: dict[str, Any] = {}
+
+    def statement(self, name: str, build: Callable[[StoreReader], Any]) -> Any:
+        """The statement `build` makes for this store, built once: the sessions list runs a
+        few per listed session, and building one costs SQLAlchemy more than SQLite takes to
+        answer it. Built statements take their values as bound parameters."""
+        found = self._statements.get(name)
+        if found is None:
+            found = self._statements[name] = build(self)
+        return found
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -282,24 +300,9 @@ def _listing(
 
 def _summary(reader: StoreReader, conn: Connection, start: Any, pending: int) -> SessionRow:
     """A listed session's row from its start record and its last few records."""
-    t = records
     sid = str(start.session_id)
     first = _started(start.body)
-    tail = conn.execute(
-        select(
-            t.c.type,
-            t.c.ts,
-            reader.json_field(t.c.body, "seq").label("step"),
-            reader.json_field(t.c.body, "status").label("status"),
-            case((t.c.type == "session.started", t.c.body), else_=None).label("start"),
-        )
-        .where(
-            t.c.session_id == sid,
-            t.c.type.in_(("session.started", "session.ended", "step.proposed")),
-        )
-        .order_by(t.c.seq.desc())
-        .limit(TAIL)
-    ).all()
+    tail = conn.execute(reader.statement("tail", _tail_statement), {"sid": sid}).all()
     ended_status: str | None = None
     ended_at: _dt.datetime | None = None
     latest_start = first
@@ -316,16 +319,9 @@ def _summary(reader: StoreReader, conn: Connection, start: Any, pending: int) ->
     elif len(tail) < TAIL:
         step_count = 0
     else:
-        step_count = int(
-            conn.execute(
-                select(func.count()).where(
-                    t.c.session_id == sid, reader.by_session(t.c.type) == "step.proposed"
-                )
-            ).scalar_one()
-        )
-    last = conn.execute(
-        select(t.c.seq, t.c.ts).where(t.c.session_id == sid).order_by(t.c.seq.desc()).limit(1)
-    ).one()
+        found = conn.execute(reader.statement("last_step", _last_step_statement), {"sid": sid})
+        step_count = int(found.scalar() or 0)
+    last = conn.execute(reader.statement("last", _last_statement), {"sid": sid}).one()
     status, note = session_status(ended_status, latest_start)
     score, scenario = latest_score(reader, conn, sid)
     return SessionRow(
@@ -347,6 +343,77 @@ def _summary(reader: StoreReader, conn: Connection, start: Any, pending: int) ->
     )
 
 
+def _tail_statement(reader: StoreReader) -> Any:
+    """The session's last `TAIL` start, end and proposal records, newest first."""
+    t = records
+    return (
+        select(
+            t.c.type,
+            t.c.ts,
+            reader.json_field(t.c.body, "seq").label("step"),
+            reader.json_field(t.c.body, "status").label("status"),
+            case((t.c.type == "session.started", t.c.body), else_=None).label("start"),
+        )
+        .where(
+            t.c.session_id == bindparam("sid"),
+            reader.by_session(t.c.type).in_(("session.started", "session.ended", "step.proposed")),
+        )
+        .order_by(t.c.seq.desc())
+        .limit(TAIL)
+    )
+
+
+def _last_statement(reader: StoreReader) -> Any:
+    """The seq and time of the session's last record."""
+    t = records
+    return (
+        select(t.c.seq, t.c.ts)
+        .where(t.c.session_id == bindparam("sid"))
+        .order_by(t.c.seq.desc())
+        .limit(1)
+    )
+
+
+def _last_step_statement(reader: StoreReader) -> Any:
+    """The number of the session's last proposal: how many steps it proposed (steps are
+    numbered from 1 as they are proposed; a resumed session goes on from its highest)."""
+    t = records
+    return (
+        select(reader.json_field(t.c.body, "seq"))
+        .where(t.c.session_id == bindparam("sid"), reader.by_session(t.c.type) == "step.proposed")
+        .order_by(t.c.seq.desc())
+        .limit(1)
+    )
+
+
+def _score_statement(reader: StoreReader) -> Any:
+    """The latest scored outcome's (score, scenario), at most `SCORE_LOOKBACK` records back:
+    read backwards from the session's end, stopping at the first scored outcome; the bound
+    (the seq `SCORE_LOOKBACK` records back) is found on the index alone, so a long session
+    with no score is not read to its start."""
+    t = records
+    bound = (
+        select(t.c.seq)
+        .where(t.c.session_id == bindparam("sid"))
+        .order_by(t.c.seq.desc())
+        .limit(1)
+        .offset(SCORE_LOOKBACK - 1)
+        .scalar_subquery()
+    )
+    scenario = reader.json_field(t.c.body, "autonomy_scenario")
+    return (
+        select(reader.json_field(t.c.body, "autonomy_score"), scenario)
+        .where(
+            t.c.session_id == bindparam("sid"),
+            reader.by_session(t.c.type) == "step.finished",
+            t.c.seq >= func.coalesce(bound, 0),
+            scenario.is_not(None),
+        )
+        .order_by(t.c.seq.desc())
+        .limit(1)
+    )
+
+
 def session_status(ended: str | None, started: SessionStarted | None) -> tuple[str, str | None]:
     """(status, a note explaining it or None), as the timeline decides it: an end record says
     how it ended; without one, whether its process still runs."""
@@ -364,38 +431,63 @@ def latest_score(
     reader: StoreReader, conn: Connection, session_id: str
 ) -> tuple[float | None, int | None]:
     """The autonomy (score, scenario) the session's latest scored outcome carries, looking
-    back at most `SCORE_LOOKBACK` outcomes; (None, None) when none carries one."""
-    t = records
-    recent = (
-        select(
-            t.c.seq,
-            reader.json_field(t.c.body, "autonomy_score").label("score"),
-            reader.json_field(t.c.body, "autonomy_scenario").label("scenario"),
-        )
-        .where(t.c.session_id == session_id, t.c.type == "step.finished")
-        .order_by(t.c.seq.desc())
-        .limit(SCORE_LOOKBACK)
-        .subquery()
-    )
-    row = conn.execute(
-        select(recent.c.score, recent.c.scenario)
-        .where(recent.c.scenario.is_not(None))
-        .order_by(recent.c.seq.desc())
-        .limit(1)
-    ).first()
-    if row is None or row.score is None:
+    back at most `SCORE_LOOKBACK` records; (None, None) when none carries one."""
+    row = conn.execute(reader.statement("score", _score_statement), {"sid": session_id}).first()
+    if row is None or row[0] is None:
         return None, None
-    return float(row.score), int(row.scenario)
+    return float(row[0]), int(row[1])
 
 
 def step_total(reader: StoreReader, session_id: str) -> int:
-    """How many steps the session proposed, counted on its (session_id, seq) index."""
-    t = records
-    query = select(func.count()).where(
-        t.c.session_id == session_id, reader.by_session(t.c.type) == "step.proposed"
-    )
+    """How many steps the session proposed: the number of its last proposal, read backwards
+    on its (session_id, seq) index, so a session of a million steps costs what one of ten
+    does (counting its rows would read them all)."""
     with reader.connect() as conn:
-        return int(conn.execute(query).scalar_one())
+        found = conn.execute(
+            reader.statement("last_step", _last_step_statement), {"sid": session_id}
+        ).scalar()
+    return 0 if found is None else int(found)
+
+
+def frame_records(reader: StoreReader, session_id: str) -> list[Record]:
+    """The session's start, end and alert records in order: the frame of its timeline.
+
+    A store holds few of these (two a session, and alerts), so for a long session they are
+    read on the (type, ts) index rather than by going through all of the session's records
+    on (session_id, seq). SQLite, without statistics, cannot tell which is cheaper; here the
+    two are counted first on the indexes alone (no row is read for that), each count stopping
+    at the other's size, and the frame is read through whichever has fewer rows to look up."""
+    t = records
+    wanted = t.c.type.in_(FRAME_TYPES)
+    by_type = False
+    with reader.connect() as conn:
+        if reader.dialect == "sqlite":
+            own = _capped_count(conn, t.c.session_id == session_id, FRAME_COUNT_CAP)
+            if own >= FRAME_COUNT_CAP:
+                frames = _capped_count(conn, wanted, FRAME_SCAN_CAP)
+                by_type = frames < _capped_count(conn, t.c.session_id == session_id, frames + 1)
+        session_test = t.c.session_id.concat("") if by_type else t.c.session_id
+        type_test = wanted if by_type else reader.by_session(t.c.type).in_(FRAME_TYPES)
+        rows = conn.execute(
+            select(t.c.seq, t.c.body).where(session_test == session_id, type_test).order_by(t.c.seq)
+        ).all()
+    return [_parsed(int(seq), str(body)) for seq, body in rows]
+
+
+def _parsed(seq: int, body: str) -> Record:
+    try:
+        return parse_record(body)
+    except ValidationError as exc:
+        raise StoreCorruptError(
+            f"record seq {seq} does not parse: {exc.errors()[0]['msg']}; run verify to find "
+            "tampering"
+        ) from None
+
+
+def _capped_count(conn: Connection, condition: Any, cap: int) -> int:
+    """How many records meet `condition` (an index's own columns), counting at most `cap`."""
+    rows = select(records.c.seq).where(condition).limit(cap).subquery()
+    return int(conn.execute(select(func.count()).select_from(rows)).scalar_one())
 
 
 def last_seq(reader: StoreReader, session_id: str) -> int | None:

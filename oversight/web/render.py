@@ -48,6 +48,13 @@ class Frame:
     flashes: tuple[Flash, ...] = ()
     pending: int | None = None
     version: str = __version__
+    role: str | None = None
+    """The signed-in reviewer's role (viewer, approver, admin)."""
+    csrf: str | None = None
+    """The browser session's CSRF token, for forms and the script's requests."""
+    access: str = "open"
+    """"open" (no sign-in: read-only), "signed_in" or "signed_out" (only the sign-in and
+    registration pages are shown)."""
 
 
 def when(value: _dt.datetime | None) -> str:
@@ -181,16 +188,21 @@ ENVIRONMENT = _environment()
 
 
 def frame(request: Request, active: str, *, store: str, pending: int | None) -> Frame:
-    """The layout's context: the reviewer and flash messages come from `request.state`, where
-    an authentication middleware puts them (none yet: the app is read-only)."""
+    """The layout's context: the reviewer, their role, the CSRF token and flash messages come
+    from `request.state`, where the sign-in middleware (`web/guard.py`) puts them."""
     reviewer = getattr(request.state, "reviewer", None)
     flashes = getattr(request.state, "flashes", ())
+    role = getattr(request.state, "role", None)
+    csrf = getattr(request.state, "csrf", None)
     return Frame(
         store=store,
         active=active,
         reviewer=str(reviewer) if reviewer is not None else None,
         flashes=tuple(flashes),
         pending=pending,
+        role=str(role) if role is not None else None,
+        csrf=str(csrf) if csrf is not None else None,
+        access=str(getattr(request.state, "access", "open")),
     )
 
 

@@ -16,7 +16,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,8 +75,10 @@ class SearchIndex:
             ).fetchone()
         return int(row[0]) if row else 0
 
-    def update(self, *, batch: int = 5000) -> int:
-        """Index the records stored since the last update; how many were added."""
+    def update(self, *, batch: int = 5000, stop: Callable[[], bool] | None = None) -> int:
+        """Index the records stored since the last update; how many were added. `stop` is
+        asked after each batch: true ends the update there (a server shutting down, a request
+        that may spend only so long), and the next update goes on from that batch."""
         added = 0
         for rows in self._store.iter_bodies(INDEXED_TYPES, after_seq=self.last_seq, batch=batch):
             entries = [entry for seq, _, body in rows if (entry := _entry(seq, body)) is not None]
@@ -92,6 +94,8 @@ class SearchIndex:
                     (self._key, rows[-1][0]),
                 )
             added += len(entries)
+            if stop is not None and stop():
+                break
         return added
 
     def search(

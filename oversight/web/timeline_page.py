@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from oversight.records import StepProposed
-from oversight.timeline import FRAME_TYPES, SessionPages, build_session, process_alive
+from oversight.timeline import SessionPages, build_session, process_alive
 from oversight.web.chart import render_chart
-from oversight.web.queries import last_seq, session_status, step_total
+from oversight.web.queries import frame_records, last_seq, session_status, step_total
 from oversight.web.render import render, session_url
 from oversight.web.review_queries import approvals_by_id, halts_in_force
 from oversight.web.state import WebState, web_state
@@ -50,11 +50,9 @@ def step(
 
 def _open_pages(state: WebState, session_id: str) -> SessionPages:
     """The session's frame (start, end, alerts, status) and a reader of its steps: what
-    `SessionPages.open` gives, with the steps counted on the session's own index."""
-    frame = build_session(
-        session_id,
-        [s.record for s in state.store.iter_records(session_id, types=FRAME_TYPES)],
-    )
+    `SessionPages.open` gives, read so that a long session costs what a short one does (the
+    frame through the cheaper index, the steps counted by the number of the last one)."""
+    frame = build_session(session_id, frame_records(state.reader, session_id))
     total = step_total(state.reader, session_id)
     if total == 0 and frame.started is None and frame.ended is None and not frame.alerts:
         raise HTTPException(404, f"no session {session_id!r} in this store")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,13 +26,15 @@ pytest.importorskip("fastapi", reason="needs the web extra")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs playwright")
 
 import uvicorn
+from browser_reviewers import BrowserReviewer, Desk, new_reviewer, register_root
 from reviewing import cli, write_gate_pack
 
 from oversight import Monitor
 from oversight.errors import ApprovalPending
 from oversight.store import open_store
-from oversight.web.app import create_app
+from oversight.web.access import AccessConfig
 from oversight.web.config import WebConfig
+from oversight.web.review_app import create_review_app
 
 CHROMIUM = os.environ.get("OVERSIGHT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -54,20 +57,42 @@ class Served:
 
     base: str
     store_url: str
+    app: Any = None
+    """The app object serving (the tests look inside it: what the server holds)."""
 
     def url(self, path: str) -> str:
         return self.base + path
 
 
 @contextmanager
-def serving(store_url: str, config: WebConfig | None = None) -> Iterator[Served]:
-    """The app for `store_url`, served by uvicorn in a thread on a free 127.0.0.1 port."""
-    app = create_app(store_url, config=config)
+def serving(
+    store_url: str,
+    config: WebConfig | None = None,
+    *,
+    state_dir: Path | None = None,
+    **access: Any,
+) -> Iterator[Served]:
+    """The app for `store_url`, served by uvicorn in a thread on a free 127.0.0.1 port.
+
+    Without `state_dir` it runs as `oversight serve --no-auth` (read-only, no sign-in: the
+    pages' own tests); with one it asks for sign-in with passkeys at http://localhost:PORT,
+    keeping pending registrations in `state_dir` (`access`: more `AccessConfig` fields)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on"))
+    if state_dir is None:
+        settings = AccessConfig.no_auth()
+        base = f"http://127.0.0.1:{port}"
+    else:
+        base = f"http://localhost:{port}"
+        settings = AccessConfig(origin=base, state_dir=state_dir, **access)
+    app = create_review_app(store_url, config=config, access=settings)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, log_level="warning", ws="none", lifespan="on", timeout_graceful_shutdown=2
+        )
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -76,7 +101,7 @@ def serving(store_url: str, config: WebConfig | None = None) -> Iterator[Served]
             raise RuntimeError("the web app did not start")
         time.sleep(0.01)
     try:
-        yield Served(f"http://127.0.0.1:{port}", store_url)
+        yield Served(base, store_url, app)
     finally:
         server.should_exit = True
         thread.join(timeout=15)
@@ -282,3 +307,30 @@ def many_store(tmp_path_factory: pytest.TempPathFactory) -> ManyStore:
 def many_app(many_store: ManyStore) -> Iterator[Served]:
     with serving(many_store.url) as served:
         yield served
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    """A store whose root admin registered from the CLI, served with passkey sign-in (one per
+    test module)."""
+    root = tmp_path_factory.mktemp("desk")
+    db = register_root(root)
+    state_dir = root / "web-state"
+    with serving(Desk(root, db, "", state_dir).store_url, state_dir=state_dir) as served:
+        yield Desk(root=root, db=db, base=served.base, state_dir=state_dir, app=served.app)
+
+
+@pytest.fixture(scope="module")
+def carol(browser: Any, desk: Desk) -> Iterator[BrowserReviewer]:
+    """An approver who registered her passkey in the browser, endorsed by the root admin."""
+    reviewer = new_reviewer(browser, desk, "carol", "approver")
+    yield reviewer
+    reviewer.context.close()
+
+
+@pytest.fixture(scope="module")
+def vic(browser: Any, desk: Desk) -> Iterator[BrowserReviewer]:
+    """A viewer: signed in, endorsed, and never counted."""
+    reviewer = new_reviewer(browser, desk, "vic", "viewer")
+    yield reviewer
+    reviewer.context.close()

@@ -57,8 +57,9 @@ def test_serve_listens_on_localhost_and_serves_the_store(tmp_path: Path) -> None
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    serve = ["serve", "--db", str(db), "--port", str(port), "--no-auth"]  # read-only, no sign-in
     server = subprocess.Popen(
-        [sys.executable, "-m", "oversight", "serve", "--db", str(db), "--port", str(port)],
+        [sys.executable, "-m", "oversight", *serve],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
