@@ -192,3 +192,26 @@ def test_a_link_to_a_step_by_id_lands_on_the_page_that_shows_it(
     assert page.locator("#step-2").is_visible()
     missing = page.goto(review_app.url(step_url(imported, "no-such-step")))
     assert missing.status == 404
+
+
+def test_the_timeline_and_chart_render_for_a_real_imported_session(
+    page: Any, review_app: Served, review_store: ReviewStore
+) -> None:
+    """A session imported from a real Inspect log (not one we wrote): its steps and its chart,
+    a point per agent step."""
+    with open_store(review_store.url) as store:
+        sizes = {
+            sid: sum(
+                1
+                for r in store.iter_records(sid, types={"step.proposed"})
+                if isinstance(r.record, StepProposed) and r.record.actor == "agent"
+            )
+            for sid in review_store.imported
+        }
+    longest = max(sizes, key=lambda sid: sizes[sid])
+    page.goto(review_app.url(session_url(longest)))
+    assert page.locator("li.step, [id^=step-]").count() >= sizes[longest] > 5
+    chart = page.locator("svg.autonomy-chart")
+    assert chart.is_visible()
+    points = str(chart.locator("polyline.score-line").get_attribute("points")).split()
+    assert len(points) == sizes[longest]
