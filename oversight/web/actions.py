@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 
 from oversight.approvals.grants import grant_payload
-from oversight.approvals.passkeys import challenge_for, parse_public_key
 from oversight.approvals.registry import Reviewer
 from oversight.approvals.signing import verify
 from oversight.approvals.votes import (
@@ -44,8 +43,9 @@ from oversight.web.acting import (
     read_json,
     reviewer_with,
 )
-from oversight.web.ceremonies import CeremonyFailed, assertion_options, read_assertion
+from oversight.web.ceremonies import CeremonyFailed
 from oversight.web.challenges import ChallengeRefused
+from oversight.web.passkey_prompts import credential_id, passkey_prompt, signed_answer, taken_prompt
 from oversight.web.render import Flash
 from oversight.web.state import WebState, web_state
 
@@ -75,22 +75,8 @@ async def vote_options(
         return exc.response()
     except ConfigError as exc:
         return json_error(str(exc))
-    issued = access.challenges.issue(
-        browser_session(request).id,
-        "vote",
-        challenge_for(payload),
-        payload=payload,
-        extra={"approval_id": approval_id, "decision": decision, "reason": reason, "patch": patch},
-    )
-    return JSONResponse(
-        {
-            "challenge_id": issued.id,
-            "publicKey": assertion_options(
-                access.config, issued.challenge, [_credential_id(reviewer)]
-            ),
-            "payload": payload,
-        }
-    )
+    extra = {"approval_id": approval_id, "decision": decision, "reason": reason, "patch": patch}
+    return passkey_prompt(request, access, "vote", payload, extra, credential_id(reviewer))
 
 
 @router.post("/approvals/{approval_id}/vote", name="vote")
@@ -103,14 +89,10 @@ async def vote(
     body = await read_json(request)
     try:
         reviewer = reviewer_with(request, ACTING_ROLES, "vote")
-        issued = access.challenges.take(
-            body.get("challenge_id"), browser_session(request).id, "vote"
-        )
+        issued = taken_prompt(request, access, body, "vote")
         if issued.extra["approval_id"] != approval_id:
             raise Refused(400, "this passkey prompt was for another approval")
-        answer = read_assertion(body.get("credential"))
-        if answer.credential_id != _credential_id(reviewer):
-            raise Refused(403, f"that passkey is not {reviewer.name}'s")
+        answer = signed_answer(body, reviewer)
         extra = issued.extra
         await anyio.to_thread.run_sync(
             lambda: store_signed_vote(
@@ -157,22 +139,7 @@ async def grant_options(
     except (ConfigError, UnknownKindError) as exc:
         return json_error(str(exc))
     payload = grant_payload(row)
-    issued = access.challenges.issue(
-        browser_session(request).id,
-        "grant",
-        challenge_for(payload),
-        payload=payload,
-        extra={"row": row},
-    )
-    return JSONResponse(
-        {
-            "challenge_id": issued.id,
-            "publicKey": assertion_options(
-                access.config, issued.challenge, [_credential_id(reviewer)]
-            ),
-            "payload": payload,
-        }
-    )
+    return passkey_prompt(request, access, "grant", payload, {"row": row}, credential_id(reviewer))
 
 
 @router.post("/grants", name="grant")
@@ -184,15 +151,11 @@ async def grant(
     body = await read_json(request)
     try:
         reviewer = reviewer_with(request, ACTING_ROLES, "grant")
-        issued = access.challenges.take(
-            body.get("challenge_id"), browser_session(request).id, "grant"
-        )
+        issued = taken_prompt(request, access, body, "grant")
         row: dict[str, Any] = issued.extra["row"]
         if row["granted_by"] != reviewer.name:
             raise Refused(403, "this grant was prepared for another reviewer")
-        answer = read_assertion(body.get("credential"))
-        if answer.credential_id != _credential_id(reviewer):
-            raise Refused(403, f"that passkey is not {reviewer.name}'s")
+        answer = signed_answer(body, reviewer)
         if not verify(reviewer.public_key, grant_payload(row), answer.signature):
             raise Refused(403, f"the signature is not {reviewer.name}'s over this grant")
     except Refused as exc:
@@ -318,10 +281,3 @@ def _grant_row(body: dict[str, Any], reviewer: Reviewer) -> dict[str, Any]:
         "granted_by": reviewer.name,
         "reason": reason or f"standing approval by {reviewer.name}",
     }
-
-
-def _credential_id(reviewer: Reviewer) -> bytes:
-    passkey = parse_public_key(reviewer.public_key)
-    if passkey is None:
-        raise Refused(403, f"{reviewer.name} has no passkey registered")
-    return passkey.credential_id

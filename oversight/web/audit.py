@@ -52,22 +52,28 @@ def signed_out(store: SQLStore, reviewer: str, audit_id: str) -> ReviewEvent:
 def registered(
     store: SQLStore, registration_id: str, name: str, role: str, public_key: str
 ) -> ReviewEvent:
-    return record(
-        store,
-        "reviewer.registered",
-        registration_id,
-        None,
-        {"name": name, "role": role, "public_key": public_key},
+    return _registration(
+        store, "reviewer.registered", registration_id, None, name, public_key, role=role
     )
 
 
 def declined(
     store: SQLStore, registration_id: str, admin: str, name: str, public_key: str
 ) -> ReviewEvent:
+    return _registration(store, "reviewer.declined", registration_id, admin, name, public_key)
+
+
+def _registration(
+    store: SQLStore,
+    action: ReviewAction,
+    registration_id: str,
+    by: str | None,
+    name: str,
+    public_key: str,
+    **facts: str,
+) -> ReviewEvent:
+    """An event about a registration: `ref` is its id, and the facts always bind the name and
+    the key registered (with any others the action adds)."""
     return record(
-        store,
-        "reviewer.declined",
-        registration_id,
-        admin,
-        {"name": name, "public_key": public_key},
+        store, action, registration_id, by, {"name": name, **facts, "public_key": public_key}
     )

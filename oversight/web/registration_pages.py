@@ -27,6 +27,7 @@ from oversight.web.access import AccessState, access_state
 from oversight.web.acting import browser_session, json_error, read_json
 from oversight.web.ceremonies import CeremonyFailed, registration_options, verify_registration
 from oversight.web.challenges import ChallengeRefused
+from oversight.web.passkey_prompts import posted_answer
 from oversight.web.render import render
 from oversight.web.state import WebState, web_state
 
@@ -88,10 +89,8 @@ async def register_verify(
     web: Annotated[WebState, Depends(web_state)],
     access: Annotated[AccessState, Depends(access_state)],
 ) -> JSONResponse:
-    body = await read_json(request)
-    session = browser_session(request)
     try:
-        issued = access.challenges.take(body.get("challenge_id"), session.id, "register")
+        body, session, issued = await posted_answer(request, access, "register")
         passkey = verify_registration(access.config, body.get("credential"), issued.challenge)
     except (ChallengeRefused, CeremonyFailed) as exc:
         return json_error(str(exc))

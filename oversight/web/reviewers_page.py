@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
-from oversight.approvals.passkeys import challenge_for, parse_public_key
+from oversight.approvals.passkeys import parse_public_key
 from oversight.approvals.registry import ROLES, trusted_reviewers
 from oversight.approvals.signing import endorsement_payload, verify
 from oversight.web import audit
@@ -31,8 +31,9 @@ from oversight.web.acting import (
     reviewer_with,
     signed_in,
 )
-from oversight.web.ceremonies import CeremonyFailed, assertion_options, read_assertion
+from oversight.web.ceremonies import CeremonyFailed, read_assertion
 from oversight.web.challenges import ChallengeRefused
+from oversight.web.passkey_prompts import passkey_prompt, taken_prompt
 from oversight.web.pending_registrations import fingerprint
 from oversight.web.registration_pages import ROLE_NOTES, endorse_command
 from oversight.web.render import Flash, render
@@ -125,20 +126,8 @@ async def endorse_options(
     except Refused as exc:
         return exc.response()
     payload = endorsement_payload(pending.name, role, pending.public_key)
-    issued = access.challenges.issue(
-        browser_session(request).id,
-        "endorse",
-        challenge_for(payload),
-        payload=payload,
-        extra={"registration_id": registration_id},
-    )
-    return JSONResponse(
-        {
-            "challenge_id": issued.id,
-            "publicKey": assertion_options(access.config, issued.challenge, [own.credential_id]),
-            "payload": payload,
-        }
-    )
+    extra = {"registration_id": registration_id}
+    return passkey_prompt(request, access, "endorse", payload, extra, own.credential_id)
 
 
 @router.post("/reviewers/pending/{registration_id}/endorse", name="endorse")
@@ -151,9 +140,7 @@ async def endorse(
     body = await read_json(request)
     try:
         admin = reviewer_with(request, ("admin",), "endorse reviewers")
-        issued = access.challenges.take(
-            body.get("challenge_id"), browser_session(request).id, "endorse"
-        )
+        issued = taken_prompt(request, access, body, "endorse")
         if issued.extra["registration_id"] != registration_id:
             raise Refused(400, "this passkey prompt was for another registration")
         pending = access.pending.get(registration_id)

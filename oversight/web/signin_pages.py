@@ -21,10 +21,11 @@ from oversight.approvals.passkeys import b64url, challenge_for, parse_public_key
 from oversight.approvals.signing import verify
 from oversight.web import audit
 from oversight.web.access import AccessState, access_state
-from oversight.web.acting import browser_session, json_error, read_json
+from oversight.web.acting import browser_session, json_error
 from oversight.web.browser_sessions import set_cookie
 from oversight.web.ceremonies import CeremonyFailed, assertion_options, read_assertion
 from oversight.web.challenges import ChallengeRefused
+from oversight.web.passkey_prompts import posted_answer
 from oversight.web.render import Flash, render
 from oversight.web.state import WebState, web_state
 
@@ -83,10 +84,8 @@ async def signin_verify(
     web: Annotated[WebState, Depends(web_state)],
     access: Annotated[AccessState, Depends(access_state)],
 ) -> JSONResponse:
-    body = await read_json(request)
-    session = browser_session(request)
     try:
-        issued = access.challenges.take(body.get("challenge_id"), session.id, "sign-in")
+        body, session, issued = await posted_answer(request, access, "sign-in")
         answer = read_assertion(body.get("credential"))
     except (ChallengeRefused, CeremonyFailed) as exc:
         return json_error(str(exc))
