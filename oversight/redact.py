@@ -57,6 +57,7 @@ def _assigns_secret(folded: str) -> bool:
     # Substrings first: the expression tries its alternation at every position of the text.
     return _holds_any(folded, _SECRET_WORDS) and _ASSIGNED.search(folded) is not None
 
+
 _ALTERNATIVES: tuple[tuple[str, Callable[[str], bool]], ...] = (
     (
         r"(?P<pem>-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$))",

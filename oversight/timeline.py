@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
-import os
 import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from oversight._processes import pid_alive
 from oversight.records import (
     Alert,
     Record,
@@ -74,13 +74,7 @@ def process_alive(started: SessionStarted | None) -> bool | None:
     """Whether the session's process still runs; None when it ran on another host."""
     if started is None or started.host != socket.gethostname():
         return None
-    try:
-        os.kill(started.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(started.pid)
 
 
 def _add_frame_record(view: SessionView, record: Record) -> bool:

@@ -8,10 +8,10 @@ old halt fits no later one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from oversight.approvals.registry import Reviewer
+from oversight.approvals.registry import Reviewer, trusted_reviewers
 from oversight.approvals.signing import verify
 
 
@@ -48,3 +48,21 @@ def halts_in_force(
         if resume_key(row) not in verified_resumes:
             out.setdefault(str(row["scope"]), str(row["reason"]))
     return out
+
+
+def halts_stopping(
+    halts: Iterable[dict[str, Any]],
+    reviewers: Callable[[], Iterable[dict[str, Any]]],
+    session_id: str,
+    *,
+    root_key: str | None,
+) -> list[dict[str, Any]]:
+    """The halt rows stopping one session (its own or every session's) that no trusted admin's
+    signed resume lifted: the check a monitor makes before each step, for a reader that asks
+    once (`oversight show`, the review app). `reviewers` is read only when a resume must be
+    checked."""
+    rows = [row for row in halts if row["scope"] in (session_id, "*")]
+    if any(row.get("resumed_at") is not None for row in rows):
+        trusted, _ = trusted_reviewers(reviewers(), root_key=root_key)
+        rows = [row for row in rows if not lifted(row, trusted)]
+    return rows

@@ -12,8 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from oversight.approvals.halts import lifted, resume_key
-from oversight.approvals.registry import trusted_reviewers
+from oversight.approvals.halts import halts_stopping
 from oversight.cli import app, timeline_rows
 from oversight.cli.common import (
     DbOption,
@@ -127,16 +126,8 @@ def show(
 def halt_in_force(store: SQLStore, session_id: str) -> dict[str, Any] | None:
     """The halt stopping this session (its own or one of every session), unless an admin's
     signed resume lifted it; the same check a monitor makes."""
-    rows = store.halts()
-    resumed = [row for row in rows if row.get("resumed_at") is not None]
-    verified: set[tuple[Any, ...]] = set()
-    if resumed:
-        trusted, _ = trusted_reviewers(store.reviewers(), root_key=root_key())
-        verified = {resume_key(row) for row in resumed if lifted(row, trusted)}
-    for row in rows:
-        if row["scope"] in (session_id, "*") and resume_key(row) not in verified:
-            return row
-    return None
+    stopping = halts_stopping(store.halts(), store.reviewers, session_id, root_key=root_key())
+    return stopping[0] if stopping else None
 
 
 def render_timeline(view: SessionView, *, show_args: bool = False) -> None:

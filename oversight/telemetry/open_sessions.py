@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oversight._known_stores import state_folder
+from oversight._processes import pid_alive
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,7 @@ class OpenSessionNotes:
             note = _read(path)
             if note is None or note.store != self.store or note.host != host:
                 continue
-            if _alive(note.pid):
+            if pid_alive(note.pid):
                 continue
             claimed = path.with_suffix(f".claimed-{os.getpid()}")
             try:
@@ -92,13 +93,3 @@ def _read(path: Path) -> OpenSessionNote | None:
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None  # half-written or foreign: not ours to act on
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # someone else's process: alive
-    return True

@@ -217,11 +217,7 @@ class SpanRecorder:
 
     def _session_ended(self, r: SessionEnded) -> None:
         end = to_ns(r.ts)
-        for step_id in [k for k, s in self._steps.items() if s.session_id == r.session_id]:
-            try:
-                self._interrupt_step(step_id, end)
-            except Exception as exc:  # noqa: BLE001 - the session span must still end
-                self._on_error(exc)
+        self._interrupt_steps_of(r.session_id, end)
         state = self._sessions.pop(r.session_id, None)
         if state is None:
             return
@@ -248,9 +244,16 @@ class SpanRecorder:
             span.set_status(Status(StatusCode.ERROR, f"{state.refused} step(s) refused"))
         self._end_session(r.session_id, state, end)
 
-    def _interrupt_session(self, session_id: str, end: int) -> None:
+    def _interrupt_steps_of(self, session_id: str, end: int) -> None:
+        """End the session's steps still open as interrupted: its span is about to end."""
         for step_id in [k for k, s in self._steps.items() if s.session_id == session_id]:
-            self._interrupt_step(step_id, end)
+            try:
+                self._interrupt_step(step_id, end)
+            except Exception as exc:  # noqa: BLE001 - the session span must still end
+                self._on_error(exc)
+
+    def _interrupt_session(self, session_id: str, end: int) -> None:
+        self._interrupt_steps_of(session_id, end)
         state = self._sessions.pop(session_id)
         state.span.set_attribute(A.OVERSIGHT_STATUS, A.STATUS_INTERRUPTED)
         state.span.set_status(Status(StatusCode.ERROR, A.INTERRUPTED_DESCRIPTION))
@@ -350,9 +353,7 @@ class SpanRecorder:
         approval (the resume) are two steps: the second's span links to the first's."""
         assert r.approval_id is not None
         if r.status == "deferred":
-            _remember(
-                self._deferred, r.approval_id, span.get_span_context(), self._ended_memory
-            )
+            _remember(self._deferred, r.approval_id, span.get_span_context(), self._ended_memory)
             return
         deferred = self._deferred.pop(r.approval_id, None)
         if deferred is None and self._stored is not None and r.decided_by != "waiting":

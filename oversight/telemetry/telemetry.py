@@ -69,9 +69,7 @@ class Telemetry:
                 warn(f"{exc}; no spans are exported")
         self._explicit_provider = tracer_provider is not None
         self._store = store
-        self._open_sessions = (
-            OpenSessionNotes(store.url_for_display) if store is not None else None
-        )
+        self._open_sessions = OpenSessionNotes(store.url_for_display) if store is not None else None
         self._spans: SpanRecorder | None = (
             self._span_recorder(tracer_provider) if tracer_provider is not None else None
         )

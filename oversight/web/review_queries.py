@@ -18,9 +18,6 @@ from typing import Any
 from sqlalchemy import Connection, select, tuple_
 
 from oversight.approvals.deadlines import deadline_text
-from oversight.approvals.halts import lifted
-from oversight.approvals.registry import trusted_reviewers
-from oversight.store import SQLStore
 from oversight.store.schema import approvals, votes
 from oversight.web.queries import StoreReader
 
@@ -148,16 +145,6 @@ def _approval(row: dict[str, Any], found: list[VoteRow]) -> ApprovalRow:
         decided_at=_when(row.get("decided_at")),
         votes=tuple(found),
     )
-
-
-def halts_in_force(store: SQLStore, session_id: str, root_key: str | None) -> list[dict[str, Any]]:
-    """Halt rows stopping this session (its own or every session's) that no trusted admin's
-    signed resume lifted: the same check a monitor makes before each step."""
-    rows = [row for row in store.halts() if row["scope"] in (session_id, "*")]
-    if any(row.get("resumed_at") is not None for row in rows):
-        trusted, _ = trusted_reviewers(store.reviewers(), root_key=root_key)
-        rows = [row for row in rows if not lifted(row, trusted)]
-    return rows
 
 
 def _when(value: object) -> _dt.datetime | None:

@@ -15,12 +15,13 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
+from oversight.approvals.halts import halts_stopping
 from oversight.records import StepProposed
 from oversight.timeline import SessionPages, build_session, process_alive
 from oversight.web.chart import render_chart
 from oversight.web.queries import frame_records, last_seq, session_status, step_total
 from oversight.web.render import render, session_url
-from oversight.web.review_queries import approvals_by_id, halts_in_force
+from oversight.web.review_queries import approvals_by_id
 from oversight.web.state import WebState, web_state
 from oversight.web.timeline_view import step_items, step_link
 
@@ -119,6 +120,6 @@ def timeline(
         chart_svg=svg,
         chart_link=None if charted else f"{base}?offset={offset}&chart=true",
         link=link,
-        halts=halts_in_force(store, session_id, config.root_key),
+        halts=halts_stopping(store.halts(), store.reviewers, session_id, root_key=config.root_key),
         export_url=f"{base}/export.jsonl",
     )
