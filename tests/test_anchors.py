@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from reviewing import cli, register_reviewers
+from tampering import rewrite_whole_chain
 
 from oversight import Monitor
 from oversight.store import open_store
-from oversight.store.chain import record_hash
 
 
 @pytest.fixture
@@ -43,34 +43,11 @@ def test_an_untouched_store_verifies_against_its_anchor(anchored: tuple[Path, Pa
     assert json.loads(done.stdout)["ok"] is True
 
 
-def _rewrite_whole_chain(db: Path) -> None:
-    """What the plain chain cannot catch: change a record, recompute every hash and the head
-    with the project's own hash function."""
-    raw = sqlite3.connect(db)
-    rows = raw.execute(
-        "SELECT seq, record_id, type, session_id, step_id, kind, decision, ts, body "
-        "FROM oversight_records ORDER BY seq"
-    ).fetchall()
-    prev = "0" * 64
-    for seq, rid, type_, sid, step, kind, decision, ts, body in rows:
-        if type_ == "step.proposed" and "echo 3" in body:
-            body = body.replace("echo 3", "rm -rf data")  # what the agent wants the log to say
-        h = record_hash(prev, seq, rid, type_, sid, step, kind, decision, ts, body)
-        raw.execute(
-            "UPDATE oversight_records SET body = ?, prev_hash = ?, hash = ? WHERE seq = ?",
-            (body, prev, h, seq),
-        )
-        prev = h
-    raw.execute("UPDATE oversight_chain_head SET hash = ?", (prev,))
-    raw.commit()
-    raw.close()
-
-
 def test_a_recomputed_chain_verifies_alone_but_not_against_the_anchor(
     anchored: tuple[Path, Path, Path],
 ) -> None:
     db, _, anchors = anchored
-    _rewrite_whole_chain(db)
+    rewrite_whole_chain(db, "echo 3", "rm -rf data", record_type="step.proposed")
     alone = cli("verify", "--db", str(db))
     assert alone.returncode == 0, "the plain chain cannot see a whole rewrite"
     done = _verify(db, anchors)

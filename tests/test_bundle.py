@@ -16,13 +16,14 @@ from typing import Any
 
 import pytest
 from reviewing import cli, register_in_process, register_reviewers
+from tampering import rewrite_whole_chain
 
 from oversight import Monitor
 from oversight.anchors import Anchor, make_anchor, read_anchors
 from oversight.approvals.signing import load_private_key, new_private_key, public_hex, sign
 from oversight.bundle import BundleReport, bundle_lines, read_segment, verify_bundle
 from oversight.store import open_store
-from oversight.store.chain import GENESIS_HASH, record_hash
+from oversight.store.chain import record_hash
 
 Lines = list[dict[str, Any]]
 
@@ -412,30 +413,9 @@ def _store_with_anchor(tmp: Path) -> tuple[Path, Path, Path]:
     return db, keys, anchors
 
 
-def _rewrite_whole_chain(db: Path) -> None:
-    """Change a record of session `a` in the store and recompute every hash and the head."""
-    raw = sqlite3.connect(db)
-    rows = raw.execute(
-        "SELECT seq, record_id, type, session_id, step_id, kind, decision, ts, body "
-        "FROM oversight_records ORDER BY seq"
-    ).fetchall()
-    prev = GENESIS_HASH
-    for seq, rid, type_, sid, step, kind, decision, ts, body in rows:
-        body = body.replace("echo a3", "rm -rf data")
-        h = record_hash(prev, seq, rid, type_, sid, step, kind, decision, ts, body)
-        raw.execute(
-            "UPDATE oversight_records SET body = ?, prev_hash = ?, hash = ? WHERE seq = ?",
-            (body, prev, h, seq),
-        )
-        prev = h
-    raw.execute("UPDATE oversight_chain_head SET hash = ?", (prev,))
-    raw.commit()
-    raw.close()
-
-
 def test_a_store_rewritten_after_its_anchor_gives_a_bundle_that_fails(tmp_path: Path) -> None:
     db, _, anchors = _store_with_anchor(tmp_path)
-    _rewrite_whole_chain(db)
+    rewrite_whole_chain(db, "echo a3", "rm -rf data")
     assert cli("verify", "--db", str(db)).returncode == 0, "the plain chain cannot see it"
     with_anchor, without = tmp_path / "with.bundle", tmp_path / "without.bundle"
     for path, extra in ((with_anchor, ["--anchors", str(anchors)]), (without, [])):
