@@ -650,6 +650,26 @@ def test_adding_a_persons_review_never_raises_the_score(
     assert after.scenario <= before.scenario
 
 
+def test_a_rubber_stamped_approval_of_a_step_that_never_ran_weighs_nothing() -> None:
+    """Found by the property below in a fresh CI run: an edit approved in 0 s that then did not
+    run counted as unreviewed work (scenario 2), while the same edit with no review at all
+    counted as nothing (scenario 1). A step that did not run weighs only when a person really
+    decided it."""
+    edit = StepObservation(
+        seq=1, ts=1_790_000_000.0, kind=Kind.FILE_WRITE, name="t", flags=frozenset(), targets=(),
+        ran=False, review="human", approvers=("alice",), review_wait_s=0.0, gpu_hours=None,
+    )  # fmt: skip
+    model = StepObservation(
+        seq=2, ts=1_790_000_000.0, kind=Kind.MODEL_CALL, name="t", flags=frozenset(), targets=(),
+        ran=True, review="human", approvers=("alice",), review_wait_s=None, gpu_hours=None,
+    )  # fmt: skip
+    unreviewed = replace(edit, review="none", approvers=(), review_wait_s=None)
+    assert score_session([edit, model]).scenario == score_session([unreviewed, model]).scenario
+    assert score_session([edit, model]).signals["consequential_weight"] == 0.0
+    denied = replace(edit, human_denied=True, review_wait_s=30.0)
+    assert score_session([denied, model]).signals["reviewed_weight"] > 0.0  # a denial still counts
+
+
 @settings(max_examples=150, deadline=None)
 @given(sessions(), st.data())
 def test_removing_any_review_never_lowers_the_scenario(

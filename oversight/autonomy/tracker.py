@@ -355,7 +355,10 @@ class AutonomyTracker:
                 self._note(obs, "oversight_attempts", 50.0, text)
         if weight > 0.0:
             add(_CONSEQUENTIAL, 1.0)
-            if ran or human:
+            # A step that did not run weighs only when a person really decided it (a denial, a
+            # considered approval): a rubber-stamped approval of a step that never ran is no
+            # more work, and no more control, than no review of it at all.
+            if ran or real:
                 add(_WEIGHT, weight)
                 if change:
                     add(_CHANGE, weight)
