@@ -10,6 +10,8 @@ import ast
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oversight.classify import Classification, Classifier
 from oversight.classify.paths import DEFAULT_PROTECTED, DEFAULT_TAMPER, PathRules
@@ -344,3 +346,40 @@ def test_bash_through_the_same_tool_keeps_bash_reasons() -> None:
     found = ps("ls -la && cat README.md")
     assert found.kind is Kind.FILE_READ
     assert found.reason.startswith("shell: ")
+
+
+def _every_sign(text: str) -> bool:
+    """`looks_like_powershell` as it was before its signs were gated: every search, always."""
+    from oversight.classify import powershell as p
+
+    if not text or p._BASH_ONLY.search(text):
+        return False
+    if p._HERE_STRING.search(text):
+        return True
+    bare = p._QUOTED.sub("''", text)
+    signs = (p._CMDLET, p._ENCODED_HOST, p._CALL_OPERATOR, p._STATIC_CALL, p._ASSIGNMENT)
+    return any(s.search(bare) for s in (*signs, p._FOREACH, p._ALIAS_PARAM))
+
+
+_PIECES = [
+    "Get-Content", "Set-Content", " -Recurse", " -Force", "rm", "ls", "$x", "$i = 1", " = ",
+    "&", "& '", '& "C:\\x.exe"', "&&", "[IO.File]::ReadAllText", "]::", "@'\n", "\n'@", '@"\n',
+    "powershell -enc AAA", "POWERſHELL -e x", "pwsh", "foreach ($f in $xs)", "'quoted'",
+    '"dq $v"', ";", "|", "(", "{", "=", "\n", " ", "x.py", "-", "A", "<<", "fi", "export X=1",
+    "/dev/null", "$((", "[[ ", "${a:-b}",
+]  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12))
+def test_gating_the_signs_changes_no_answer(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert looks_like_powershell(text) == _every_sign(text), text
+
+
+@pytest.mark.parametrize(
+    "command",
+    [*READS.values(), "cd x && python train.py", "echo 'Get-Content' && ls", "$x = 1"],
+)
+def test_gating_the_signs_changes_no_answer_on_known_commands(command: str) -> None:
+    assert looks_like_powershell(command) == _every_sign(command)

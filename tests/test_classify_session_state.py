@@ -231,3 +231,19 @@ def test_editing_a_file_the_session_wrote_as_evaluation_code_is_protected() -> N
     assert "evaluation code" in found.reason
     other = classifier.classify("Edit", {**edit, "file_path": "code/plot.py"}, view=view)
     assert "protected_target" not in other.flags
+
+
+def test_the_lines_of_an_editor_edit_are_file_content_not_commands_that_run() -> None:
+    """`edit 1:1` + `python baseline.py` writes that line into the open file; it runs nothing,
+    so what baseline.py contains does not make the edit a training run. A command after the
+    block does run, and is read."""
+    classifier, view = Classifier(), SessionView(root=None)
+    write = {"file_path": f"{ROOT}/baseline.py", "content": TRAINING}
+    classifier.classify("Write", write, None, view)
+    view.observe("Write", write)
+    view.observe("Bash", {"command": f"cd {ROOT}"})
+    edit = "edit 1:1\npython baseline.py\nend_of_edit"
+    found = classifier.classify("bash", {"command": edit}, None, view)
+    assert found.kind is Kind.FILE_WRITE, found
+    after = classifier.classify("bash", {"command": f"{edit}\npython baseline.py"}, None, view)
+    assert after.kind is Kind.TRAIN_LAUNCH, after

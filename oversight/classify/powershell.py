@@ -63,22 +63,38 @@ _CALL_OPERATOR = re.compile(r"(?:^|[;\n{])[ \t]*&[ \t]*[\"'$({]", re.MULTILINE)
 _QUOTED = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"")
 
 
+_CAPITAL_OPTION = re.compile(r"-[A-Z]")
+
+
 def looks_like_powershell(text: str) -> bool:
-    """True only when the text uses syntax that PowerShell has and bash does not."""
-    if not text or _BASH_ONLY.search(text):
+    """True only when the text uses syntax that PowerShell has and bash does not.
+
+    Each sign is searched for only when the text holds what it needs (a `$`, a `&`, `-X`, ...):
+    blanking quoted strings only removes characters, so a sign the raw text cannot hold is not
+    in the blanked text either. Most bash holds few of them, and each sign's search tries every
+    position of the text."""
+    if not text:
         return False
-    if _HERE_STRING.search(text):
+    here = "@'" in text or '@"' in text
+    dollar = "$" in text
+    amp = "&" in text
+    static = "]::" in text
+    option = _CAPITAL_OPTION.search(text) is not None
+    folded = text.casefold()  # as `(?i)` matches: `ſ` is an `s` to it
+    host = "pwsh" in folded or "powershell" in folded
+    if not (here or dollar or amp or static or option or host) or _BASH_ONLY.search(text):
+        return False
+    if here and _HERE_STRING.search(text):
         return True
     # a cmdlet named inside a quoted string (`echo "use Get-Content"`) does not count
     bare = _QUOTED.sub("''", text)
     return bool(
-        _CMDLET.search(bare)
-        or _ENCODED_HOST.search(bare)
-        or _CALL_OPERATOR.search(bare)
-        or _STATIC_CALL.search(bare)
-        or _ASSIGNMENT.search(bare)
-        or _FOREACH.search(bare)
-        or _ALIAS_PARAM.search(bare)
+        (option and _CMDLET.search(bare))
+        or (host and _ENCODED_HOST.search(bare))
+        or (amp and _CALL_OPERATOR.search(bare))
+        or (static and _STATIC_CALL.search(bare))
+        or (dollar and (_ASSIGNMENT.search(bare) or _FOREACH.search(bare)))
+        or (option and _ALIAS_PARAM.search(bare))
     )
 
 

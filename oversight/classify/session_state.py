@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from oversight.classify.aci import EDITOR_OPEN_FILE, OPEN_FILE, UNNAMED_OPEN_FILE
+from oversight.classify.aci import EDITOR_OPEN_FILE, OPEN_FILE, UNNAMED_OPEN_FILE, edit_block
 from oversight.classify.eval_code import PROTECTED_TARGET, defines_eval_code
 from oversight.classify.paths import PathRules
 from oversight.classify.result import Classification, merge_targets
@@ -43,7 +43,10 @@ def in_session(
         found = _writes_known_eval_code(found, view)
     if shape is Shape.SHELL:
         text = shell_text(args)
-        if text is not None:
+        block = edit_block(text) if text is not None else None
+        if block is not None:  # an editor's edit: its lines are file content, what follows runs
+            text = block[4]
+        if text is not None and text.strip():
             return scripts.upgrade(found, text, view)
     if shape is Shape.PYTHON:
         code = next((c for k in CODE_KEYS if isinstance(c := args.get(k), str) and c.strip()), None)
