@@ -91,6 +91,16 @@ SECRETS = [
     "AWS AKIAABCDEFGHIJKLMNOP and aiza AIzaSyA1234567890abcdefghijklmnopqrstu",
     "db_password: 'correcthorse' ; api_key=abcdef123",
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    # one of each provider form the key pre-test groups by its `_`, `-` or `A`
+    "npm npm_abcdefghijklmnopqrstuvwxyz0123456789",
+    "hf hf_abcdefghijklmnopqrstuvwxyz0123",
+    "gitlab glpat-abcdefghijklmnopqrstu",
+    "pypi pypi-AgEIcHlwaS5vcmcCJGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6MDEy",
+    "slack xoxb-1234567890-abcdefghij",
+    "gho gho_abcdefghijklmnopqrstuvwxyz0123",
+    "pat github_pat_abcdefghijklmnopqrstuvwxyz0123",
+    "sts ASIAABCDEFGHIJKLMNOP",
+    "openai sk-abcdefghijklmnopqrstuvwx",
 ]
 
 
@@ -119,7 +129,8 @@ def test_a_secret_word_spelled_with_a_long_s_is_still_found() -> None:
             ["sk-", "ghp_", "bearer ", "://", "@", "key", "token=", "--password ", "-----BEGIN ",
              "PRIVATE KEY-----", "AKIA", "eyJ", "abcdefghijklmnopqrstuvwxyz0123456789", " ", "\n",
              "'", '"', "=", ":", "x", "K", "\u212a", "\u017f", "pa", "word", "ecret", "gh", "TOKEN",
-             "_", "-"]
+             "_", "-", "gho_", "ghr_", "github_pat_", "hf_", "xoxb-", "glpat-", "npm_", "pypi-",
+             "ASIA", "AIza", "akia", "A", "SK-", "Gh", "EYJ", "."]
         ),
         max_size=30,
     ).map("".join)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from reviewing import cli
 
-from oversight._sharded import import_folders, import_sharded, replay_sharded, shard_of
+from oversight._sharded import import_folders, import_sharded, replay_sharded, sessions_by_cost
 from oversight.classify import Classifier
 from oversight.importing.run import ImportReport, import_files, recognised_files
 from oversight.policy import load_policy
@@ -54,7 +54,23 @@ def test_sharded_replay_is_the_single_process_replay(real_trace: Path, jobs: int
         real_trace, Classifier(), decider=load_policy("research-default"), jobs=jobs
     )
     assert _as_json(*many) == _as_json(*one)
-    assert len({shard_of(s, jobs) for s in one[1]}) == jobs  # every worker had work
+
+
+def test_workers_take_whole_sessions_the_most_expensive_first(real_trace: Path) -> None:
+    from oversight.replay import read_trace
+
+    lines = dict(read_trace(real_trace))
+    sessions = sessions_by_cost(lines)
+    assert sorted(n for numbers in sessions for n in numbers) == sorted(lines)
+    for numbers in sessions:
+        assert numbers == sorted(numbers)  # each session's lines in file order
+        assert len({lines[n].session for n in numbers}) == 1  # and only its own
+    # a call costs about itself (64) plus the text it carries
+    costs = [
+        sum(64 + sum(len(v) for v in lines[n].args.values() if isinstance(v, str)) for n in numbers)
+        for numbers in sessions
+    ]
+    assert costs == sorted(costs, reverse=True) and costs[0] > costs[-1]
 
 
 def test_sharded_replay_reports_a_bad_line_as_one_process_does(tmp_path: Path) -> None:
