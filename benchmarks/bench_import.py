@@ -7,21 +7,26 @@ figure is amortised wall-clock time over the whole input: reading, classifying, 
 scoring autonomy and (import) storing, worker processes included, start-up excluded (imports go
 into a store already created, as every import after the first does).
 Classification alone (every call through the classifier with its session's state, nothing
-else) is the baseline measured in the same run. Beside each rate, the CPU time it took per call
-(this process's and its worker processes'): on a machine shared with other work, wall-clock
-rates move with the load, CPU time much less.
+else) is the baseline measured in the same run. Each measurement runs in a fresh process (cold
+caches, as a user's command starts), three rounds round-robin, and the median is printed with
+the range. Beside each rate, the CPU time it took per call (the process's and its workers'):
+this machine's speed drifts by a fifth from one run to the next, and CPU time with it.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from benchmarks.common import header, verdict
 from oversight._sharded import default_jobs, import_sharded, replay_sharded
@@ -63,18 +68,19 @@ def _corpus(tmp: Path) -> tuple[Path, Path, str]:
     return trace, folder, "a real Inspect log x40 (`python tests/corpus/rebuild.py` for the rest)"
 
 
-def _classify_alone(lines: list[TraceLine]) -> tuple[float, float]:
+ROUNDS = 3
+"""Each measurement is taken this many times, round-robin, and its median reported: this
+machine's speed drifts by a fifth over seconds, and a round-robin shares the drift out."""
+
+
+def _classify_alone(lines: list[TraceLine]) -> None:
     classifier = Classifier()
     views: dict[str, SessionView] = {}
-
-    def run() -> None:
-        for line in lines:
-            args = normalise_call(line.args, max_chars=65_536).args
-            view = views.setdefault(line.session, SessionView(root=None))
-            classifier.classify(line.tool, args, line.kind, view)
-            view.observe(line.tool, args)
-
-    return _timed(run)
+    for line in lines:
+        args = normalise_call(line.args, max_chars=65_536).args
+        view = views.setdefault(line.session, SessionView(root=None))
+        classifier.classify(line.tool, args, line.kind, view)
+        view.observe(line.tool, args)
 
 
 def _cpu() -> float:
@@ -83,11 +89,25 @@ def _cpu() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-def _timed(fn: object) -> tuple[float, float]:
-    """(wall-clock seconds, CPU seconds) of `fn()`."""
-    cpu, t0 = _cpu(), time.perf_counter()
-    fn()  # type: ignore[operator]
-    return time.perf_counter() - t0, _cpu() - cpu
+def _cold(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall-clock seconds, CPU seconds) of `fn()` in a fresh child process, forked before any
+    classification ran: its caches start empty, as a user's `oversight import` does, and what
+    one measurement cached cannot speed up the next. Its workers' CPU is counted."""
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+
+    def child() -> None:
+        cpu, t0 = _cpu(), time.perf_counter()
+        fn()
+        writer.send((time.perf_counter() - t0, _cpu() - cpu))
+
+    process = context.Process(target=child)
+    process.start()
+    got = reader.recv() if reader.poll(600) else None
+    process.join()
+    if got is None or process.exitcode != 0:
+        raise RuntimeError(f"a benchmark child failed (exit code {process.exitcode})")
+    return cast(tuple[float, float], got)
 
 
 def main() -> None:
@@ -96,51 +116,68 @@ def main() -> None:
         trace, folder, what = _corpus(tmp)
         lines = [line for _, line in read_trace(trace)]
         calls = len(lines)
-        cores = default_jobs(calls)
-        header(f"replay and import speed ({calls:,} calls: {what}; {os.cpu_count()} cores)")
-        alone, alone_cpu = _classify_alone(lines)
-        policy = load_policy("research-default")
-        single = _timed(lambda: replay(trace, Classifier(), decider=policy))
-        sharded = _timed(
-            lambda: replay_sharded(trace, Classifier(), decider=policy, jobs=max(cores, 2))
+        jobs = max(default_jobs(calls), 2)
+        header(
+            f"replay and import speed ({calls:,} calls: {what}; {os.cpu_count()} cores; "
+            f"median of {ROUNDS} rounds, each measurement in a fresh process)"
         )
-        report = ImportReport()
-        files = recognised_files([folder], None, report)
-        one_url = f"sqlite:///{tmp / 'one.db'}"
-        many_url = f"sqlite:///{tmp / 'many.db'}"
-        for url in (one_url, many_url):
-            open_store(url).close()  # creating a store (its schema) is start-up, not import
+        policy = load_policy("research-default")
+        files = recognised_files([folder], None, ImportReport())
+        urls: list[str] = []
 
-        def import_one() -> None:
-            with open_store(one_url) as store:
+        def store_url() -> str:
+            urls.append(f"sqlite:///{tmp / f'import{len(urls)}.db'}")
+            open_store(urls[-1]).close()  # creating a store (its schema) is start-up, not import
+            return urls[-1]
+
+        def import_one(url: str) -> None:
+            with open_store(url) as store:
                 import_files(files, store, ImportReport())
 
-        imported_one = _timed(import_one)
-        imported_many = _timed(
-            lambda: import_sharded(
-                files, many_url, ImportReport(), classifier=Classifier(), jobs=max(cores, 2)
+        measured: dict[str, list[tuple[float, float]]] = {}
+        for _ in range(ROUNDS):
+            one_url, many_url = store_url(), store_url()
+            for name, fn in (
+                ("classification alone", lambda: _classify_alone(lines)),
+                ("replay, 1 process", lambda: replay(trace, Classifier(), decider=policy)),
+                (
+                    f"replay, {jobs} processes",
+                    lambda: replay_sharded(trace, Classifier(), decider=policy, jobs=jobs),
+                ),
+                ("import, 1 process", lambda url=one_url: import_one(url)),
+                (
+                    f"import, {jobs} processes",
+                    lambda url=many_url: import_sharded(
+                        files, url, ImportReport(), classifier=Classifier(), jobs=jobs
+                    ),
+                ),
+            ):
+                measured.setdefault(name, []).append(_cold(fn))
+        stored = []
+        for url in urls:
+            with open_store(url) as store:
+                stored.append(store.count(types={"step.proposed"}))
+    if len(set(stored)) != 1:
+        raise RuntimeError(f"the imports stored different numbers of calls: {stored}")
+    baseline = calls / statistics.median(s for s, _ in measured["classification alone"])
+    for name, runs in measured.items():
+        count = calls if not name.startswith("import") else stored[0]
+        rates = sorted(count / seconds for seconds, _ in runs)
+        speed = statistics.median(rates)
+        cpu_us = statistics.median(cpu for _, cpu in runs) * 1e6 / count
+        spread = f"({rates[0]:,.0f}-{rates[-1]:,.0f})"
+        if name == "classification alone":
+            verdict_text = f"{'(baseline)':<40}"
+        else:
+            verdict_text = (
+                f"{speed / baseline:5.2f}x alone   target >= {TARGET_CALLS_PER_S:,}: "
+                f"{verdict(speed >= TARGET_CALLS_PER_S)}"
             )
-        )
-        with open_store(many_url) as store:
-            stored = store.count(types={"step.proposed"})
-    rate = calls / alone
-    print(
-        f"classification alone         {rate:10,.0f} calls/s   (baseline)"
-        f"{'':38}{alone_cpu * 1e6 / calls:6.0f} µs CPU a call"
-    )
-    for name, (seconds, cpu), count in (
-        ("replay, 1 process", single, calls),
-        (f"replay, {max(cores, 2)} processes", sharded, calls),
-        ("import, 1 process", imported_one, stored),
-        (f"import, {max(cores, 2)} processes", imported_many, stored),
-    ):
-        speed = count / seconds
         print(
-            f"{name:<28} {speed:10,.0f} calls/s   {speed / rate:5.2f}x of classification alone"
-            f"   target >= {TARGET_CALLS_PER_S:,}: {verdict(speed >= TARGET_CALLS_PER_S)}"
-            f"   {cpu * 1e6 / count:6.0f} µs CPU a call"
+            f"{name:<22} {speed:7,.0f} calls/s {spread:<15} {verdict_text}"
+            f"   {cpu_us:4.0f} µs CPU a call"
         )
-    print(json.dumps({"calls": calls, "stored": stored}))
+    print(json.dumps({"calls": calls, "stored": stored[0], "rounds": ROUNDS}))
 
 
 if __name__ == "__main__":

@@ -372,7 +372,9 @@ def _replay_lines(
         decided = traced_decision(line)
         verdict = None
         if decider is not None:
-            session_facts = facts.setdefault(line.session, FactsTracker(clock=trace_time))
+            session_facts = facts.get(line.session)
+            if session_facts is None:  # built once a session: `setdefault` would build one a line
+                session_facts = facts[line.session] = FactsTracker(clock=trace_time)
             proposal = proposal_for(
                 call,
                 result,
@@ -405,7 +407,9 @@ def _replay_lines(
         steps.append(step)
         session.add(step)
         if line.actor == "agent" and (score_autonomy or decider is not None):
-            tracker = autonomy.setdefault(line.session, AutonomyTracker())
+            tracker = autonomy.get(line.session)
+            if tracker is None:
+                tracker = autonomy[line.session] = AutonomyTracker()
             observation = observation_of(
                 seq,
                 trace_time.now,
