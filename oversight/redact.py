@@ -23,12 +23,13 @@ _SECRET_KEY = re.compile(
 )
 
 # Each alternative captures the secret part in a named group so the surrounding text survives.
-# Each comes with a test (of the text, and of it case-folded) that holds whenever it can match: a text is
-# scanned only with the alternatives whose test holds. That changes nothing (an alternative that
-# cannot match never wins) and keeps the scan cheap: on code, trying every alternative at every
-# position cost ~270 µs per 2,000 characters. The tests are coarse substrings where a few cover
-# many prefixes, and for assignments and URLs a search for the shape they need (a secret word
-# followed by `=` or `:`; `://user:pass@`): `key` alone is in most code, `://` in most output.
+# Each comes with a test (of the text, and of it case-folded) that holds whenever it can match:
+# a text is scanned only with the alternatives whose test holds. That changes nothing (an
+# alternative that cannot match never wins) and keeps the scan cheap: on code, trying every
+# alternative at every position cost ~270 µs per 2,000 characters. The tests are coarse
+# substrings where a few cover many prefixes, and for assignments and URLs a search for the
+# shape they need (a secret word followed by `=` or `:`; `://user:pass@`): `key` alone is in
+# most code, `://` in most output.
 _FLAG_HINTS = ("--password", "--passwd", "--token", "--api-key", "--secret")
 _SECRET_WORDS = ("key", "token", "secret", "passw", "pwd")
 _ASSIGNED = re.compile(r"(?:key|token|secret|passw|pwd)[a-z0-9_]*\s*[=:]")
