@@ -30,9 +30,9 @@ _SECRET_KEY = re.compile(
 # substrings where a few cover many prefixes, and for assignments and URLs a search for the
 # shape they need (a secret word followed by `=` or `:`; `://user:pass@`): `key` alone is in
 # most code, `://` in most output.
-_FLAG_HINTS = ("--password", "--passwd", "--token", "--api-key", "--secret")
-_SECRET_WORDS = ("key", "token", "secret", "passw", "pwd")
-_ASSIGNED = re.compile(r"(?:key|token|secret|passw|pwd)[a-z0-9_]*\s*[=:]")
+_FLAG_HINTS = ("--password", "--passwd", "--passphrase", "--token", "--api-key", "--secret")
+_SECRET_WORDS = ("key", "token", "secret", "passw", "passp", "pwd")
+_ASSIGNED = re.compile(r"(?:key|token|secret|passw|passp|pwd)[a-z0-9_]*\s*[=:]")
 """What both assignment forms need, looked for in case-folded text (where `A-Z` became `a-z`)."""
 
 
@@ -98,7 +98,8 @@ _ALTERNATIVES: tuple[tuple[str, Callable[[str, str], bool]], ...] = (
     ),
     (
         (
-            r"(?P<assign_prefix>\b[A-Za-z_][A-Za-z0-9_]*(?i:key|token|secret|password|passwd|pwd)"
+            r"(?P<assign_prefix>\b[A-Za-z_][A-Za-z0-9_]*"
+            r"(?i:key|token|secret|password|passwd|passphrase|pwd)"
             r"[A-Za-z0-9_]*\s*[=:]\s*['\"]?)(?P<assign>[^\s'\"&;|]{6,})"
             # A bare name at the start of an assignment (`TOKEN=…`, `password=…`): the form
             # above needs a letter before the secret word, so these slipped through.
@@ -109,7 +110,7 @@ _ALTERNATIVES: tuple[tuple[str, Callable[[str, str], bool]], ...] = (
     ),
     (
         (
-            r"(?P<flag_prefix>--(?i:password|passwd|token|api-key|secret)[= ]\s*['\"]?)"
+            r"(?P<flag_prefix>--(?i:password|passwd|passphrase|token|api-key|secret)[= ]\s*['\"]?)"
             r"(?P<flag>[^\s'\"]{4,})"
         ),
         lambda text, folded: "--" in folded and _holds_any(folded, _FLAG_HINTS),
@@ -160,6 +161,57 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+_ASSIGNMENTS_ONLY = tuple(i == 4 for i in range(len(_ALTERNATIVES)))
+"""The hints of a text where only `TOKEN=…`-style assignments may match: most of the texts the
+expression is tried on (a real corpus: 396 of 462), and the slowest for it."""
+_WORD_STARTS = ("key", "token", "secret", "pass", "pwd")
+"""How every secret word of the assignment forms starts (`password`, `passwd`, `passphrase`)."""
+_IDENTIFIER_RUN = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _run_length(text: str, at: int) -> int:
+    """How many characters of `[A-Za-z0-9_]` `text` has from `at` on."""
+    match = _IDENTIFIER_RUN.match(text, at)
+    return 0 if match is None else match.end() - at
+
+
+def _redact_assignments(text: str, folded: str) -> str:
+    """`_scanner(_ASSIGNMENTS_ONLY).sub(_replace, text)` for ASCII `text`, trying the expression
+    only where a match can start. Both assignment forms start where a run of `[A-Za-z0-9_]`
+    starts (`\b` before a letter, or the bare form's look-behind) and hold a secret word in that
+    run, so the runs holding one are the only places to try, left to right, each after the last
+    replacement, as `sub` does. At every position, the expression cost ~120 ns a character."""
+    found: list[int] = []
+    for word in _WORD_STARTS:
+        at = folded.find(word)
+        while at != -1:
+            found.append(at)
+            at = folded.find(word, at + 1)
+    found.sort()
+    scanner = _scanner(_ASSIGNMENTS_ONLY)
+    backwards = text[::-1]  # the run before an occurrence, matched forwards here
+    size = len(text)
+    pieces: list[str] = []
+    copied = 0  # text before this is in `pieces`; `sub` goes on from here
+    run_end = -1
+    for at in found:
+        if at < run_end:
+            continue  # in a run already tried
+        run_end = at + _run_length(text, at)
+        start = at - _run_length(backwards, size - at)
+        if start < copied:
+            continue
+        match = scanner.match(text, start)
+        if match is not None:
+            pieces.append(text[copied : match.start()])
+            pieces.append(_replace(match))
+            copied = match.end()
+    if not pieces:
+        return text
+    pieces.append(text[copied:])
+    return "".join(pieces)
+
+
 def redact_text(text: str) -> str:
     """Replace secret-looking substrings of free text (commands, code, URLs); lone surrogates
     are escaped (see `printable`), since everything redacted is then shown."""
@@ -172,6 +224,8 @@ def redact_text(text: str) -> str:
     present = tuple([possible(text, folded) for possible in _TESTS])  # a list: no generator frames
     if not any(present):
         return text
+    if present == _ASSIGNMENTS_ONLY and text.isascii():  # ASCII: `folded` has `text`'s indices
+        return _redact_assignments(text, folded)
     return _scanner(present).sub(_replace, text)
 
 

@@ -39,6 +39,12 @@ from oversight.redact import REDACTED, redact, redact_text
             "WANDB_API_KEY=0123456789abcdef0123456789abcdef wandb login",
             "0123456789abcdef0123456789abcdef",
         ),
+        # passphrases: the bare form knew the word, but the pre-test that picks the forms to
+        # try did not, so none of these was redacted
+        ("export PASSPHRASE=correcthorse && ./sign.sh", "correcthorse"),
+        ("passphrase: battery-staple-9", "battery-staple-9"),
+        ("GPG_PASSPHRASE='hunter2hunter2' make release", "hunter2hunter2"),
+        ("gpg --batch --passphrase tr0ub4dor3 -d secrets.gpg", "tr0ub4dor3"),
         (
             "key = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----'",
             "b3BlbnNzaC1rZXktdjEAAAAA",
@@ -136,6 +142,29 @@ def test_a_secret_word_spelled_with_a_long_s_is_still_found() -> None:
     ).map("".join)
 )  # fmt: skip
 def test_hinted_scan_equals_the_whole_expression_on_any_text(text: str) -> None:
+    from oversight.redact import _SECRET_VALUE, _replace
+
+    expected = _SECRET_VALUE.sub(_replace, text) if len(text) >= 8 else text
+    assert redact_text(text) == expected
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["key", "KEY", "Key", "token", "TOKEN", "secret", "Secret", "password", "PASSWD",
+             "passphrase", "Passphrase", "pwd", "PWD", "pass", "api", "_", "-", "9", "x", "A",
+             " ", "  ", "\t", "\n", "=", ":", " = ", "'", '"', "&", ";", "|", ".", "/", "$(",
+             "abcdef", "hunter22", "0123456789", "s3cr3t!", "-----", "k\u212a", "\u017f"]
+        ),
+        max_size=40,
+    ).map("".join)
+)  # fmt: skip
+def test_assignments_are_redacted_as_the_whole_expression_redacts_them(text: str) -> None:
+    """Texts whose only hint is an assignment (`api_key = ...`, `TOKEN=...`, `password: ...`)
+    take a faster path that tries the expression only where a secret word's run starts: its
+    output must be exactly the whole expression's, runs and replacements next to each other
+    included."""
     from oversight.redact import _SECRET_VALUE, _replace
 
     expected = _SECRET_VALUE.sub(_replace, text) if len(text) >= 8 else text
