@@ -105,6 +105,8 @@ NOT_ACTIONS = word_set(
     """
 )
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SHELL_ASSIGNMENT = re.compile(r"^(\w+\s*=\s*)!(.*)$")
+"""`files = !ls`: IPython's shell escape whose output a name keeps."""
 
 
 def shell_exec(reason: str, *flags: str, targets: tuple[str, ...] = ()) -> Classification:
@@ -177,7 +179,7 @@ def _ipython(code: str) -> tuple[str, list[str], list[str]]:
     for line in lines:
         stripped = line.lstrip()
         indent = line[: len(line) - len(stripped)]
-        assigned = re.match(r"^(\w+\s*=\s*)!(.*)$", stripped)
+        assigned = _SHELL_ASSIGNMENT.match(stripped)
         if stripped.startswith("!"):
             shell.append(stripped[1:])
             out.append(indent + "pass")

@@ -54,6 +54,7 @@ _UPLOADS = word_set(
 # `.fit()` on these prepares data; it trains nothing.
 _PREPROCESSORS = re.compile(r"scaler|encoder|vectori[sz]er|imputer|pca|tokeni[sz]er|transformer$")
 _DIST_INIT = frozenset({"init_process_group", "initialize"})
+_NAME_PARTS = re.compile(r"[_.()]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -570,7 +571,7 @@ def python_findings(text: str) -> Finding | None:
             upload = _first(upload, hit)
         if last in _OUTPUTS:
             output = True
-        words = re.split(r"[_.()]+", f"{receiver.rsplit('.', 1)[-1]}.{last.lower()}")
+        words = _NAME_PARTS.split(f"{receiver.rsplit('.', 1)[-1]}.{last.lower()}")
         if _METRIC_WORDS.intersection(words):
             metric = _first(metric, hit)
     if upload is not None:
