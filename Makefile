@@ -25,8 +25,12 @@ system-deps-test:
 demo: $(STAMP) system-deps-demo
 	$(BIN)/oversight demo
 
+# One test process a core (pytest-xdist): on 2 cores the suite takes about half as long. Each
+# process runs its tests in collection order, so tests/web comes last in each: the browser its
+# tests share holds an event loop that async tests elsewhere must not inherit (`--dist loadfile`
+# broke that order, and them).
 test: $(STAMP) system-deps-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

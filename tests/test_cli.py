@@ -180,6 +180,19 @@ def test_a_store_that_is_not_a_database_is_reported_not_overwritten(tmp_path: Pa
     assert bogus.read_text().startswith("these are my notes")
 
 
+def test_an_error_naming_a_long_path_stays_on_one_line(tmp_path: Path) -> None:
+    """Piped stderr (a CI log, `2> errors.txt`) gets the error as one line, however long the
+    path it names: a line broken at 160 columns split words with a stray space and lost `grep`."""
+    folder = tmp_path / ("a-folder-with-a-rather-long-name-" * 6)
+    folder.mkdir()
+    bogus = folder / "notes.db"
+    bogus.write_text("these are my notes, not a database\n" * 100)
+    out = oversight("sessions", "--db", str(bogus))
+    assert out.returncode == 2
+    error = out.stderr.rstrip("\n")
+    assert len(error) > 200 and "\n" not in error, out.stderr
+    assert str(bogus) in error
+
 def test_classify_explains_a_single_call() -> None:
     out = oversight(
         "classify", "Bash", '{"command": "nohup torchrun --nproc_per_node 8 train.py &"}', "--json"

@@ -72,7 +72,10 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except OversightError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        # One line however long (a path can be): a log or `grep` keeps the error whole.
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
