@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from oversight.classify import Classifier, load_classifier_config
 from oversight.cli import app
 from oversight.cli.common import JsonOption, console
 from oversight.errors import ConfigError
@@ -43,6 +42,8 @@ def classify(
         raise ConfigError(f"ARGS is not readable: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"ARGS must be a JSON object, got {type(raw).__name__}")
+    from oversight.classify import Classifier, load_classifier_config  # loaded for this command
+
     classifier = Classifier(load_classifier_config(classify_config) if classify_config else None)
     found = classifier.classify(tool, normalise_call(raw, max_chars=65_536).args, kind)
     # classified whole; what is printed of the call is redacted like everything shown

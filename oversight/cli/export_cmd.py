@@ -17,7 +17,6 @@ from oversight.cli import app
 from oversight.cli.common import DbOption, err_console, open_cli_store, store_url
 from oversight.errors import ConfigError, OversightError
 from oversight.records import Record, StepFinished, StepProposed, record_body
-from oversight.replay import trace_line
 
 if TYPE_CHECKING:
     from oversight.anchors import Anchor
@@ -194,4 +193,6 @@ class _TraceLines:
 
 
 def _trace_line(proposal: StepProposed, outcome: StepFinished | None) -> str:
+    from oversight.replay import trace_line  # the replay machinery, only for --as-trace
+
     return json.dumps(trace_line(proposal, outcome), ensure_ascii=False)

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from oversight._sharded import default_jobs, import_sharded
-from oversight.classify import Classifier, load_classifier_config
 from oversight.cli import app
 from oversight.cli.common import DbOption, JsonOption, console, err_console, open_cli_store
 from oversight.errors import TraceFormatError
 from oversight.importing.detect import FORMAT_NAMES
-from oversight.importing.run import (
-    ImportedFile,
-    ImportReport,
-    import_files,
-    read_sessions,
-    recognised_files,
-    size_of,
-)
-from oversight.importing.to_trace import trace_lines
 from oversight.records import Record, parse_record
 from oversight.settings import Settings
+
+if TYPE_CHECKING:
+    from oversight.importing.run import ImportedFile, ImportReport
 
 MAX_PROBLEMS_SHOWN = 20
 MAX_SKIPPED_SHOWN = 5
@@ -84,6 +76,11 @@ def import_command(
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise typer.BadParameter(f"no such file or folder: {missing[0]}", param_hint="PATH")
+    # The readers and the classifier are loaded for this command, not for every `oversight` one.
+    from oversight._sharded import import_sharded
+    from oversight.classify import Classifier, load_classifier_config
+    from oversight.importing.run import ImportReport, import_files, recognised_files
+
     settings = Settings.from_env(db=db)
     report = ImportReport()
     files = recognised_files(paths, format_name, report)
@@ -144,11 +141,17 @@ PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
 
 def _default_jobs(files: list[ImportedFile]) -> int:
+    from oversight._sharded import default_jobs
+    from oversight.importing.run import size_of
+
     size = size_of(files)
     return default_jobs(size // 1000) if size >= PARALLEL_MIN_BYTES else 1
 
 
 def _write_trace(files: list[ImportedFile], target: Path, report: ImportReport) -> None:
+    from oversight.importing.run import read_sessions
+    from oversight.importing.to_trace import trace_lines
+
     with target.open("w", encoding="utf-8") as out:
         for session in read_sessions(files, report):
             report.saw(session)

@@ -19,7 +19,6 @@ from oversight.policy import (
     Problem,
     load_policy,
     policy_json_schema,
-    run_policy_tests,
 )
 
 policy_app = typer.Typer(
@@ -116,6 +115,8 @@ def test(
     as_json: JsonOption = False,
 ) -> None:
     """Run a policy's unit tests; exit 1 if any case fails."""
+    from oversight.policy import run_policy_tests  # classifies: loaded for `test` only
+
     loaded = _load(policy, as_json)
     try:
         report = run_policy_tests(loaded, cases)

@@ -4,31 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from oversight._sharded import default_jobs, replay_sharded
 from oversight.autonomy import SCENARIO_NAMES, AutonomySnapshot
-from oversight.classify import Classifier, load_classifier_config
-from oversight.classify.config import with_protected_paths
 from oversight.cli import app
 from oversight.cli.common import JsonOption, console, err_console
 from oversight.cli.report_cmd import SCENARIO_STYLE
 from oversight.cli.review_cmd import KIND_STYLE
 from oversight.errors import ConfigError, TraceFormatError
 from oversight.policy import load_policy
-from oversight.replay import (
-    ReplayedSession,
-    ReplayedStep,
-    outcome_text,
-    replay,
-    replay_document,
-)
 from oversight.settings import Settings
+
+if TYPE_CHECKING:
+    from oversight.replay import ReplayedSession, ReplayedStep
 
 DECISION_STYLE = {
     "allow": "green",
@@ -67,6 +60,12 @@ def replay_command(
 ) -> None:
     """Replay a JSONL trace through classification (and a policy); print kinds, what happened
     to each step, decisions and each session's autonomy."""
+    # The classifier and replay are loaded for this command, not for every `oversight` command.
+    from oversight._sharded import default_jobs, replay_sharded
+    from oversight.classify import Classifier, load_classifier_config
+    from oversight.classify.config import with_protected_paths
+    from oversight.replay import outcome_text, replay, replay_document
+
     settings = Settings.from_env()
     decider = load_policy(policy) if policy else None
     config_path = str(classify_config) if classify_config else settings.classify_config
@@ -128,6 +127,8 @@ def replay_command(
 def _steps_table(
     steps: list[ReplayedStep], sessions: dict[str, ReplayedSession], *, what_if: str | None
 ) -> Table:
+    from oversight.replay import outcome_text
+
     recorded = any(s.trace.outcome is not None or s.trace.approval is not None for s in steps)
     table = Table(
         title=f"{len(steps)} steps in {len(sessions)} sessions",
