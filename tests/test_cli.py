@@ -305,3 +305,20 @@ def test_show_states_why_a_session_was_halted_and_that_the_halt_is_in_force(
     )
     doc = json.loads(oversight("show", "exp-h", "--db", str(db), "--json").stdout)
     assert doc["halt"]["reason"] == "loss diverged" and doc["ended"]["error"] == "loss diverged"
+
+
+def test_starting_the_cli_does_not_load_the_classifier() -> None:
+    """Commands that only read the store or vote (`sessions`, `approvals`, `halt`) start without
+    the classifier, its rules and tree-sitter (about a fifth of a second); those that classify
+    load it themselves."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, oversight.cli, oversight.store, oversight.approvals.state; "
+        "print(sorted(m for m in ('oversight.classify.classifier', 'oversight.replay', "
+        "'oversight.importing.run', 'oversight.policy.cases', 'tree_sitter') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+    assert oversight("classify", "Bash", '{"command": "torchrun train.py"}').returncode == 0

@@ -9,9 +9,9 @@ See docs/classification.md for the kinds, their precedence, the flags and the YA
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from oversight._lazy import lazy_attributes
 from oversight.classify.result import FLAGS, Classification
 
 if TYPE_CHECKING:
@@ -21,20 +21,14 @@ if TYPE_CHECKING:
 # Loaded when first asked for: importing a light module of this package (`result`, `paths`),
 # as the policy model and through it the store and every CLI command do, must not load every
 # rule, the shell and PowerShell parsers and tree-sitter (about a fifth of a second).
-_LAZY = {
-    "Classifier": "oversight.classify.classifier",
-    "ClassifierConfig": "oversight.classify.config",
-    "load_classifier_config": "oversight.classify.config",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "Classifier": "oversight.classify.classifier",
+        "ClassifierConfig": "oversight.classify.config",
+        "load_classifier_config": "oversight.classify.config",
+    },
+)
 
 
 __all__ = [

@@ -9,9 +9,9 @@ See docs/policies.md for the file format and semantics.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from oversight._lazy import lazy_attributes
 from oversight.policy.engine import UNMATCHED_RULE, Policy
 from oversight.policy.errors import PolicyError, Problem
 from oversight.policy.loader import available_packs, load_policy, parse_policy
@@ -22,16 +22,10 @@ if TYPE_CHECKING:
 
 # A pack's test cases classify calls: loaded when first asked for, so deciding (the approvals
 # path, which every store opens) does not load the classifier.
-_LAZY = {name: "oversight.policy.cases" for name in ("CaseResult", "TestReport", "run_policy_tests")}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(
+    __name__,
+    {name: "oversight.policy.cases" for name in ("CaseResult", "TestReport", "run_policy_tests")},
+)
 
 
 __all__ = [
